@@ -1,0 +1,1 @@
+"""trialbridge: clinical-trial registry records to FHIR and CDISC SDTM, with provenance."""

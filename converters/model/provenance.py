@@ -1,0 +1,38 @@
+"""Cheap provenance: one dict per study from a JSON pointer in study.json to a source location."""
+
+from __future__ import annotations
+
+from converters.model.study import SourceLocation
+
+
+def json_pointer(*parts: str | int) -> str:
+    """Build an RFC 6901 JSON pointer from path parts (`json_pointer("arms", 0, "label")`)."""
+    out = []
+    for part in parts:
+        text = str(part).replace("~", "~0").replace("/", "~1")
+        out.append(text)
+    return "/" + "/".join(out)
+
+
+class ProvenanceMap:
+    """Collects `pointer -> location` entries while a reader builds a study.
+
+    Readers call `lines(...)` for text pages and `pointer(...)` for structured records; the final dict goes
+    into `Study.provenance`. A plain dict of small objects keeps this to a few hundred bytes per study.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, SourceLocation] = {}
+
+    def lines(self, target: str, line: int, end_line: int | None = None) -> None:
+        """Record that the value at `target` came from lines `line`..`end_line` (1-based, inclusive)."""
+        end = end_line if end_line is not None and end_line != line else None
+        self._entries[target] = SourceLocation(line=line, end_line=end)
+
+    def pointer(self, target: str, source_pointer: str) -> None:
+        """Record that the value at `target` came from `source_pointer` (JSON pointer or XPath)."""
+        self._entries[target] = SourceLocation(pointer=source_pointer)
+
+    def as_dict(self) -> dict[str, SourceLocation]:
+        """Entries sorted by target pointer, so output is deterministic."""
+        return dict(sorted(self._entries.items()))

@@ -1,0 +1,24 @@
+"""Deterministic JSON for the canonical study: same study, same bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from converters.model.study import SCHEMA_VERSION, Study
+
+
+def study_to_dict(study: Study) -> dict[str, Any]:
+    """The study as plain JSON data, leaving out every absent value and empty list."""
+    data = study.model_dump(mode="json", exclude_defaults=True)
+    return {"schema_version": SCHEMA_VERSION, **data}
+
+
+def study_to_json(study: Study) -> str:
+    """Serialise with a fixed layout (2-space indent, UTF-8, model field order, trailing newline)."""
+    return json.dumps(study_to_dict(study), ensure_ascii=False, indent=2) + "\n"
+
+
+def study_from_json(text: str) -> Study:
+    """Load a study written by `study_to_json`."""
+    return Study.model_validate_json(text)

@@ -1,0 +1,1 @@
+"""Validators that sit beside each step: canonical study schema, FHIR, CDISC."""

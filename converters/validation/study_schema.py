@@ -1,0 +1,48 @@
+"""The canonical study's JSON Schema: generated from the model, committed, and checked on every write.
+
+`schemas/study.schema.json` is what users and other tools validate against; a test fails when the
+committed file and the model differ (regenerate with `python -m converters.validation.study_schema`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+
+from converters.model import Study
+from converters.problem_codes import core
+from converters.problems import Location, Problem
+from converters.resources import Resources
+
+SCHEMA_ID = "https://trialbridge.dev/schemas/study.schema.json"
+
+
+def generate_study_schema() -> dict[str, Any]:
+    """The JSON Schema of `study.json`, from the pydantic model."""
+    schema = Study.model_json_schema(mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def render_study_schema() -> str:
+    return json.dumps(generate_study_schema(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+class StudySchemaValidator:
+    """Validates study documents against the committed schema; built once per run."""
+
+    def __init__(self, resources: Resources) -> None:
+        schema = resources.schema("study.schema.json")
+        self._validator = jsonschema.Draft202012Validator(schema)
+
+    def validate(self, document: dict[str, Any], file: str | None = None) -> list[Problem]:
+        problems = []
+        for err in sorted(self._validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
+            path = "/" + "/".join(str(p) for p in err.absolute_path)
+            problems.append(core.STUDY_SCHEMA_INVALID(Location(file=file, path=path), path=path, reason=err.message))
+        return problems
+
+
+if __name__ == "__main__":
+    print(render_study_schema(), end="")
