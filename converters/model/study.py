@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from converters.problems import Problem
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 
 class _Model(BaseModel):

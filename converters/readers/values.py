@@ -23,13 +23,14 @@ _MONTHS = {
     )
     for name in names
 }
-_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
-_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?,?\s+(\d{4})$")
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
+_MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$", re.ASCII)
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})$", re.ASCII)
+_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?,?\s+(\d{4})$", re.ASCII)
 _AGE = re.compile(
-    r"^(\d+(?:\.\d+)?)\s*(years?|yrs?|months?|weeks?|days?|hours?|minutes?)$", re.IGNORECASE
+    r"^(\d+(?:\.\d+)?)\s*(years?|yrs?|months?|weeks?|days?|hours?|minutes?)$", re.IGNORECASE | re.ASCII
 )
+_DIGITS = re.compile(r"^\d{1,18}$", re.ASCII)
 _AGE_UNITS = {
     "year": "YEARS", "years": "YEARS", "yr": "YEARS", "yrs": "YEARS",
     "month": "MONTHS", "months": "MONTHS", "week": "WEEKS", "weeks": "WEEKS",
@@ -91,13 +92,13 @@ def parse_age(text: str) -> Age | None:
     if unit is None:
         return None
     value = float(m[1])
-    return Age(value=value, unit=unit, text=raw)  # type: ignore[arg-type]
+    return Age(value=value, unit=unit, text=raw)
 
 
 def parse_int(text: str) -> int | None:
     """A whole non-negative number, allowing thousands separators ('1,200')."""
     raw = text.strip().replace(",", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if _DIGITS.match(raw) else None
 
 
 def parse_bool(text: str) -> bool | None:

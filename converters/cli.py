@@ -1,0 +1,255 @@
+"""The `trialbridge` command line. Thin commands: parse options, call library functions, print reports.
+
+Exit codes (converters.problems.ExitCode): 0 clean, 1 data problems of severity error, 2 unusable input
+or usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from converters import __version__
+from converters.problems import ExitCode, Problem, Severity, worst_exit_code
+from converters.resources import MappingError, Resources
+
+app = typer.Typer(
+    name="trialbridge",
+    help="Turn clinical-trial registry records into FHIR R4/R5 and CDISC SDTM, with provenance and validation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: ExitCode = ExitCode.UNUSABLE_INPUT) -> typer.Exit:
+    """One readable line on stderr, then exit: configuration and usage errors end here."""
+    _console(stderr=True).print(f"[bold red]error:[/] {message}")
+    return typer.Exit(int(code))
+
+
+def _resources() -> Resources:
+    return Resources()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"trialbridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """trialbridge: registry records -> canonical study -> FHIR / SDTM."""
+
+
+@app.command()
+def convert(
+    inputs: Annotated[list[Path], typer.Argument(help="Files or folders to convert.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    to: Annotated[str, typer.Option(help="Comma-separated targets beside study.json: fhir-r4, fhir-r5, sdtm.")]
+    = "study",
+    from_: Annotated[str | None, typer.Option("--from", help="Force the input format (see `formats`).")] = None,
+    bundle: Annotated[str, typer.Option(help="FHIR Bundle type: collection or transaction.")] = "collection",
+    sdtm_layout: Annotated[str, typer.Option(help="SDTM tables: per-study or concatenated.")] = "per-study",
+    sdtm_formats: Annotated[str, typer.Option(help="SDTM formats: csv,json,xpt,define.")] = "csv,json,xpt,define",
+    max_bytes: Annotated[int, typer.Option(help="Largest input file accepted, in bytes.")] = 100 * 1024 * 1024,
+    no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip validation of FHIR/SDTM outputs.")]
+    = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the total line.")] = False,
+    show_problems: Annotated[bool, typer.Option("--problems", help="List every problem under its file.")]
+    = False,
+) -> None:
+    """Convert registry records into canonical study.json files (and FHIR / SDTM with --to)."""
+    from converters.pipeline import ConvertOptions, FileResult, available_targets
+    from converters.pipeline import convert as run_convert
+    from converters.render import file_line, problem_line, total_line
+
+    targets = tuple(t.strip() for t in to.split(",") if t.strip())
+    unknown = [t for t in targets if t not in available_targets()]
+    if unknown:
+        raise _fail(f"unknown target(s) {', '.join(unknown)}; available: {', '.join(available_targets())}")
+    if bundle not in ("collection", "transaction"):
+        raise _fail("--bundle must be collection or transaction")
+    options = ConvertOptions(
+        out_dir=out,
+        targets=targets,
+        forced_format=from_,
+        max_bytes=max_bytes,
+        writer_options={"bundle": bundle, "sdtm_layout": sdtm_layout, "sdtm_formats": sdtm_formats},
+        validate_outputs=not no_validate,
+    )
+    console = _console()
+
+    def on_file(result: FileResult) -> None:
+        if not quiet:
+            console.print(file_line(result))
+            if show_problems:
+                for problem in result.all_problems():
+                    console.print("    ", problem_line(problem))
+
+    try:
+        report = run_convert(inputs, options, _resources(), on_file=on_file)
+    except MappingError as exc:
+        raise _fail(f"configuration: {exc}") from exc
+    except OSError as exc:
+        raise _fail(f"cannot write to {out}: {exc.strerror or exc}") from exc
+    for problem in report.problems:
+        console.print(problem_line(problem))
+    console.print(total_line(report, str(out / "report.json")))
+    raise typer.Exit(int(report.exit_code))
+
+
+@app.command()
+def inspect(
+    page: Annotated[Path, typer.Argument(help="A registry page or record to inspect.")],
+    record: Annotated[int, typer.Option(help="Which record of a multi-record file (0-based).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print provenance and unused spans as JSON.")] = False,
+    from_: Annotated[str | None, typer.Option("--from", help="Force the input format.")] = None,
+) -> None:
+    """Show every extracted field with where it came from, and every stretch of the source NOT used."""
+    from converters.pipeline import _unrecognised, load_document
+    from converters.readers import ReaderConfig, choose_reader, discover_readers
+    from converters.render import inspect_tables, problem_line
+
+    resources = _resources()
+    loaded = load_document(page, 100 * 1024 * 1024)
+    if isinstance(loaded, Problem):
+        raise _fail(loaded.one_line())
+    reader = choose_reader(loaded, discover_readers(), from_)
+    if reader is None:
+        raise _fail(_unrecognised(loaded, from_).one_line())
+    outcomes = reader.read(loaded, ReaderConfig(resources=resources))
+    chosen = None
+    for index, outcome in enumerate(outcomes):
+        if index == record:
+            chosen = outcome
+            break
+    if chosen is None:
+        raise _fail(f"{page}: has no record {record}")
+    if chosen.study is None:
+        for problem in chosen.problems:
+            _console(stderr=True).print(problem_line(problem))
+        raise typer.Exit(int(worst_exit_code(chosen.problems) or ExitCode.UNUSABLE_INPUT))
+    study = chosen.study
+    if as_json:
+        data = {
+            "source": study.source.model_dump(mode="json", exclude_none=True),
+            "provenance": {k: v.model_dump(exclude_none=True) for k, v in study.provenance.items()},
+            "unmapped": [u.model_dump(exclude_none=True) for u in study.unmapped],
+            "problems": [p.model_dump(mode="json", exclude_none=True) for p in study.problems],
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    console.print(f"[bold]{page}[/]: {reader.name}" + (f" / layout {study.source.layout}" if study.source.layout
+                                                      else "") + f", encoding {study.source.encoding or '-'}")
+    for table in inspect_tables(study):
+        console.print(table)
+    for problem in [*chosen.problems, *study.problems]:
+        console.print(problem_line(problem))
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="FHIR JSON, a folder of SDTM TDM tables, a study.json, or a "
+                                                    "registry record.")],
+    fhir_version: Annotated[str | None, typer.Option(help="R4 or R5 (default: detect).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
+) -> None:
+    """Validate files and report every problem with its location."""
+    from converters.render import problem_line
+    from converters.validation.dispatch import unknown_path_problem, validate_path
+
+    resources = _resources()
+    all_problems: list[Problem] = []
+    results = []
+    console = _console()
+    for path in paths:
+        if not path.exists():
+            kind, problems = "missing", [unknown_path_problem(path)]
+        else:
+            kind, problems = validate_path(path, resources, fhir_version=fhir_version)
+        all_problems.extend(problems)
+        results.append({"path": str(path), "validated_as": kind,
+                        "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems]})
+        if not as_json:
+            errors = sum(1 for p in problems if p.severity in (Severity.ERROR, Severity.FATAL))
+            mark = "✓" if not errors else "✗"
+            console.print(f"{mark} {path} ({kind}): {len(problems)} problem(s)")
+            for problem in problems:
+                console.print("    ", problem_line(problem))
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    raise typer.Exit(int(worst_exit_code(all_problems)))
+
+
+@app.command()
+def coverage(
+    inputs: Annotated[list[Path], typer.Argument(help="Structured registry records (files or folders).")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the coverage table as JSON.")]
+    = None,
+) -> None:
+    """Per source path: how many records had it, and whether trialbridge maps it."""
+    from converters.coverage import coverage as run_coverage
+    from converters.render_coverage import coverage_table
+
+    report = run_coverage(inputs, _resources())
+    _console().print(coverage_table(report))
+    if json_out:
+        json_out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command()
+def formats() -> None:
+    """List the input formats and output targets this installation knows."""
+    from converters.pipeline import available_targets
+    from converters.readers import discover_readers
+
+    console = _console()
+    console.print("[bold]Input formats[/] (--from):")
+    for name, reader in discover_readers().items():
+        console.print(f"  {name:16} {reader.description}")
+    console.print("[bold]Output targets[/] (--to): " + ", ".join(available_targets()))
+
+
+@app.command()
+def problems(
+    code: Annotated[str | None, typer.Argument(help="A problem code to explain.")] = None,
+) -> None:
+    """List problem codes, or explain one."""
+    from converters.problem_codes import all_kinds
+
+    kinds = all_kinds()
+    console = _console()
+    if code:
+        match = [k for k in kinds if k.code == code]
+        if not match:
+            raise _fail(f"no problem code {code!r}; run `trialbridge problems` for the list")
+        kind = match[0]
+        console.print(f"[bold]{kind.code}[/] ({kind.severity.value}): {kind.title}\n{kind.description}")
+        if kind.reference:
+            console.print(f"Reference: {kind.reference}")
+        return
+    for kind in kinds:
+        console.print(f"{kind.code:40} {kind.severity.value:8} {kind.title}")
+
+
+def run() -> None:  # pragma: no cover - entry point for `python -m converters`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,335 @@
+"""The conversion pipeline: input files -> readers -> canonical Study -> writers, with a run report.
+
+Each file is converted independently (`convert_file`), so a bad file never stops a batch and the work can
+later be spread over processes. Everything the run learns is returned as data (`RunReport`); the CLI only
+renders it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from converters import __version__
+from converters.model import Study, study_to_dict
+from converters.problem_codes import core
+from converters.problems import ExitCode, Location, Problem, count_by_severity, worst_exit_code
+from converters.readers import Reader, ReaderConfig, SourceDocument, choose_reader, discover_readers
+from converters.readers.textio import decode_text
+from converters.resources import Resources
+from converters.validation.study_schema import StudySchemaValidator
+from converters.writers import Writer, WriterConfig, discover_writers
+
+CANONICAL_TARGET = "study"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """What a `convert` run should do; built by the CLI, passed in (no global state)."""
+
+    out_dir: Path
+    targets: tuple[str, ...] = ()  # writer targets beside the canonical study.json
+    forced_format: str | None = None
+    max_bytes: int = 100 * 1024 * 1024
+    writer_options: dict[str, str] = field(default_factory=dict)
+    validate_outputs: bool = True
+
+
+@dataclass
+class RecordResult:
+    record: str | None
+    study_id: str | None = None
+    output_dir: str | None = None
+    fields_mapped: int = 0
+    units_used: int = 0  # lines (pages) or leaf values (records) used
+    units_total: int = 0
+    unit: str = "lines"
+    outputs: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def share_used(self) -> float | None:
+        return self.units_used / self.units_total if self.units_total else None
+
+
+@dataclass
+class FileResult:
+    file: str
+    format: str | None = None
+    layout: str | None = None
+    encoding: str | None = None
+    records: list[RecordResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def all_problems(self) -> list[Problem]:
+        out = list(self.problems)
+        for record in self.records:
+            out.extend(record.problems)
+        return out
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return worst_exit_code(self.all_problems())
+
+
+@dataclass
+class RunReport:
+    files: list[FileResult] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # cross-study outputs written by writers' finish()
+    problems: list[Problem] = field(default_factory=list)  # run-level problems
+
+    @property
+    def exit_code(self) -> ExitCode:
+        codes = [f.exit_code for f in self.files] + [worst_exit_code(self.problems)]
+        return max(codes, default=ExitCode.OK)
+
+    def studies_written(self) -> int:
+        return sum(1 for f in self.files for r in f.records if r.output_dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run report as data (`report.json`): deterministic, no timestamps."""
+        all_problems = [p for f in self.files for p in f.all_problems()] + self.problems
+        return {
+            "tool": {"name": "trialbridge", "version": __version__},
+            "exit_code": int(self.exit_code),
+            "totals": {
+                "files": len(self.files),
+                "files_unusable": sum(1 for f in self.files if f.exit_code is ExitCode.UNUSABLE_INPUT),
+                "studies_written": self.studies_written(),
+                "problems": count_by_severity(all_problems),
+            },
+            "files": [_file_to_dict(f) for f in self.files],
+            "outputs": self.outputs,
+            "problems": [p.model_dump(mode="json", exclude_none=True) for p in self.problems],
+        }
+
+
+def _file_to_dict(result: FileResult) -> dict[str, Any]:
+    return {
+        "file": result.file,
+        "format": result.format,
+        "layout": result.layout,
+        "encoding": result.encoding,
+        "problems": [p.model_dump(mode="json", exclude_none=True) for p in result.problems],
+        "records": [
+            {
+                "record": r.record,
+                "study_id": r.study_id,
+                "output_dir": r.output_dir,
+                "fields_mapped": r.fields_mapped,
+                "used": {"unit": r.unit, "used": r.units_used, "total": r.units_total},
+                "outputs": r.outputs,
+                "problems": [p.model_dump(mode="json", exclude_none=True) for p in r.problems],
+            }
+            for r in result.records
+        ],
+    }
+
+
+# --- inputs ------------------------------------------------------------------------------------------
+
+
+def iter_input_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Problem | None]]:
+    """Files named, and files under folders named (sorted, hidden ones skipped); missing paths as problems."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if child.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    yield child, None
+        elif path.exists():
+            yield path, None
+        else:
+            yield path, core.INPUT_NOT_FOUND(Location(file=str(path)))
+
+
+def load_document(path: Path, max_bytes: int) -> SourceDocument | Problem:
+    """Read a file's bytes within the size limit, or say why it cannot be read."""
+    where = Location(file=str(path))
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return core.INPUT_TOO_LARGE(where, size=size, limit=max_bytes, what="one input file")
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return core.INPUT_UNREADABLE(where, reason=exc.strerror or str(exc))
+    if len(data) > max_bytes:  # grew while reading, or a device file
+        return core.INPUT_TOO_LARGE(where, size=len(data), limit=max_bytes, what="one input file")
+    return SourceDocument(name=str(path), data=data, sha256=hashlib.sha256(data).hexdigest())
+
+
+# --- per-study bookkeeping ---------------------------------------------------------------------------
+
+
+def usage_of(study: Study) -> tuple[int, int, str]:
+    """How much of the source the study used: (used, total, unit).
+
+    Pages: distinct source lines covered by provenance vs those plus the unmapped line spans.
+    Structured records: mapped leaf values vs mapped plus unmapped ones.
+    """
+    used_lines: set[int] = set()
+    for loc in study.provenance.values():
+        if loc.line is not None:
+            used_lines.update(range(loc.line, (loc.end_line or loc.line) + 1))
+    unmapped_lines: set[int] = set()
+    for span in study.unmapped:
+        if span.line is not None:
+            unmapped_lines.update(range(span.line, (span.end_line or span.line) + 1))
+    if used_lines or unmapped_lines:
+        return len(used_lines), len(used_lines | unmapped_lines), "lines"
+    mapped = len(study.provenance)
+    unmapped = sum(1 for span in study.unmapped if span.pointer is not None)
+    return mapped, mapped + unmapped, "values"
+
+
+def study_folder_name(study: Study, taken: set[str]) -> str:
+    """A deterministic, filesystem-safe folder name: the registry id, else the source file and record."""
+    base = study.registry_id()
+    if not base:
+        stem = Path(study.source.file).stem
+        base = f"{stem}-{study.source.record}" if study.source.record else stem
+    name = _UNSAFE.sub("_", base).strip("._") or "study"
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name}--{n}"
+        n += 1
+    taken.add(candidate)
+    return candidate
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ConvertContext:
+    """Everything built once per run: readers, writers, validators."""
+
+    options: ConvertOptions
+    resources: Resources
+    readers: dict[str, Reader]
+    writers: list[Writer]
+    study_validator: StudySchemaValidator
+    taken_names: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, options: ConvertOptions, resources: Resources) -> ConvertContext:
+        factories = discover_writers()
+        config = WriterConfig(resources=resources, options=options.writer_options,
+                              validate=options.validate_outputs)
+        writers = [factories[t](config) for t in options.targets if t != CANONICAL_TARGET]
+        return cls(options, resources, discover_readers(), writers, StudySchemaValidator(resources))
+
+
+def available_targets() -> list[str]:
+    return [CANONICAL_TARGET, *sorted(discover_writers())]
+
+
+def convert_file(path: Path, ctx: ConvertContext) -> FileResult:
+    """Convert one input file: every record in it, as far as each can go."""
+    result = FileResult(file=str(path))
+    loaded = load_document(path, ctx.options.max_bytes)
+    if isinstance(loaded, Problem):
+        result.problems.append(loaded)
+        return result
+    reader = choose_reader(loaded, ctx.readers, ctx.options.forced_format)
+    if reader is None:
+        result.problems.append(_unrecognised(loaded, ctx.options.forced_format))
+        return result
+    result.format = reader.name
+    config = ReaderConfig(resources=ctx.resources, max_bytes=ctx.options.max_bytes)
+    try:
+        for outcome in reader.read(loaded, config):
+            record = RecordResult(record=outcome.record, problems=list(outcome.problems))
+            if outcome.study is not None:
+                result.layout = result.layout or outcome.study.source.layout
+                result.encoding = result.encoding or outcome.study.source.encoding
+                _write_study(outcome.study, record, ctx)
+            result.records.append(record)
+    except Exception as exc:
+        result.problems.append(core.READER_FAILED(Location(file=str(path)), reader=reader.name,
+                                                  reason=f"{type(exc).__name__}: {exc}"))
+    return result
+
+
+def _unrecognised(doc: SourceDocument, forced: str | None) -> Problem:
+    decoded = decode_text(doc.data, doc.name)
+    if isinstance(decoded, Problem):
+        return decoded
+    hint = f"--from {forced} is not a known format" if forced else "its content matches no known format"
+    return core.INPUT_FORMAT_UNKNOWN(Location(file=doc.name), hint=hint)
+
+
+def _write_study(study: Study, record: RecordResult, ctx: ConvertContext) -> None:
+    record.problems.extend(study.problems)
+    record.study_id = study.registry_id()
+    record.fields_mapped = len(study.provenance)
+    record.units_used, record.units_total, record.unit = usage_of(study)
+    document = study_to_dict(study)
+    schema_problems = ctx.study_validator.validate(document, file=study.source.file)
+    if schema_problems:
+        record.problems.extend(schema_problems)
+        return
+    folder_name = study_folder_name(study, ctx.taken_names)
+    study_dir = ctx.options.out_dir / folder_name
+    try:
+        study_dir.mkdir(parents=True, exist_ok=True)
+        target = study_dir / "study.json"
+        target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        record.problems.append(core.OUTPUT_WRITE_FAILED(Location(file=study.source.file),
+                                                        what=str(study_dir), reason=str(exc)))
+        return
+    record.output_dir = folder_name
+    record.outputs.append(f"{folder_name}/study.json")
+    for writer in ctx.writers:
+        try:
+            written = writer.write_study(study, study_dir)
+        except Exception as exc:
+            record.problems.append(core.WRITER_FAILED(Location(file=study.source.file, record=record.study_id),
+                                                      writer=writer.target, reason=f"{type(exc).__name__}: {exc}"))
+            continue
+        record.problems.extend(written.problems)
+        record.outputs.extend(_relative(p, ctx.options.out_dir) for p in written.files)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def convert(
+    inputs: Iterable[Path],
+    options: ConvertOptions,
+    resources: Resources,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> RunReport:
+    """Convert every input file; report progress per file through `on_file`; write `report.json`."""
+    ctx = ConvertContext.build(options, resources)
+    report = RunReport()
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    for path, missing in iter_input_files(inputs):
+        result = FileResult(file=str(path), problems=[missing]) if missing else convert_file(path, ctx)
+        report.files.append(result)
+        if on_file:
+            on_file(result)
+    for writer in ctx.writers:
+        try:
+            finished = writer.finish(options.out_dir)
+        except Exception as exc:
+            report.problems.append(core.WRITER_FAILED(Location(), writer=writer.target,
+                                                      reason=f"{type(exc).__name__}: {exc}"))
+            continue
+        report.problems.extend(finished.problems)
+        report.outputs.extend(_relative(p, options.out_dir) for p in finished.files)
+    report_path = options.out_dir / "report.json"
+    report_path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return report

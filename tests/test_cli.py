@@ -1,0 +1,166 @@
+"""End-to-end CLI tests through typer's runner: exit codes, every kind of bad input, a mixed folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from converters.cli import app
+from tests.conftest import SEEDS
+
+runner = CliRunner()
+GOOD_PAGE = SEEDS / "003_6601ee6bc5388ce6.txt"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def _make_bad_inputs(folder: Path) -> dict[str, Path]:
+    """One file for each kind of bad input the issue names, made at run time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "empty": folder / "empty.txt",
+        "blank": folder / "blank.txt",
+        "binary": folder / "binary.txt",
+        "pdf": folder / "fake.txt",
+        "huge": folder / "huge.txt",
+        "undecodable": folder / "mojibake.txt",
+    }
+    files["empty"].write_bytes(b"")
+    files["blank"].write_bytes(b" \n\n\t\n")
+    files["binary"].write_bytes(bytes(range(256)) * 40)
+    files["pdf"].write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 4)
+    with files["huge"].open("wb") as handle:  # sparse: 200 MB on paper, nothing on disk
+        handle.truncate(200 * 1024 * 1024)
+    files["undecodable"].write_bytes(bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]) * 300 + b"\x00\x01\x02" * 50)
+    return files
+
+
+def test_version_and_help() -> None:
+    code, out = _run("--version")
+    assert code == 0 and "trialbridge" in out
+    code, out = _run("--help")
+    assert code == 0 and "convert" in out and "inspect" in out
+
+
+def test_convert_seed_pages_writes_studies_and_report(tmp_path: Path) -> None:
+    code, out = _run("convert", str(SEEDS), "--out", str(tmp_path))
+    assert code in (0, 1), out
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["totals"]["files"] == 5
+    assert report["totals"]["studies_written"] == 5
+    assert len(out.strip().splitlines()) == 6, "one line per file plus the total"
+    for entry in report["files"]:
+        record = entry["records"][0]
+        assert entry["format"] == "registry-page" and entry["layout"]
+        assert (tmp_path / record["output_dir"] / "study.json").is_file()
+
+
+def test_convert_is_deterministic(tmp_path: Path) -> None:
+    _run("convert", str(SEEDS), "--out", str(tmp_path / "a"))
+    _run("convert", str(SEEDS), "--out", str(tmp_path / "b"))
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert files_a == files_b
+    for rel in files_a:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("kind", ["empty", "blank", "binary", "pdf", "huge", "undecodable"])
+def test_each_bad_input_is_one_line_and_exit_2(tmp_path: Path, kind: str) -> None:
+    path = _make_bad_inputs(tmp_path / "in")[kind]
+    code, out = _run("convert", str(path), "--out", str(tmp_path / "out"))
+    assert code == 2, out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 2, out  # the file's line and the total
+    assert str(path) in lines[0] and "fatal" in lines[0]
+    assert "Traceback" not in out
+
+
+def test_missing_input_is_exit_2(tmp_path: Path) -> None:
+    code, out = _run("convert", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "out"))
+    assert code == 2 and "input-not-found" in out
+
+
+def test_mixed_folder_converts_the_good_files(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    bad = _make_bad_inputs(folder)
+    shutil.copy(GOOD_PAGE, folder / GOOD_PAGE.name)
+    (folder / "truncated.txt").write_text(GOOD_PAGE.read_text(encoding="utf-8")[:1500], encoding="utf-8")
+    code, out = _run("convert", str(folder), "--out", str(tmp_path / "out"))
+    assert code == 2, out
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    by_file = {Path(f["file"]).name: f for f in report["files"]}
+    assert by_file[GOOD_PAGE.name]["records"][0]["output_dir"]
+    assert by_file["truncated.txt"]["records"][0]["output_dir"], "a truncated page still yields what it states"
+    for path in bad.values():
+        assert by_file[path.name]["problems"][0]["severity"] == "fatal"
+    assert report["totals"]["studies_written"] == 2
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_other_encodings_are_detected_and_recorded(tmp_path: Path, encoding: str) -> None:
+    text = GOOD_PAGE.read_text(encoding="utf-8")
+    if encoding == "latin-1":
+        text = text.replace("≥", ">=").replace("≤", "<=")  # characters Latin-1 cannot hold
+        text += "\nSite: Hôpital Universitaire de Genève, Zürich\n"
+    path = tmp_path / f"page-{encoding}.txt"
+    path.write_bytes(text.encode(encoding))
+    code, out = _run("convert", str(path), "--out", str(tmp_path / "out"), "--problems")
+    assert code in (0, 1), out
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    entry = report["files"][0]
+    assert entry["encoding"] and entry["encoding"].replace("_", "-") != "utf-8"
+    codes = [p["code"] for p in entry["records"][0]["problems"]]
+    assert "input-not-utf8" in codes
+    study = json.loads((tmp_path / "out" / entry["records"][0]["output_dir"] / "study.json").read_text())
+    assert study["identifiers"][0]["value"] == "NCT06710717"
+
+
+def test_unknown_target_is_a_usage_error(tmp_path: Path) -> None:
+    code, out = _run("convert", str(GOOD_PAGE), "--out", str(tmp_path), "--to", "pdf")
+    assert code == 2 and "unknown target" in out
+
+
+def test_inspect_shows_fields_with_lines_and_unused_spans() -> None:
+    code, out = _run("inspect", str(GOOD_PAGE))
+    assert code == 0, out
+    assert "/identifiers/0/value" in out and "Not used" in out
+    code, out = _run("inspect", str(GOOD_PAGE), "--json")
+    data = json.loads(out)
+    assert data["provenance"]["/identifiers/0/value"]["line"] == 3
+    assert data["unmapped"], "boilerplate and unused lines are listed"
+
+
+def test_inspect_bad_input_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    code, out = _run("inspect", str(path))
+    assert code == 2 and "input-empty" in out and "Traceback" not in out
+
+
+def test_validate_a_study_json(tmp_path: Path) -> None:
+    _run("convert", str(GOOD_PAGE), "--out", str(tmp_path))
+    study = next(tmp_path.rglob("study.json"))
+    code, out = _run("validate", str(study))
+    assert code == 0, out
+    data = json.loads(study.read_text())
+    data["status"]["overall"] = {"not": "a string"}
+    study.write_text(json.dumps(data))
+    code, out = _run("validate", str(study))
+    assert code == 1 and "study-schema-invalid" in out
+
+
+def test_problems_command_explains_a_code() -> None:
+    code, out = _run("problems", "input-empty")
+    assert code == 0 and "empty" in out.lower()
+    code, _ = _run("problems", "no-such-code")
+    assert code == 2
