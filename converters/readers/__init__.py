@@ -10,7 +10,7 @@ import pkgutil
 
 from converters.readers.base import Reader, ReaderConfig, ReadOutcome, SourceDocument
 
-__all__ = ["Reader", "ReadOutcome", "ReaderConfig", "SourceDocument", "choose_reader", "discover_readers"]
+__all__ = ["ReadOutcome", "Reader", "ReaderConfig", "SourceDocument", "choose_reader", "discover_readers"]
 
 
 def discover_readers() -> dict[str, Reader]:
