@@ -8,7 +8,16 @@ The keyword rules live in `mappings/common/schedule.yaml`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from converters.model.provenance import json_pointer
+from converters.model.study import Criterion, Study
+from converters.resources import Resources
+
+SCHEDULE_MAPPING = "common/schedule.yaml"
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,8 @@ class ScheduleStep:
     dose_levels: tuple[str, ...] = ()  # dose statements as written
     arm_labels: tuple[str, ...] = ()  # arms the step belongs to; empty = all arms
     sources: tuple[str, ...] = ()  # JSON pointers into study.json this step is derived from
+    follows: tuple[str, ...] = ()  # keys of steps the source says this one comes after
+    frequency: str | None = None  # frequency as written (e.g. "single infusion")
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class Visit:
     label: str  # e.g. "Month 3"
     timing: str  # as written in the source (an outcome time frame)
     sources: tuple[str, ...] = ()
+    amount: int | None = None  # the number stated (3 for "month 3"); None for baseline
+    unit: str | None = None  # UCUM unit of `amount` (d, wk, mo, a, h); None for baseline
+    anchor: str | None = None  # key of the step the time point counts from, when the source says so
 
 
 @dataclass(frozen=True)
@@ -40,3 +54,287 @@ class Schedule:
     steps: tuple[ScheduleStep, ...] = ()  # in the order the source gives them
     visits: tuple[Visit, ...] = ()
     notes: tuple[str, ...] = field(default=())  # what could not be placed, for the writers' reports
+
+    def step(self, key: str) -> ScheduleStep | None:
+        """The step with this key, if the schedule has it."""
+        return next((s for s in self.steps if s.key == key), None)
+
+
+# --- text units --------------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    group: str  # descriptions | arms | interventions | eligibility
+    pointer: str
+    text: str
+
+
+def _criterion_units(items: list[Criterion], base: tuple[str | int, ...]) -> Iterator[_Unit]:
+    for i, item in enumerate(items):
+        yield _Unit("eligibility", json_pointer(*base, i, "text"), item.text)
+        yield from _criterion_units(item.children, (*base, i, "children"))
+
+
+def _text_units(study: Study) -> list[_Unit]:
+    """Every free-text field the rules may look in, with its pointer, in source order."""
+    units: list[_Unit] = []
+    for name in ("brief_summary", "detailed_description"):
+        value = getattr(study, name)
+        if value:
+            units.append(_Unit("descriptions", json_pointer(name), value))
+    for i, arm in enumerate(study.arms):
+        if arm.description:
+            units.append(_Unit("arms", json_pointer("arms", i, "description"), arm.description))
+    for i, intervention in enumerate(study.interventions):
+        if intervention.description:
+            units.append(_Unit("interventions", json_pointer("interventions", i, "description"),
+                               intervention.description))
+    sections = study.eligibility.criteria
+    for s, section in enumerate(sections):
+        units.extend(_criterion_units(section.items, ("eligibility", "criteria", s, "items")))
+    if not sections and study.eligibility.criteria_text:
+        units.append(_Unit("eligibility", json_pointer("eligibility", "criteria_text"),
+                           study.eligibility.criteria_text))
+    return units
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _compile(patterns: list[str]) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
+def _dedupe(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+# --- steps -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    sources: list[str]
+    sentences: list[str]
+
+
+def _find(units: list[_Unit], groups: set[str], patterns: list[re.Pattern[str]]) -> _Found:
+    found = _Found([], [])
+    for unit in units:
+        if unit.group not in groups:
+            continue
+        for sentence in _sentences(unit.text):
+            if any(p.search(sentence) for p in patterns):
+                found.sources.append(unit.pointer)
+                found.sentences.append(sentence)
+    return found
+
+
+def _split_doses(dosing: list[str], separators: list[str]) -> list[str]:
+    doses: list[str] = []
+    for statement in dosing:
+        parts = [statement]
+        for sep in separators:
+            parts = [piece for part in parts for piece in part.split(sep)]
+        doses.extend(p.strip() for p in parts if p.strip())
+    return doses
+
+
+def _rule_steps(study: Study, units: list[_Unit], rules: dict[str, Any],
+                absorbed: set[int]) -> list[ScheduleStep]:
+    """Screening and pre-treatment steps found by keyword; interventions that are a step's agents join it."""
+    steps: list[ScheduleStep] = []
+    for rule in rules["steps"]:
+        found = _find(units, set(rule["look_in"]), _compile(rule["patterns"]))
+        if not found.sources:
+            continue
+        agents: list[str] = []
+        doses: list[str] = []
+        sources = list(found.sources)
+        for agent in rule.get("agents", []):
+            word = re.compile(rf"\b{re.escape(agent)}\b", re.IGNORECASE)
+            stated = any(word.search(s) for s in found.sentences)
+            for i, intervention in enumerate(study.interventions):
+                if word.search(intervention.name):
+                    stated = True
+                    absorbed.add(i)
+                    sources.append(json_pointer("interventions", i, "name"))
+                    doses.extend(_split_doses(intervention.dosing, rules["treatment"]["dose_separators"]))
+            if stated:
+                agents.append(agent)
+        title = rule["title"]
+        if agents and rule.get("title_with_agents"):
+            title = rule["title_with_agents"].format(agents=", ".join(agents))
+        steps.append(ScheduleStep(
+            key=rule["key"], kind=rule["kind"], title=title,
+            description=found.sentences[0] if rule["describe"] else None,
+            dose_levels=tuple(doses), sources=_dedupe(sources),
+        ))
+    return steps
+
+
+def _treatment_steps(study: Study, rules: dict[str, Any], absorbed: set[int]) -> list[ScheduleStep]:
+    """One step per intervention (source order) that no pre-treatment step took as its agent."""
+    treat = rules["treatment"]
+    infusion = _compile(treat["infusion_patterns"])
+    drafts: list[tuple[bool, ScheduleStep]] = []
+    for i, intervention in enumerate(study.interventions):
+        if i in absorbed:
+            continue
+        texts = [intervention.name, intervention.description or "", intervention.frequency or "",
+                 *intervention.dosing]
+        is_infusion = any(p.search(t) for p in infusion for t in texts)
+        sources = [json_pointer("interventions", i, "name")]
+        if intervention.description:
+            sources.append(json_pointer("interventions", i, "description"))
+        sources += [json_pointer("interventions", i, "dosing", k) for k in range(len(intervention.dosing))]
+        if intervention.frequency:
+            sources.append(json_pointer("interventions", i, "frequency"))
+        template = treat["infusion_title"] if is_infusion else treat["title"]
+        drafts.append((is_infusion, ScheduleStep(
+            key="", kind=treat["kind"], title=template.format(name=intervention.name),
+            description=intervention.description,
+            dose_levels=tuple(_split_doses(intervention.dosing, treat["dose_separators"])),
+            arm_labels=tuple(intervention.arm_group_labels), sources=tuple(sources),
+            frequency=intervention.frequency,
+        )))
+    counts = {flag: sum(1 for inf, _ in drafts if inf is flag) for flag in (True, False)}
+    seen = {True: 0, False: 0}
+    steps: list[ScheduleStep] = []
+    for is_infusion, step in drafts:
+        seen[is_infusion] += 1
+        base = treat["infusion_key"] if is_infusion else treat["key"]
+        key = base if counts[is_infusion] == 1 else f"{base}{seen[is_infusion]}"
+        steps.append(replace(step, key=key))
+    return steps
+
+
+def _base_key(key: str) -> str:
+    return key.rstrip("0123456789")
+
+
+def _apply_ordering(steps: list[ScheduleStep], units: list[_Unit], rules: dict[str, Any]) -> list[ScheduleStep]:
+    """Add `follows` where a sentence of the source states that one step comes after another."""
+    out: list[ScheduleStep] = []
+    groups = {"descriptions", "arms", "interventions"}
+    for step in steps:
+        follows: list[str] = list(step.follows)
+        sources: list[str] = list(step.sources)
+        for rule in rules["ordering"]:
+            if _base_key(step.key) != rule["step"]:
+                continue
+            before = [s.key for s in steps if _base_key(s.key) == rule["after"]]
+            if len(before) != 1:
+                continue
+            found = _find(units, groups, _compile(rule["patterns"]))
+            if found.sources:
+                follows.append(before[0])
+                sources.extend(found.sources)
+        out.append(replace(step, follows=_dedupe(follows), sources=_dedupe(sources)))
+    return out
+
+
+# --- visits ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Point:
+    label: str
+    timing: str
+    amount: int | None
+    unit: str | None
+    days: float
+    sources: list[str] = field(default_factory=list)
+    anchor: str | None = None
+
+
+def _time_points(frame: str, visits: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """(unit word, number, text as written) for each time point a time frame names, in text order."""
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, str, int, str]] = []
+    not_after = [w.casefold() for w in visits["not_after"]]
+    for name in ("unit_first", "number_first"):
+        for match in re.finditer(visits[name], frame, re.IGNORECASE):
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            before = frame[: match.start()].rstrip().casefold()
+            if name == "number_first" and any(re.search(rf"\b{re.escape(w)}$", before) for w in not_after):
+                continue
+            taken.append((match.start(), match.end()))
+            unit = match.group("unit").casefold()
+            found.append((match.start(), unit, int(match.group("n")), match.group(0)))
+    return [(unit, n, text) for _, unit, n, text in sorted(found)]
+
+
+def _visits(study: Study, steps: list[ScheduleStep], rules: dict[str, Any]) -> tuple[list[Visit], list[str]]:
+    spec = rules["visits"]
+    points: dict[str, _Point] = {}
+    notes: list[str] = []
+    keys = {s.key for s in steps}
+    baseline = re.compile(spec["baseline"], re.IGNORECASE)
+    for i, outcome in enumerate(study.outcomes):
+        frame = outcome.time_frame
+        if not frame:
+            continue
+        pointer = json_pointer("outcomes", i, "time_frame")
+        anchor = _anchor(frame, spec["anchors"], keys)
+        named = False
+        match = baseline.search(frame)
+        if match:
+            named = True
+            point = points.setdefault("BL", _Point(spec["baseline_label"], match.group(0), None, None, -1.0))
+            point.sources.append(pointer)
+        for unit, n, text in _time_points(frame, spec):
+            named = True
+            info = spec["units"][unit]
+            key = f"{info['label'][0]}{n}"
+            point = points.setdefault(key, _Point(f"{info['label']} {n}", text, n, info["ucum"],
+                                                  n * float(info["days"])))
+            point.sources.append(pointer)
+            if anchor and point.anchor is None:
+                point.anchor = anchor
+        if not named:
+            notes.append(f"time frame of outcome {i + 1} names no time point: {frame!r}")
+    ordered = sorted(points.items(), key=lambda kv: (kv[1].days, kv[0]))
+    visits = [Visit(key=k, label=p.label, timing=p.timing, sources=_dedupe(p.sources), amount=p.amount,
+                    unit=p.unit, anchor=p.anchor) for k, p in ordered]
+    return visits, notes
+
+
+def _anchor(frame: str, anchors: list[dict[str, Any]], keys: set[str]) -> str | None:
+    """The step a time frame counts from, when it says so and exactly one such step exists."""
+    for rule in anchors:
+        if any(re.search(p, frame, re.IGNORECASE) for p in rule["patterns"]):
+            candidates = [k for k in sorted(keys) if _base_key(k) in rule["steps"]]
+            if len(candidates) == 1:
+                return candidates[0]
+    return None
+
+
+# --- entry point -------------------------------------------------------------------------------------
+
+
+def derive_schedule(study: Study, resources: Resources) -> Schedule:
+    """The schedule the source states: keyword-found steps, one step per intervention, follow-up visits.
+
+    Steps come in protocol order (the rule order of schedule.yaml, then interventions in source order, then
+    follow-up); keys are stable for the same study; every step and visit lists its source pointers.
+    """
+    rules = resources.mapping(SCHEDULE_MAPPING)
+    units = _text_units(study)
+    absorbed: set[int] = set()
+    found = _rule_steps(study, units, rules, absorbed)
+    pre = [s for s in found if s.kind in ("screening", "pretreatment")]
+    steps = pre + _treatment_steps(study, rules, absorbed)
+    visits, notes = _visits(study, steps, rules)
+    frames = [json_pointer("outcomes", i, "time_frame") for i, o in enumerate(study.outcomes) if o.time_frame]
+    if frames:
+        fu = rules["follow_up"]
+        steps.append(ScheduleStep(key=fu["key"], kind=fu["kind"], title=fu["title"], description=fu["description"],
+                                  sources=tuple(frames)))
+    steps = _apply_ordering(steps, units, rules)
+    return Schedule(steps=tuple(steps), visits=tuple(visits), notes=tuple(notes))
