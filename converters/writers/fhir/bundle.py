@@ -1,0 +1,161 @@
+"""One study -> one FHIR Bundle (collection or transaction) plus its trace sidecar.
+
+Bundle entries use `urn:uuid:<id>` full URLs and every reference points at one, so references resolve inside
+the bundle and a server rewrites them on a transaction. In a transaction every entry is a conditional update on
+its business identifier (`PUT ResearchStudy?identifier=https://clinicaltrials.gov|NCT...`), so loading the
+same study twice creates no duplicates. Resource ids are uuid5 of what identifies the thing, so the same
+input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote
+
+from converters.model import Study
+from converters.model.schedule import derive_schedule
+from converters.problems import Problem
+from converters.resources import Resources
+from converters.writers.fhir.context import BuildContext
+from converters.writers.fhir.draft import Draft, ElementPath, minted_id
+from converters.writers.fhir.eligibility import CriterionCoder, build_eligibility_group
+from converters.writers.fhir.maps import FhirMaps
+from converters.writers.fhir.narrative import Row, narrative
+from converters.writers.fhir.plan_definition import build_plan_definition
+from converters.writers.fhir.research_study import build_research_study, study_business_identifier
+
+BundleType = Literal["collection", "transaction"]
+_FIRST_KEYS = ("resourceType", "id", "meta", "text", "extension")
+
+
+@dataclass
+class BuiltBundle:
+    bundle: dict[str, Any]
+    trace: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def resource_count(self) -> int:
+        return len(self.bundle.get("entry", []))
+
+
+def conditional_url(draft: Draft) -> str:
+    """`Type?identifier=system|value`, each part percent-encoded where it must be."""
+    system = quote(draft.identifier_system or "", safe=":/")
+    value = quote(draft.identifier_value or "", safe="")
+    return f"{draft.resource_type}?identifier={system}|{value}"
+
+
+def _ordered(resource: dict[str, Any]) -> dict[str, Any]:
+    """Keys in the customary FHIR order at the top (type, id, text, extension), the rest as built."""
+    head = {k: resource[k] for k in _FIRST_KEYS if k in resource}
+    return {**head, **{k: v for k, v in resource.items() if k not in head}}
+
+
+def build_bundle(study: Study, maps: FhirMaps, resources: Resources, bundle_type: BundleType = "collection",
+                 coder: CriterionCoder | None = None) -> BuiltBundle:
+    """Every resource of one study in one Bundle, with the trace of each element back to the source."""
+    key = study_business_identifier(study, maps)
+    ctx = BuildContext(study=study, maps=maps, study_key=f"{key[0]}|{key[1]}")
+    schedule = derive_schedule(study, resources)
+    plan = build_plan_definition(ctx, schedule)
+    group = build_eligibility_group(ctx, coder)
+    research_study = build_research_study(ctx, key, group, plan)
+    drafts = [research_study] + [d for d in ctx.drafts.values() if d is not research_study]
+    entries = []
+    for draft in drafts:
+        if "text" not in draft.body:
+            draft.body["text"] = _party_narrative(draft.body)
+        entry: dict[str, Any] = {"fullUrl": draft.full_url, "resource": _ordered(draft.body)}
+        if bundle_type == "transaction":
+            entry["request"] = {"method": "PUT", "url": conditional_url(draft)}
+        entries.append(entry)
+    bundle = {
+        "resourceType": "Bundle",
+        "id": minted_id("Bundle", f"{ctx.study_key}|{maps.version}|{bundle_type}"),
+        "type": bundle_type,
+        "entry": entries,
+    }
+    return BuiltBundle(bundle=bundle, trace=trace_document(study, drafts), problems=ctx.problems)
+
+
+def _texts(items: list[dict[str, Any]], key: str = "text") -> list[str]:
+    return [str(i[key]) for i in items if i.get(key)]
+
+
+def _party_narrative(body: dict[str, Any]) -> dict[str, str]:
+    """A short generated narrative for Organization, Location, Practitioner and PractitionerRole (dom-6)."""
+    kind = body["resourceType"]
+    rows: list[Row] = []
+    heading = body.get("name") if isinstance(body.get("name"), str) else None
+    if kind == "Practitioner":
+        heading = next(iter(_texts(body.get("name", []))), None)
+        rows.append(("Contact", _texts(body.get("telecom", []), "value")))
+    elif kind == "PractitionerRole":
+        heading = body.get("practitioner", {}).get("display")
+        rows += [("Role", _texts(body.get("code", []))),
+                 ("Organization", _texts([body["organization"]], "display") if "organization" in body else []),
+                 ("Site", _texts(body.get("location", []), "display"))]
+    elif kind == "Organization":
+        rows.append(("Type", _texts(body.get("type", []))))
+    elif kind == "Location":
+        address = body.get("address", {})
+        line = ", ".join(address[k] for k in ("city", "state", "postalCode", "country") if k in address)
+        rows.append(("Address", [line] if line else []))
+        status = [e["valueCodeableConcept"].get("text", "") for e in body.get("extension", [])
+                  if "valueCodeableConcept" in e]
+        rows.append(("Registry status", [s for s in status if s]))
+    return narrative(heading or kind, rows)
+
+
+# --- trace -------------------------------------------------------------------------------------------
+
+
+def _fhirpath(index: int, path: ElementPath) -> str:
+    out = f"Bundle.entry[{index}].resource"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _resolve(study: Study, pointer: str) -> list[dict[str, Any]]:
+    """Source locations for a study.json pointer: its own entry, else its children's, else its nearest parent's."""
+    provenance = study.provenance
+    if pointer in provenance:
+        return [provenance[pointer].model_dump(exclude_none=True)]
+    prefix = pointer + "/"
+    children = [loc.model_dump(exclude_none=True) for key, loc in provenance.items() if key.startswith(prefix)]
+    if children:
+        unique: list[dict[str, Any]] = []
+        for loc in children:
+            if loc not in unique:
+                unique.append(loc)
+        return unique
+    parent = pointer
+    while "/" in parent.strip("/"):
+        parent = parent.rsplit("/", 1)[0]
+        if parent in provenance:
+            return [provenance[parent].model_dump(exclude_none=True)]
+    return []
+
+
+def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
+    """The `--trace` sidecar: each output element (JSON pointer and FHIRPath) -> study pointer -> source."""
+    elements = []
+    cache: dict[str, list[dict[str, Any]]] = {}
+    for index, draft in enumerate(drafts):
+        for path, pointer in draft.trace:
+            if pointer not in cache:
+                cache[pointer] = _resolve(study, pointer)
+            elements.append({
+                "path": f"/entry/{index}/resource" + "".join(f"/{p}" for p in path),
+                "fhirpath": _fhirpath(index, path),
+                "study": pointer,
+                "source": cache[pointer],
+            })
+    return {
+        "source": {"file": study.source.file, "format": study.source.format, "sha256": study.source.sha256,
+                   **({"record": study.source.record} if study.source.record else {})},
+        "elements": elements,
+    }

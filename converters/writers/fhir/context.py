@@ -1,0 +1,44 @@
+"""What one study's conversion shares between builders: the study, the maps, the resources made so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from converters.model import Study
+from converters.problems import Location, Problem, ProblemKind
+from converters.writers.fhir.draft import Draft, minted_id
+from converters.writers.fhir.maps import FhirMaps
+
+
+@dataclass
+class BuildContext:
+    """Per-study state. `drafts` keeps every resource once (by id), in the order first made."""
+
+    study: Study
+    maps: FhirMaps
+    study_key: str  # the study's identity ("system|value" of its business identifier)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def report(self, kind: ProblemKind, path: str | None = None, **params: Any) -> None:
+        where = Location(file=self.study.source.file,
+                         record=self.study.registry_id() or self.study.source.record, path=path)
+        self.problems.append(kind(where, **params))
+
+    def mint(self, resource_type: str, id_kind: str, identity: str, *, scoped: bool) -> Draft:
+        """The draft for this identity, made once. `scoped` identities belong to this study only."""
+        full_identity = f"{self.study_key}|{identity}" if scoped else identity
+        rid = minted_id(f"{resource_type}:{id_kind}", full_identity)
+        existing = self.drafts.get(rid)
+        if existing is not None:
+            return existing
+        draft = Draft(resource_type, rid, identifier_system=self.maps.identifier_system(id_kind),
+                      identifier_value=rid)
+        draft.body["identifier"] = [{"system": draft.identifier_system, "value": rid}]
+        self.drafts[rid] = draft
+        return draft
+
+    def add_draft(self, draft: Draft) -> Draft:
+        self.drafts.setdefault(draft.id, draft)
+        return self.drafts[draft.id]

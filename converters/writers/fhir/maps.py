@@ -1,0 +1,96 @@
+"""The FHIR writers' mapping data (`mappings/fhir/*.yaml`), loaded once per writer and looked up by name.
+
+Python here only reads the tables; every URI, code and label comes from the mapping files, so a data steward
+can change a mapping without touching code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from converters.model.vocabulary import IdentifierSystems, normalise_wording
+from converters.resources import Resources
+
+FhirVersion = Literal["R4", "R5"]
+
+CANONICAL = "fhir/canonical.yaml"
+VALUE_MAPS = "fhir/value-maps.yaml"
+COUNTRIES = "fhir/countries.yaml"
+
+
+@dataclass(frozen=True)
+class FhirMaps:
+    """Everything the builders look up, for one FHIR version."""
+
+    version: FhirVersion
+    canonical: dict[str, Any]
+    values: dict[str, Any]
+    country_codes: dict[str, str]
+    country_system: str
+    registries: IdentifierSystems
+
+    @classmethod
+    def load(cls, resources: Resources, version: FhirVersion) -> FhirMaps:
+        countries = resources.mapping(COUNTRIES)
+        codes = {normalise_wording(name): code for code, names in countries["countries"].items() for name in names}
+        return cls(version=version, canonical=resources.mapping(CANONICAL), values=resources.mapping(VALUE_MAPS),
+                   country_codes=codes, country_system=countries["system"], registries=IdentifierSystems(resources))
+
+    @property
+    def r4(self) -> bool:
+        return self.version == "R4"
+
+    def extension(self, name: str) -> str:
+        url: str = self.canonical["extensions"][name]
+        return url
+
+    def hl7_system(self, name: str) -> str:
+        url: str = self.canonical["hl7_code_systems"][self.version][name]
+        return url
+
+    def project_system(self, name: str) -> str:
+        url: str = self.canonical["project_code_systems"][name]
+        return url
+
+    def identifier_system(self, name: str) -> str:
+        url: str = self.canonical["identifier_systems"][name]
+        return url
+
+    def ctgov_system(self, enum: str) -> str:
+        template: str = self.canonical["ctgov_enum_system"]
+        return template.format(enum=enum)
+
+    def display(self, enum: str, value: str) -> str | None:
+        """The label ClinicalTrials.gov shows for an enum value, if the mapping knows it."""
+        label: str | None = self.values["displays"].get(enum, {}).get(value)
+        return label
+
+    def ctgov_coding(self, enum: str, value: str) -> dict[str, str]:
+        """A coding that keeps a ClinicalTrials.gov enum token as it is (HL7's CT.gov example does the same)."""
+        coding = {"system": self.ctgov_system(enum), "code": value}
+        label = self.display(enum, value)
+        if label:
+            coding["display"] = label
+        return coding
+
+    def value(self, table: str, key: str) -> Any:
+        return self.values[table].get(key)
+
+    def country_code(self, name: str) -> str | None:
+        return self.country_codes.get(normalise_wording(name))
+
+    def source_code_system(self, name: str) -> str | None:
+        """The URI for a code system a source names ("MeSH"); a URI given by the source is kept."""
+        if name.startswith(("http://", "https://", "urn:")):
+            return name
+        uri: str | None = self.canonical["source_code_systems"].get(name.strip().casefold())
+        return uri
+
+    def record_url(self, registry: str | None, identifier: str) -> str | None:
+        template: str | None = self.canonical["record_urls"].get(registry or "")
+        return template.format(id=identifier) if template else None
+
+    def source_record_url(self, reader_format: str, identifier: str | None) -> str | None:
+        template: str | None = self.canonical["source_record_urls"].get(reader_format)
+        return template.format(id=identifier) if template and identifier else None

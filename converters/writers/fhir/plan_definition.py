@@ -1,0 +1,115 @@
+"""PlanDefinition (type clinical-protocol) from the study's schedule, as the source states it.
+
+One action per schedule step, in schedule order; dose levels become sub-actions of their step; the follow-up
+step has one sub-action per visit. Ordering (`relatedAction` "after") and offsets from a step are written only
+where the schedule found them stated; nothing else is timed. R4 refers to actions by element `id`
+(relatedAction.actionId); R5 by `targetId`, which its invariant pld-4 checks against the actions' `id`, so R5
+actions carry both `id` and `linkId`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from converters.model.schedule import Schedule, ScheduleStep, Visit
+from converters.problem_codes import fhir_writer as kinds
+from converters.writers.fhir.context import BuildContext
+from converters.writers.fhir.draft import Draft, ElementPath
+from converters.writers.fhir.narrative import narrative
+
+
+def _action_code(ctx: BuildContext, kind: str) -> dict[str, Any]:
+    label = kind.replace("-", " ").capitalize()
+    return {"coding": [{"system": ctx.maps.project_system("schedule-step"), "code": kind, "display": label}],
+            "text": label}
+
+
+def _relation(ctx: BuildContext, target: str, relationship: str, offset: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+    out: dict[str, Any] = {("actionId" if ctx.maps.r4 else "targetId"): target, "relationship": relationship}
+    if offset:
+        out["offsetDuration"] = offset
+    return out
+
+
+def _new_action(ctx: BuildContext, action_id: str) -> dict[str, Any]:
+    return {"id": action_id} if ctx.maps.r4 else {"id": action_id, "linkId": action_id}
+
+
+def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[ElementPath, str]]) -> dict[str, Any]:
+    action = _new_action(ctx, step.key)
+    if step.arm_labels:
+        action["extension"] = [{"url": ctx.maps.extension("schedule-arm"), "valueString": label}
+                               for label in step.arm_labels]
+    action["title"] = step.title
+    if step.description:
+        action["description"] = step.description
+    code = _action_code(ctx, step.kind)
+    action["code"] = [code] if ctx.maps.r4 else code
+    if step.follows:
+        action["relatedAction"] = [_relation(ctx, key, "after") for key in step.follows]
+    if step.timing or step.frequency:
+        action["timingTiming"] = {"code": {"text": "; ".join(t for t in (step.timing, step.frequency) if t)}}
+    for source in step.sources:
+        trace.append(((), source))
+    subs = []
+    for n, dose in enumerate(step.dose_levels, start=1):
+        sub = _new_action(ctx, f"{step.key}-DOSE{n}")
+        sub.update({"title": f"Dose level {n}", "description": dose})
+        subs.append(sub)
+    if subs:
+        action["action"] = subs
+    return action
+
+
+def _visit_action(ctx: BuildContext, visit: Visit, parent: str) -> dict[str, Any]:
+    action = _new_action(ctx, f"{parent}-{visit.key}")
+    action["title"] = visit.label
+    action["description"] = f"Time point as stated: {visit.timing}"
+    if visit.anchor and visit.amount is not None and visit.unit:
+        names = {spec["code"]: spec["unit"] for spec in ctx.maps.values["age_units"].values()}
+        unit = names.get(visit.unit, visit.unit)
+        offset = {"value": visit.amount, "unit": unit.rstrip("s") if visit.amount == 1 else unit,
+                  "system": ctx.maps.hl7_system("ucum"), "code": visit.unit}
+        action["relatedAction"] = [_relation(ctx, visit.anchor, "after-start", offset)]
+    return action
+
+
+def build_plan_definition(ctx: BuildContext, schedule: Schedule) -> Draft | None:
+    """The protocol PlanDefinition, or None when the source states no step at all."""
+    for note in schedule.notes:
+        ctx.report(kinds.SCHEDULE_NOTE, "/outcomes", note=note)
+    if not schedule.steps:
+        return None
+    draft = ctx.mint("PlanDefinition", "schedule", "schedule", scoped=True)
+    study = ctx.study
+    name = study.titles.brief or study.titles.official or study.registry_id() or study.source.file
+    draft.set("title", f"Schedule: {name.strip()}")
+    draft.set("type", {"coding": [{"system": ctx.maps.hl7_system("plan-definition-type"), "code": "clinical-protocol",
+                                   "display": "Clinical Protocol"}], "text": "Clinical protocol"})
+    draft.set("status", ctx.maps.values["r5_record_status"])
+    draft.set("description", "The study's schedule as the registry record states it: steps, dose levels and the "
+                             "time points of the outcome measures. Timing and order appear only where the source "
+                             "states them.")
+    from converters.writers.fhir.research_study import provenance_artifacts
+
+    for artifact, pointers in provenance_artifacts(ctx):
+        draft.add("relatedArtifact", artifact, *pointers)
+    for step in schedule.steps:
+        trace: list[tuple[ElementPath, str]] = []
+        action = _step_action(ctx, step, trace)
+        if step.kind == "follow-up" and schedule.visits:
+            action.setdefault("action", []).extend(_visit_action(ctx, v, step.key) for v in schedule.visits)
+        index = draft.add("action", action)
+        for path, source in trace:
+            draft.note(("action", index, *path), source)
+        if step.kind == "follow-up":
+            for n, visit in enumerate(schedule.visits):
+                draft.note(("action", index, "action", n), *visit.sources)
+    rows = [("Steps", [s.title for s in schedule.steps])]
+    lists = [(s.title, [*(f"Dose level: {d}" for d in s.dose_levels),
+                        *([f"Frequency: {s.frequency}"] if s.frequency else []),
+                        *([f"After: {', '.join(s.follows)}"] if s.follows else [])]) for s in schedule.steps]
+    lists.append(("Time points", [f"{v.label} ({v.timing})" for v in schedule.visits]))
+    draft.body["text"] = narrative(draft.body["title"], rows, lists)
+    return draft

@@ -1,0 +1,731 @@
+"""ResearchStudy (R4 4.0.1 and R5 5.0.0) from the canonical study.
+
+One builder for both versions: each element is written by a small function, and the few places where the
+versions differ (status, titles, parties, recruitment, arms, outcomes, related artifacts) branch on
+`ctx.maps.version`. The mapping table is docs/fhir-mapping.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from converters import __version__
+from converters.model import Contact, IdentifierKind, PartialDate, Study
+from converters.problem_codes import fhir_writer as kinds
+from converters.writers.fhir import parties
+from converters.writers.fhir.context import BuildContext
+from converters.writers.fhir.draft import Draft, normalise_name
+from converters.writers.fhir.narrative import narrative
+
+Concept = dict[str, Any]
+
+
+def concept(text: str | None, *codings: dict[str, str]) -> Concept:
+    """A CodeableConcept with the codings given (none = text only)."""
+    out: Concept = {}
+    if codings:
+        out["coding"] = list(codings)
+    if text:
+        out["text"] = text.strip()
+    return out
+
+
+def ctgov_concept(ctx: BuildContext, enum: str, value: str, *first: dict[str, str]) -> Concept:
+    """HL7 codings (if any) first, then the CT.gov token, with the CT.gov label as text."""
+    return concept(ctx.maps.display(enum, value) or value, *first, ctx.maps.ctgov_coding(enum, value))
+
+
+def hl7_coding(ctx: BuildContext, system: str, code: str) -> dict[str, str]:
+    return {"system": ctx.maps.hl7_system(system), "code": code}
+
+
+# --- identity ----------------------------------------------------------------------------------------
+
+
+def study_business_identifier(study: Study, ctx_maps: Any) -> tuple[str, str, str]:
+    """(system, value, basis) of the identifier a conditional update matches this study on.
+
+    The registry id when there is one; else a project identifier derived from the lead sponsor and the
+    sponsor's protocol id; else one derived from the digest of the source file (and record).
+    """
+    for ident in study.identifiers:
+        if ident.kind is IdentifierKind.REGISTRY:
+            registry = ident.registry or ctx_maps.registries.classify(ident.value)
+            system = ctx_maps.registries.system(registry) if registry else None
+            if system:
+                return system, ident.value, "registry id"
+    from converters.writers.fhir.draft import minted_id
+
+    sponsor = study.sponsors.lead.name if study.sponsors.lead else None
+    sponsor_id = next((i.value for i in study.identifiers if i.kind is IdentifierKind.SPONSOR), None)
+    if sponsor and sponsor_id:
+        value = minted_id("sponsor-study", f"{normalise_name(sponsor)}|{sponsor_id.strip()}")
+        return ctx_maps.identifier_system("sponsor-study"), value, "lead sponsor and sponsor's protocol id"
+    value = study.source.sha256 + (f"/{study.source.record}" if study.source.record else "")
+    return ctx_maps.identifier_system("source-record"), value, "digest of the source file"
+
+
+def _identifiers(ctx: BuildContext, draft: Draft, key_system: str, key_value: str, basis: str) -> None:
+    study = ctx.study
+    id_type_system = ctx.maps.project_system("identifier-type")
+    registries = ctx.maps.registries
+    for i, ident in enumerate(study.identifiers):
+        kind = ctx.maps.value("identifier_kinds", ident.kind.value)
+        registry = ident.registry or (registries.classify(ident.value) if ident.kind is not IdentifierKind.SPONSOR
+                                      else None)
+        system = registries.system(registry) if registry else None
+        codings = [{"system": id_type_system, "code": kind["code"], "display": kind["display"]}]
+        if ident.type and ctx.maps.display("SecondaryIdType", ident.type):
+            codings.append(ctx.maps.ctgov_coding("SecondaryIdType", ident.type))
+        text = kind["display"]
+        if ident.type and not ctx.maps.display("SecondaryIdType", ident.type):
+            text = f"{text} ({ident.type})"
+        elif registry and registries.get(registry):
+            text = f"{text} ({registries.get(registry).name})"  # type: ignore[union-attr]
+        entry: dict[str, Any] = {"use": kind["use"], "type": concept(text, *codings)}
+        if system:
+            entry["system"] = system
+        entry["value"] = ident.value.strip()
+        inner: dict[tuple[str | int, ...], tuple[str, ...]] = {("value",): (f"/identifiers/{i}/value",)}
+        if ident.type:
+            inner[("type",)] = (f"/identifiers/{i}/type",)
+        if ident.domain or (ident.kind is IdentifierKind.SPONSOR and study.sponsors.lead):
+            assigner = ident.domain or study.sponsors.lead.name  # type: ignore[union-attr]
+            entry["assigner"] = {"display": assigner.strip()}
+            inner[("assigner",)] = (f"/identifiers/{i}/domain" if ident.domain else "/sponsors/lead/name",)
+        draft.add("identifier", entry, inner=inner)
+    if basis != "registry id":
+        kind = ctx.maps.value("identifier_kinds", "sponsor-study" if "sponsor" in basis else "source-record")
+        draft.add("identifier", {
+            "use": kind["use"],
+            "type": concept(kind["display"], {"system": id_type_system, "code": kind["code"],
+                                              "display": kind["display"]}),
+            "system": key_system, "value": key_value,
+        }, "/source/sha256" if "digest" in basis else "/sponsors/lead/name")
+        ctx.report(kinds.NO_BUSINESS_IDENTIFIER, "/identifiers", system=key_system, value=key_value, basis=basis)
+
+
+# --- titles, status, dates ---------------------------------------------------------------------------
+
+
+def _titles(ctx: BuildContext, draft: Draft) -> None:
+    titles = ctx.study.titles
+    main = titles.brief or titles.official
+    if main:
+        draft.set("title", main.strip(), "/titles/brief" if titles.brief else "/titles/official")
+    others = []
+    if titles.official and titles.brief:
+        others.append(("official", "Official title", titles.official, "/titles/official"))
+    if titles.acronym:
+        others.append(("acronym", "Acronym", titles.acronym, "/titles/acronym"))
+    title_type = "http://hl7.org/fhir/title-type"
+    for code, label, value, pointer in others:
+        coding = {"system": title_type, "code": code}
+        if ctx.maps.r4:
+            draft.add("extension", {"url": ctx.maps.extension("other-title"), "extension": [
+                {"url": "type", "valueCoding": {**coding, "display": label}},
+                {"url": "value", "valueString": value.strip()},
+            ]}, pointer)
+        else:
+            draft.add("label", {"type": concept(label, {**coding, "system": ctx.maps.hl7_system("title-type")}),
+                                "value": value.strip()}, pointer)
+
+
+def _registry_status_concept(ctx: BuildContext) -> Concept:
+    status = ctx.study.status
+    if status.overall:
+        text = ctx.maps.display("Status", status.overall) or status.overall
+        if status.overall == "UNKNOWN" and status.last_known:
+            text += f" (last known status: {ctx.maps.display('Status', status.last_known) or status.last_known})"
+        return concept(text, ctx.maps.ctgov_coding("Status", status.overall))
+    if status.overall_text:
+        return concept(status.overall_text)
+    return concept("Not stated in the source")
+
+
+def _status_r4(ctx: BuildContext, draft: Draft) -> None:
+    status = ctx.study.status
+    table = ctx.maps.values["overall_status"]
+    code: str | None = None
+    exact = False
+    source = status.overall
+    if source and source in table:
+        row = table[source]
+        code, exact = row["r4"], row["exact"]
+        if row.get("use_last_known") and status.last_known in table:
+            code = table[status.last_known]["r4"]
+    pointers = [p for p, v in (("/status/overall", status.overall), ("/status/last_known", status.last_known),
+                               ("/status/overall_text", status.overall_text)) if v]
+    if code is None:
+        code = ctx.maps.values["status_fallback_r4"]
+        detail = f"status {source or status.overall_text!r}" if (source or status.overall_text) else "none given"
+        ctx.report(kinds.STATUS_ABSENT, "/status/overall", detail=detail, code=code)
+    elif not exact:
+        ctx.report(kinds.STATUS_LOSSY, "/status/overall", status=source, code=code)
+    draft.set("status", code, *pointers)
+    draft.add("extension", {"url": ctx.maps.extension("registry-status"),
+                            "valueCodeableConcept": _registry_status_concept(ctx)}, *pointers)
+
+
+MILESTONES = (("start", "start", "Study start"), ("primary_completion", "primary-completion", "Primary completion"),
+              ("completion", "completion", "Study completion"))
+
+
+def _milestone_coding(ctx: BuildContext, code: str, label: str) -> dict[str, str]:
+    return {"system": ctx.maps.project_system("milestone"), "code": code, "display": label}
+
+
+def _dates(ctx: BuildContext, draft: Draft) -> None:
+    status = ctx.study.status
+    period: dict[str, str] = {}
+    if status.start:
+        period["start"] = status.start.value
+    if status.completion:
+        period["end"] = status.completion.value
+    if period:
+        draft.body["period"] = period
+        if status.start:
+            draft.note(("period", "start"), "/status/start")
+        if status.completion:
+            draft.note(("period", "end"), "/status/completion")
+    for field_name, code, label in MILESTONES:
+        date: PartialDate | None = getattr(status, field_name)
+        if date is None:
+            continue
+        pointer = f"/status/{field_name}"
+        if ctx.maps.r4:
+            parts: list[dict[str, Any]] = [{"url": "milestone", "valueCoding": _milestone_coding(ctx, code, label)},
+                                           {"url": "date", "valueDateTime": date.value}]
+            if date.type:
+                parts.append({"url": "type", "valueCode": date.type})
+            draft.add("extension", {"url": ctx.maps.extension("milestone"), "extension": parts}, pointer)
+        else:
+            entry: dict[str, Any] = {"state": concept(label, _milestone_coding(ctx, code, label))}
+            if date.type:
+                entry["actual"] = date.type == "ACTUAL"
+            entry["period"] = {"end" if "completion" in field_name else "start": date.value}
+            draft.add("progressStatus", entry, pointer)
+
+
+def _status_r5(ctx: BuildContext, draft: Draft) -> None:
+    status = ctx.study.status
+    draft.set("status", ctx.maps.values["r5_record_status"])
+    pointers = [p for p, v in (("/status/overall", status.overall), ("/status/last_known", status.last_known),
+                               ("/status/overall_text", status.overall_text)) if v]
+    state = _registry_status_concept(ctx)
+    row = ctx.maps.values["overall_status"].get(status.overall or "")
+    if row and row["r5"]:
+        state["coding"].insert(0, hl7_coding(ctx, "research-study-status", row["r5"]))
+    if status.overall or status.overall_text:
+        draft.add("progressStatus", {"state": state}, *pointers)
+    start, end = status.start, status.completion
+    if start or end:
+        entry: dict[str, Any] = {"state": concept("Overall study", hl7_coding(ctx, "research-study-status",
+                                                                               "overall-study"))}
+        types = {d.type for d in (start, end) if d is not None}
+        if len(types) == 1 and None not in types:
+            entry["actual"] = types == {"ACTUAL"}
+        entry["period"] = {k: d.value for k, d in (("start", start), ("end", end)) if d is not None}
+        draft.add("progressStatus", entry, *[p for p, d in (("/status/start", start), ("/status/completion", end))
+                                              if d is not None])
+
+
+# --- design ------------------------------------------------------------------------------------------
+
+
+def _phase(ctx: BuildContext, draft: Draft) -> None:
+    phases = ctx.study.design.phases
+    if not phases:
+        return
+    key = "+".join(phases)
+    code = ctx.maps.value("phases", key)
+    labels = [ctx.maps.display("Phase", p) or p for p in phases]
+    if code:
+        coding = {**hl7_coding(ctx, "research-study-phase", code), "display": "/".join(labels)}
+        draft.set("phase", concept("/".join(labels), coding), "/design/phases")
+    else:
+        ctx.report(kinds.VALUE_UNMAPPED, "/design/phases", field="design.phases", value=key)
+        draft.set("phase", concept("/".join(labels)), "/design/phases")
+
+
+def _design(ctx: BuildContext, draft: Draft) -> None:
+    design = ctx.study.design
+    key = "category" if ctx.maps.r4 else "studyDesign"
+    for spec in ctx.maps.values["design_fields"]:
+        name = spec["field"]
+        if name in ("masking", "who_masked"):
+            masking = design.masking
+            values = ([masking.masking] if masking and masking.masking else []) if name == "masking" else \
+                (masking.who_masked if masking else [])
+            pointers = ["/design/masking/masking"] * len(values) if name == "masking" else \
+                [f"/design/masking/who_masked/{i}" for i in range(len(values))]
+        else:
+            value = getattr(design, name)
+            values = [value] if value else []
+            pointers = [f"/design/{name}"] if value else []
+        for value, pointer in zip(values, pointers, strict=True):
+            label = ctx.maps.display(spec["enum"], value)
+            if label is None:
+                draft.add(key, concept(f"{spec['label']}: {value}"), pointer)
+                continue
+            coding = ctx.maps.ctgov_coding(spec["enum"], value)
+            draft.add(key, concept(f"{spec['label']}: {label}", coding), pointer)
+
+
+def _primary_purpose(ctx: BuildContext, draft: Draft) -> None:
+    purpose = ctx.study.design.primary_purpose
+    if not purpose:
+        return
+    code = ctx.maps.value("primary_purpose", purpose)
+    first = [hl7_coding(ctx, "research-study-prim-purp-type", code)] if code else []
+    if ctx.maps.display("PrimaryPurpose", purpose) is None:
+        ctx.report(kinds.VALUE_UNMAPPED, "/design/primary_purpose", field="design.primary_purpose", value=purpose)
+        draft.set("primaryPurposeType", concept(purpose), "/design/primary_purpose")
+        return
+    draft.set("primaryPurposeType", ctgov_concept(ctx, "PrimaryPurpose", purpose, *first), "/design/primary_purpose")
+
+
+# --- conditions, focus, keywords, countries ----------------------------------------------------------
+
+
+def _coded(ctx: BuildContext, texts: list[str], base: str, codes_field: str) -> list[tuple[Concept, list[str]]]:
+    """Concepts for source texts, with the source's codes merged in where a code's display is the text."""
+    study = ctx.study
+    codes = getattr(study, codes_field)
+    out: list[tuple[Concept, list[str]]] = [(concept(t), [f"{base}/{i}"]) for i, t in enumerate(texts)]
+    by_text = {normalise_name(t): n for n, t in enumerate(texts)}
+    for j, code in enumerate(codes):
+        system = ctx.maps.source_code_system(code.system)
+        pointer = f"/{codes_field}/{j}"
+        if system is None or not code.code:
+            if code.display and normalise_name(code.display) not in by_text:
+                out.append((concept(code.display), [pointer]))
+            if system is None:
+                ctx.report(kinds.CODE_SYSTEM_UNKNOWN, pointer, code=code.code, system=code.system)
+            continue
+        coding = {"system": system, "code": code.code}
+        if code.display:
+            coding["display"] = code.display
+        n = by_text.get(normalise_name(code.display)) if code.display else None
+        if n is not None:
+            out[n][0].setdefault("coding", []).append(coding)
+            out[n][1].append(pointer)
+        else:
+            out.append((concept(code.display, coding), [pointer]))
+    return out
+
+
+def _conditions_focus_keywords(ctx: BuildContext, draft: Draft) -> None:
+    study = ctx.study
+    for item, pointers in _coded(ctx, study.conditions, "/conditions", "condition_codes"):
+        draft.add("condition", item, *pointers)
+    names = [i.name for i in study.interventions]
+    for item, pointers in _coded(ctx, names, "/interventions", "intervention_codes"):
+        pointers = [p + "/name" if p.startswith("/interventions/") else p for p in pointers]
+        draft.add("focus", item if ctx.maps.r4 else {"concept": item}, *pointers)
+    for i, keyword in enumerate(study.keywords):
+        draft.add("keyword", concept(keyword), f"/keywords/{i}")
+    countries: list[tuple[str, str]] = [(c, f"/countries/{i}") for i, c in enumerate(study.countries)]
+    if not countries:
+        countries = [(s.country, f"/sites/{i}/country") for i, s in enumerate(study.sites) if s.country]
+    seen: set[str] = set()
+    key = "location" if ctx.maps.r4 else "region"
+    for name, pointer in countries:
+        if normalise_name(name) in seen:
+            draft.note((key, len(seen) - 1), pointer)
+            continue
+        seen.add(normalise_name(name))
+        code = ctx.maps.country_code(name)
+        codings = [{"system": ctx.maps.country_system, "code": code}] if code else []
+        draft.add(key, concept(name, *codings), pointer)
+
+
+def _description(ctx: BuildContext, draft: Draft) -> None:
+    brief, detailed = ctx.study.brief_summary, ctx.study.detailed_description
+    if ctx.maps.r4:
+        parts = [(t.strip(), p) for t, p in ((brief, "/brief_summary"), (detailed, "/detailed_description")) if t]
+        if parts:
+            draft.set("description", "\n\n".join(t for t, _ in parts), *[p for _, p in parts])
+        return
+    if brief:
+        draft.set("descriptionSummary", brief.strip(), "/brief_summary")
+    if detailed:
+        draft.set("description", detailed.strip(), "/detailed_description")
+
+
+# --- parties -----------------------------------------------------------------------------------------
+
+
+def _role(ctx: BuildContext, code: str | None, text: str) -> Concept:
+    party_role = "http://hl7.org/fhir/research-study-party-role"
+    return concept(text, {"system": party_role, "code": code}) if code else concept(text)
+
+
+def _associate(ctx: BuildContext, draft: Draft, role: Concept, party: Draft | None, name: str | None,
+               pointers: list[str], classifier: Concept | None = None) -> None:
+    """R5 associatedParty, or in R4 the project's associated-party extension (R4 has no such element)."""
+    if ctx.maps.r4:
+        parts: list[dict[str, Any]] = [{"url": "role", "valueCodeableConcept": role}]
+        if name:
+            parts.append({"url": "name", "valueString": name.strip()})
+        if party is not None:
+            parts.append({"url": "party", "valueReference": party.reference(name)})
+        draft.add("extension", {"url": ctx.maps.extension("associated-party"), "extension": parts}, *pointers)
+        return
+    entry: dict[str, Any] = {}
+    if name:
+        entry["name"] = name.strip()
+    entry["role"] = role
+    if classifier:
+        entry["classifier"] = [classifier]
+    if party is not None:
+        entry["party"] = party.reference(name)
+    draft.add("associatedParty", entry, *pointers)
+
+
+def _sponsors(ctx: BuildContext, draft: Draft) -> None:
+    sponsors = ctx.study.sponsors
+    roles = ctx.maps.values["party_roles"]
+    if sponsors.lead:
+        org = parties.organization(ctx, sponsors.lead.name, sponsors.lead.organization_class, "/sponsors/lead/name",
+                                   "/sponsors/lead/organization_class")
+        if ctx.maps.r4:
+            draft.set("sponsor", org.reference(sponsors.lead.name.strip()), "/sponsors/lead/name")
+        else:
+            cls = sponsors.lead.organization_class
+            classifier = ctgov_concept(ctx, "AgencyClass", cls) if cls and ctx.maps.display("AgencyClass", cls) \
+                else None
+            _associate(ctx, draft, _role(ctx, roles["lead-sponsor"], "Lead sponsor"), org, sponsors.lead.name,
+                       ["/sponsors/lead/name"], classifier)
+    unstated: list[Any] = getattr(sponsors, "role_unstated", [])
+    for i, org_info in enumerate(unstated):  # listed as sponsors, lead or collaborator not said
+        base = f"/sponsors/role_unstated/{i}"
+        org = parties.organization(ctx, org_info.name, org_info.organization_class, f"{base}/name",
+                                   f"{base}/organization_class")
+        _associate(ctx, draft, _role(ctx, roles["sponsor"], "Sponsor (lead or collaborator not stated)"), org,
+                   org_info.name, [f"{base}/name"])
+    for i, collaborator in enumerate(sponsors.collaborators):
+        base = f"/sponsors/collaborators/{i}"
+        org = parties.organization(ctx, collaborator.name, collaborator.organization_class, f"{base}/name",
+                                   f"{base}/organization_class")
+        cls = collaborator.organization_class
+        classifier = ctgov_concept(ctx, "AgencyClass", cls) if cls and ctx.maps.display("AgencyClass", cls) \
+            else None
+        _associate(ctx, draft, _role(ctx, roles["collaborator"], "Collaborator"), org, collaborator.name,
+                   [f"{base}/name"], classifier)
+
+
+def _investigators(ctx: BuildContext, draft: Draft) -> None:
+    study = ctx.study
+    roles = ctx.maps.values["party_roles"]
+    done: set[tuple[str | None, str]] = set()
+    pi_written = False
+    people: list[tuple[Concept, str | None, Draft, str, list[str]]] = []
+    for i, official in enumerate(study.officials):
+        base = f"/officials/{i}"
+        person = parties.practitioner(ctx, official.name, official.degrees, None, base,
+                                      fallback_identity=f"official|{i}")
+        org = parties.organization(ctx, official.affiliation, None, f"{base}/affiliation") \
+            if official.affiliation else None
+        label = ctx.maps.display("OfficialRole", official.role) if official.role else None
+        role_text = label or official.role or "Study official"
+        role_concept = ctgov_concept(ctx, "OfficialRole", official.role) if label and official.role \
+            else concept(role_text)
+        role = parties.practitioner_role(ctx, person, role_concept, [f"{base}/role"] if official.role else [], org)
+        code = roles["officials"].get(official.role or "")
+        people.append((_role(ctx, code, role_text), code, role, official.name, [f"{base}/name"]))
+    rp = study.sponsors.responsible_party
+    if rp and rp.investigator_name and rp.type in roles["responsible_party"]:
+        base = "/sponsors/responsible_party"
+        person = parties.practitioner(ctx, rp.investigator_name, None, None, base,
+                                      fallback_identity="responsible-party",
+                                      name_pointer=f"{base}/investigator_name")
+        org = parties.organization(ctx, rp.investigator_affiliation, None, f"{base}/investigator_affiliation") \
+            if rp.investigator_affiliation else None
+        rp_type: str = rp.type or ""
+        label = ctx.maps.display("ResponsiblePartyType", rp_type) or rp_type
+        role_concept = ctgov_concept(ctx, "ResponsiblePartyType", rp_type)
+        role = parties.practitioner_role(ctx, person, role_concept, [f"{base}/type"], org)
+        if rp.investigator_title and not any(c.get("text") == rp.investigator_title.strip()
+                                             for c in role.body.get("code", [])):
+            role.add("code", concept(rp.investigator_title), f"{base}/investigator_title")
+        code = roles["responsible_party"][rp_type]
+        people.append((_role(ctx, code, f"Responsible party ({label})"), code, role, rp.investigator_name,
+                       [f"{base}/investigator_name"]))
+    for role_concept, code, role, name, pointers in people:
+        if ctx.maps.r4 and not pi_written and code == roles["officials"]["PRINCIPAL_INVESTIGATOR"]:
+            draft.set("principalInvestigator", role.reference(name.strip()), *pointers)
+            pi_written = True
+            done.add((code, role.id))
+            continue
+        if (code, role.id) in done:
+            continue
+        done.add((code, role.id))
+        _associate(ctx, draft, role_concept, role, name, pointers)
+
+
+def _contacts(ctx: BuildContext, draft: Draft) -> None:
+    roles = ctx.maps.values["party_roles"]
+    for i, contact in enumerate(ctx.study.central_contacts):
+        base = f"/central_contacts/{i}"
+        if ctx.maps.r4:
+            detail: dict[str, Any] = {}
+            inner: dict[tuple[str | int, ...], tuple[str, ...]] = {}
+            if contact.name:
+                detail["name"] = contact.name.strip()
+                inner[("name",)] = (f"{base}/name",)
+            points = parties.telecom(contact)
+            if points:
+                detail["telecom"] = points
+                for n, pointer in enumerate(parties.telecom_sources(contact, base)):
+                    inner[("telecom", n)] = (pointer,)
+            if detail:
+                draft.add("contact", detail, inner=inner)
+            continue
+        person = parties.practitioner(ctx, contact.name, None, contact, base, fallback_identity=f"contact|{i}")
+        _associate(ctx, draft, _role(ctx, roles["central-contact"], "Central contact"), person, contact.name,
+                   [f"{base}/name"] if contact.name else parties.telecom_sources(contact, base))
+
+
+def _sites(ctx: BuildContext, draft: Draft) -> None:
+    for i, site in enumerate(ctx.study.sites):
+        location = parties.site_location(ctx, site, i)
+        refs = [r.get("reference") for r in draft.body.get("site", [])]
+        if location.full_url not in refs:
+            draft.add("site", location.reference(location.body.get("name")), f"/sites/{i}")
+        for j, contact in enumerate(site.contacts):
+            _site_contact(ctx, contact, location, f"/sites/{i}/contacts/{j}", f"site|{i}|{j}")
+
+
+def _site_contact(ctx: BuildContext, contact: Contact, location: Draft, base: str, fallback: str) -> None:
+    person = parties.practitioner(ctx, contact.name, None, contact, base, fallback_identity=fallback)
+    role = None
+    if contact.role:
+        label = ctx.maps.display("ContactRole", contact.role)
+        role = ctgov_concept(ctx, "ContactRole", contact.role) if label else concept(contact.role)
+    parties.practitioner_role(ctx, person, role, [f"{base}/role"] if contact.role else [], site=location)
+
+
+# --- enrollment, arms, outcomes ----------------------------------------------------------------------
+
+
+def _enrollment(ctx: BuildContext, draft: Draft, group: Draft | None) -> None:
+    enrollment = ctx.study.design.enrollment
+    if ctx.maps.r4:
+        if group is not None:
+            draft.add("enrollment", group.reference(group.body.get("name")))
+        if enrollment is not None:
+            parts: list[dict[str, Any]] = [{"url": "count", "valueUnsignedInt": enrollment.count}]
+            if enrollment.type:
+                parts.append({"url": "type", "valueCode": enrollment.type})
+            draft.add("extension", {"url": ctx.maps.extension("enrollment"), "extension": parts},
+                      "/design/enrollment")
+        return
+    recruitment: dict[str, Any] = {}
+    if enrollment is not None:
+        key = "actualNumber" if enrollment.type == "ACTUAL" else "targetNumber"
+        recruitment[key] = enrollment.count
+        draft.note(("recruitment", key), "/design/enrollment/count", "/design/enrollment")
+    if group is not None:
+        recruitment["eligibility"] = group.reference(group.body.get("name"))
+    if recruitment:
+        draft.body["recruitment"] = recruitment
+
+
+def _arms(ctx: BuildContext, draft: Draft) -> None:
+    for i, arm in enumerate(ctx.study.arms):
+        base = f"/arms/{i}"
+        entry: dict[str, Any] = {}
+        inner: dict[tuple[str | int, ...], tuple[str, ...]] = {("name",): (f"{base}/label",)}
+        if not ctx.maps.r4:
+            entry["linkId"] = f"arm-{i + 1}"
+        entry["name"] = arm.label.strip()
+        if arm.type:
+            label = ctx.maps.display("ArmGroupType", arm.type)
+            r5_code = None if ctx.maps.r4 else ctx.maps.value("arm_type_r5", arm.type)
+            first = [hl7_coding(ctx, "research-study-arm-type", r5_code)] if r5_code else []
+            entry["type"] = ctgov_concept(ctx, "ArmGroupType", arm.type, *first) if label else concept(arm.type)
+            inner[("type",)] = (f"{base}/type",)
+        if arm.description:
+            entry["description"] = arm.description.strip()
+            inner[("description",)] = (f"{base}/description",)
+        draft.add("arm" if ctx.maps.r4 else "comparisonGroup", entry, inner=inner)
+
+
+def _outcomes(ctx: BuildContext, draft: Draft) -> None:
+    for i, outcome in enumerate(ctx.study.outcomes):
+        base = f"/outcomes/{i}"
+        code = ctx.maps.value("objective_type", outcome.kind.value)
+        label = ctx.maps.values["objective_type_labels"][outcome.kind.value]
+        kind = concept(label, hl7_coding(ctx, "research-study-objective-type", code)) if code else concept(label)
+        entry: dict[str, Any] = {}
+        inner: dict[tuple[str | int, ...], tuple[str, ...]] = {("name",): (f"{base}/measure",),
+                                                               ("type",): (f"{base}/kind",)}
+        extensions: list[dict[str, Any]] = []
+        if outcome.time_frame:
+            extensions.append({"url": ctx.maps.extension("time-frame"), "valueString": outcome.time_frame.strip()})
+            inner[("extension", 0)] = (f"{base}/time_frame",)
+        if ctx.maps.r4 and outcome.description:
+            extensions.append({"url": ctx.maps.extension("outcome-description"),
+                               "valueMarkdown": outcome.description.strip()})
+            inner[("extension", len(extensions) - 1)] = (f"{base}/description",)
+        if extensions:
+            entry["extension"] = extensions
+        entry["name"] = outcome.measure.strip()
+        if ctx.maps.r4:
+            entry["type"] = kind
+            draft.add("objective", entry, inner=inner)
+            continue
+        entry["type"] = [kind]
+        inner[("type", 0)] = inner.pop(("type",))
+        if outcome.description:
+            entry["description"] = outcome.description.strip()
+            inner[("description",)] = (f"{base}/description",)
+        draft.add("outcomeMeasure", entry, inner=inner)
+
+
+# --- related artifacts -------------------------------------------------------------------------------
+
+
+def related_artifact(ctx: BuildContext, kind: str, *, label: str | None = None, display: str | None = None,
+                     url: str | None = None, citation: str | None = None, title: str | None = None) -> dict[str, Any]:
+    """A RelatedArtifact in the version's shape (R5 has no `url`: it moved to `document.url`)."""
+    artifact: dict[str, Any] = {"type": ctx.maps.values["related_artifact_types"][kind][ctx.maps.version]}
+    if label:
+        artifact["label"] = label
+    if display:
+        artifact["display"] = display
+    if citation:
+        artifact["citation"] = citation
+    if ctx.maps.r4 and url:
+        artifact["url"] = url
+    document: dict[str, str] = {}
+    if url and not ctx.maps.r4:
+        document["url"] = url
+    if title:
+        document["title"] = title
+    if document:
+        artifact["document"] = document
+    return artifact
+
+
+def provenance_artifacts(ctx: BuildContext) -> list[tuple[dict[str, Any], list[str]]]:
+    """Where the data came from: the source record and the converter (as HL7's CT.gov example does)."""
+    study = ctx.study
+    source = study.source
+    registry_id = study.registry_id()
+    record = f" record {source.record}" if source.record else ""
+    display = f"{source.format} source {source.file}{record} (sha256 {source.sha256})"
+    url = ctx.maps.source_record_url(source.format, registry_id)
+    out = [(related_artifact(ctx, "source-record", label="source", display=display, url=url, title=source.file),
+            ["/source/file", "/source/sha256"])]
+    target = f"fhir-{ctx.maps.version.lower()}"
+    out.append((related_artifact(ctx, "converter", label="converter",
+                                 display=f"Converted by {ctx.maps.canonical['converter']['name']} {__version__} "
+                                         f"({target} writer)",
+                                 url=ctx.maps.canonical["converter"]["url"]), []))
+    return out
+
+
+def _related(ctx: BuildContext, draft: Draft) -> None:
+    study = ctx.study
+    for artifact, pointers in provenance_artifacts(ctx):
+        draft.add("relatedArtifact", artifact, *pointers)
+    registries = ctx.maps.registries
+    for i, ident in enumerate(study.identifiers):
+        if ident.kind is not IdentifierKind.REGISTRY:
+            continue
+        registry = ident.registry or registries.classify(ident.value)
+        url = ctx.maps.record_url(registry, ident.value)
+        info = registries.get(registry) if registry else None
+        if url and info:
+            draft.add("relatedArtifact", related_artifact(ctx, "registry-record", label="registry record",
+                                                          display=f"{info.name} record {ident.value}", url=url),
+                      f"/identifiers/{i}/value")
+    for i, ref in enumerate(study.references):
+        url = ctx.maps.canonical["publication_url"].format(pmid=ref.pmid) if ref.pmid else None
+        label = f"PMID {ref.pmid}" if ref.pmid else None
+        if not (ref.citation or url):
+            continue
+        draft.add("relatedArtifact", related_artifact(ctx, "reference", label=label, citation=ref.citation, url=url,
+                                                      display=ref.type.title() if ref.type else None),
+                  f"/references/{i}")
+    for i, link in enumerate(study.links):
+        draft.add("relatedArtifact", related_artifact(ctx, "link", label=link.label, url=link.url,
+                                                      display=link.label), f"/links/{i}")
+    for i, rel in enumerate(study.related_studies):
+        registry = registries.classify(rel.identifier)
+        kind = ctx.maps.values["related_study_kinds"].get(rel.relation, "related-study")
+        display = f"Related study ({rel.relation})" + (f": {rel.title.strip()}" if rel.title else "")
+        draft.add("relatedArtifact", related_artifact(ctx, kind, label=rel.identifier.strip(), display=display,
+                                                      url=ctx.maps.record_url(registry, rel.identifier.strip())),
+                  f"/related_studies/{i}")
+
+
+# --- the resource ------------------------------------------------------------------------------------
+
+
+def build_research_study(ctx: BuildContext, key: tuple[str, str, str], group: Draft | None,
+                         plan: Draft | None) -> Draft:
+    """The ResearchStudy draft; `key` is the study's business identifier (system, value, basis)."""
+    draft = ctx.add_draft(Draft("ResearchStudy", _study_id(key), identifier_system=key[0], identifier_value=key[1]))
+    _identifiers(ctx, draft, *key)
+    _titles(ctx, draft)
+    if ctx.maps.r4:
+        _status_r4(ctx, draft)
+    else:
+        _status_r5(ctx, draft)
+    _dates(ctx, draft)
+    if plan is not None:
+        draft.add("protocol", plan.reference(plan.body.get("title")))
+    _phase(ctx, draft)
+    _design(ctx, draft)
+    _primary_purpose(ctx, draft)
+    _conditions_focus_keywords(ctx, draft)
+    _description(ctx, draft)
+    _enrollment(ctx, draft, group)
+    _sponsors(ctx, draft)
+    _investigators(ctx, draft)
+    _contacts(ctx, draft)
+    _sites(ctx, draft)
+    if ctx.study.status.why_stopped:
+        draft.set("reasonStopped" if ctx.maps.r4 else "whyStopped", concept(ctx.study.status.why_stopped),
+                  "/status/why_stopped")
+    _arms(ctx, draft)
+    _outcomes(ctx, draft)
+    _related(ctx, draft)
+    draft.body["text"] = _narrative(ctx, draft)
+    return draft
+
+
+def _study_id(key: tuple[str, str, str]) -> str:
+    from converters.writers.fhir.draft import minted_id
+
+    return minted_id("ResearchStudy", f"{key[0]}|{key[1]}")
+
+
+def _narrative(ctx: BuildContext, draft: Draft) -> dict[str, str]:
+    study = ctx.study
+    body = draft.body
+    idents = [f"{i.get('value')} ({i['type'].get('text')})" for i in body.get("identifier", [])
+              if i.get("value") and i.get("type")]
+    status = _registry_status_concept(ctx).get("text", "")
+    period = body.get("period", {})
+    when = " to ".join(v for v in (period.get("start"), period.get("end")) if v)
+    enrollment = study.design.enrollment
+    enrolled = f"{enrollment.count}" + (f" ({enrollment.type.lower()})" if enrollment and enrollment.type else "") \
+        if enrollment else ""
+    rows = [
+        ("Identifiers", idents),
+        ("Status", [status] if status else []),
+        ("Phase", [body["phase"]["text"]] if "phase" in body else []),
+        ("Conditions", list(study.conditions)),
+        ("Period", [when] if when else []),
+        ("Enrollment", [enrolled] if enrolled else []),
+        ("Lead sponsor", [study.sponsors.lead.name] if study.sponsors.lead else []),
+        ("Collaborators", [c.name for c in study.sponsors.collaborators]),
+        ("Sites", [s.facility or ", ".join(p for p in (s.city, s.country) if p) for s in study.sites]),
+    ]
+    arms = [a.label + (f": {a.description}" if a.description else "") for a in study.arms]
+    outcomes = [f"{o.measure}" + (f" [{o.time_frame}]" if o.time_frame else "") for o in study.outcomes]
+    return narrative(body.get("title") or "Research study", rows, [("Arms", arms), ("Outcome measures", outcomes)])

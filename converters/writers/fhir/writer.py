@@ -1,0 +1,105 @@
+"""The `fhir-r4` and `fhir-r5` writers: one bundle per study in `<study>/fhir-r4/bundle.json` (or r5).
+
+Beside each bundle, `bundle.trace.json` maps every output element to the study.json value and the source
+location it came from. Every bundle is validated (converters.validation.fhir) unless validation is turned off,
+and the validator's problems are returned with the writer's own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+from converters.model import Study
+from converters.problem_codes import core
+from converters.problem_codes import fhir_writer as kinds
+from converters.problems import Location, Problem
+from converters.writers.base import WriterConfig, WriteResult
+from converters.writers.fhir.bundle import BuiltBundle, BundleType, build_bundle
+from converters.writers.fhir.maps import FhirMaps, FhirVersion
+
+BUNDLE_FILE = "bundle.json"
+TRACE_FILE = "bundle.trace.json"
+BUNDLE_TYPES: tuple[BundleType, ...] = ("collection", "transaction")
+
+
+class Validator(Protocol):
+    def validate(self, obj: dict[str, Any], *, file: str | None = None) -> list[Problem]: ...
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """The one serialisation of every FHIR output: 2-space indent, UTF-8, trailing newline."""
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def load_validator(version: FhirVersion) -> Validator | str:
+    """The project's FHIR validator for this version, or the reason it cannot be loaded."""
+    try:
+        from converters.validation.fhir import FhirValidator
+    except ImportError as exc:
+        return f"converters.validation.fhir is not importable ({exc})"
+    try:
+        validator: Validator = FhirValidator(version)
+    except (OSError, ValueError, KeyError) as exc:
+        return f"its definitions could not be loaded ({type(exc).__name__}: {exc})"
+    return validator
+
+
+class FhirWriter:
+    """Writes one FHIR version; `options['bundle']` picks collection (default) or transaction."""
+
+    def __init__(self, config: WriterConfig, version: FhirVersion) -> None:
+        self.version = version
+        self.target = f"fhir-{version.lower()}"
+        self.config = config
+        self.maps = FhirMaps.load(config.resources, version)
+        self._validator: Validator | str | None = None
+        requested = config.options.get("bundle", "collection")
+        self.bundle_type: BundleType = "transaction" if requested == "transaction" else "collection"
+        self._option_problem = requested not in BUNDLE_TYPES
+
+    def validator(self) -> Validator | str:
+        if self._validator is None:
+            self._validator = load_validator(self.version)
+        return self._validator
+
+    def build(self, study: Study) -> BuiltBundle:
+        return build_bundle(study, self.maps, self.config.resources, self.bundle_type)
+
+    def write_study(self, study: Study, study_dir: Path) -> WriteResult:
+        built = self.build(study)
+        result = WriteResult(problems=list(built.problems))
+        where = Location(file=study.source.file, record=study.registry_id() or study.source.record)
+        if self._option_problem:
+            result.problems.append(kinds.BUNDLE_OPTION_INVALID(where, value=self.config.options.get("bundle")))
+        folder = study_dir / self.target
+        bundle_path = folder / BUNDLE_FILE
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            bundle_path.write_text(dumps(built.bundle), encoding="utf-8")
+            (folder / TRACE_FILE).write_text(dumps(built.trace), encoding="utf-8")
+        except OSError as exc:
+            result.problems.append(core.OUTPUT_WRITE_FAILED(where, what=str(folder), reason=str(exc)))
+            return result
+        result.files += [bundle_path, folder / TRACE_FILE]
+        if self.config.validate:
+            result.problems += self.validate(built.bundle, str(bundle_path), where)
+        return result
+
+    def validate(self, bundle: dict[str, Any], file: str, where: Location) -> list[Problem]:
+        validator = self.validator()
+        if isinstance(validator, str):
+            return [kinds.VALIDATOR_UNAVAILABLE(where, version=self.version, reason=validator)]
+        return validator.validate(bundle, file=file)
+
+    def finish(self, out_dir: Path) -> WriteResult:
+        return WriteResult()
+
+
+def r4_writer(config: WriterConfig) -> FhirWriter:
+    return FhirWriter(config, "R4")
+
+
+def r5_writer(config: WriterConfig) -> FhirWriter:
+    return FhirWriter(config, "R5")
