@@ -1,0 +1,112 @@
+"""The table model the SDTM writer hands to the validators, and its typed form used by the rule runner.
+
+`TdmTables` is deliberately plain: domain code -> rows, each row a dict of variable -> value (str, int/float
+or None). The rule runner turns each table into a `Frame`: a fixed column order, and each column either
+numeric (every value a number or missing) or character (every value text; a missing value is ""). That is
+what a SAS XPORT file holds and what the CDISC CORE engine sees when it reads one, so the rules behave the
+same whatever format the tables came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+Value: TypeAlias = str | int | float | None
+Row: TypeAlias = dict[str, Value]
+TdmTables: TypeAlias = dict[str, list[dict[str, Value]]]
+ColumnKind: TypeAlias = Literal["char", "num", "other"]  # other: values the rule operations add
+
+TDM_DOMAINS: tuple[str, ...] = ("TS", "TA", "TE", "TV", "TI")
+
+
+def is_missing(value: object) -> bool:
+    """None, "" and NaN are all 'no value' in SDTM tables."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value == ""
+    return isinstance(value, float) and math.isnan(value)
+
+
+def is_number(value: object) -> bool:
+    """A real number (bool is not one here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def number_text(value: int | float) -> str:
+    """A number as SAS and the CORE engine print it in text: integral floats without a decimal part."""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return str(value)
+
+
+def tidy_number(value: int | float) -> int | float:
+    """Integral floats (what XPT holds for every number) become ints, so formats compare equal."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def column_order(rows: Iterable[Mapping[str, object]]) -> list[str]:
+    """Variables in the order of first appearance across the rows."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for name in row:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def column_kind(values: Sequence[object]) -> ColumnKind:
+    """Numeric when every present value is a number and at least one is present; otherwise character."""
+    present = [v for v in values if not is_missing(v)]
+    if present and all(is_number(v) for v in present):
+        return "num"
+    return "char"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One dataset as the rules see it: typed columns, rows in order (row 1 is the first data row)."""
+
+    domain: str
+    columns: tuple[str, ...]
+    kinds: Mapping[str, ColumnKind]
+    rows: tuple[Mapping[str, object], ...]
+
+    def has(self, name: str) -> bool:
+        return name in self.kinds
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def with_column(self, name: str, values: Sequence[object], kind: ColumnKind = "other") -> Frame:
+        """A copy with one more column (or a replaced one), e.g. an operation's result for every row."""
+        rows = tuple({**row, name: value} for row, value in zip(self.rows, values, strict=True))
+        columns = self.columns if name in self.kinds else (*self.columns, name)
+        return Frame(self.domain, columns, {**self.kinds, name: kind}, rows)
+
+
+def typed_value(value: object, kind: ColumnKind) -> object:
+    """A cell in its column's type: text for character columns ("" when missing), a number or None."""
+    if kind == "num":
+        if is_missing(value):
+            return None
+        assert isinstance(value, int | float)
+        return tidy_number(value)
+    if is_missing(value):
+        return ""
+    if is_number(value):
+        assert isinstance(value, int | float)
+        return number_text(value)
+    return str(value)
+
+
+def make_frame(domain: str, rows: Sequence[Mapping[str, object]]) -> Frame:
+    """Type one table for the rule runner (see the module docstring)."""
+    columns = column_order(rows)
+    kinds: dict[str, ColumnKind] = {name: column_kind([r.get(name) for r in rows]) for name in columns}
+    typed = tuple({name: typed_value(r.get(name), kinds[name]) for name in columns} for r in rows)
+    return Frame(domain=domain, columns=tuple(columns), kinds=kinds, rows=typed)
