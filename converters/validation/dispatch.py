@@ -23,8 +23,9 @@ _TDM_SUFFIXES = {".csv", ".json", ".xpt"}
 
 
 def is_tdm_folder(path: Path) -> bool:
+    """A folder holding TDM tables, directly or in format sub-folders (`sdtm/csv/ts.csv`)."""
     return path.is_dir() and any(
-        p.stem.lower() in _TDM_STEMS and p.suffix.lower() in _TDM_SUFFIXES for p in path.iterdir()
+        p.stem.lower() in _TDM_STEMS and p.suffix.lower() in _TDM_SUFFIXES for p in path.rglob("*")
     )
 
 
@@ -32,7 +33,8 @@ def _peek_json(path: Path, limit: int) -> object | None:
     try:
         if path.stat().st_size > limit:
             return None
-        return json.loads(path.read_bytes())
+        data: object = json.loads(path.read_bytes())
+        return data
     except (OSError, ValueError, RecursionError):
         return None
 
@@ -45,7 +47,7 @@ def validate_path(path: Path, resources: Resources, *, fhir_version: str | None 
     if is_tdm_folder(path):
         from converters.validation.sdtm import validate_tdm_folder
 
-        return "sdtm-tdm", validate_tdm_folder(path)
+        return "sdtm-tdm", validate_tdm_folder(path, resources)
     data = _peek_json(path, max_bytes) if path.is_file() else None
     if isinstance(data, dict) and "resourceType" in data:
         from converters.validation.fhir import validate_fhir_file
