@@ -1,0 +1,145 @@
+"""Trial Arms (TA), Trial Elements (TE) and Trial Visits (TV) from the study's one derived `Schedule`.
+
+The schedule (`converters.model.schedule.derive_schedule`) is the same one the FHIR PlanDefinition is written
+from, so both outputs state the same steps. Each schedule step is one element (ETCD is the step key); each arm
+the source lists runs through the steps that belong to it, in schedule order; each visit is one TV record for
+all arms (ARMCD empty: nothing in a registry record makes visits depend on the arm). Nothing is added that
+the schedule does not state: no branch or transition rules, no planned durations, no study days. The element
+rules are the ones the Trial Design Model itself implies (an element ends when the next starts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from converters.model import Study
+from converters.model.schedule import Schedule, ScheduleStep
+from converters.problem_codes import sdtm_writer as codes
+from converters.problems import Location, Problem
+from converters.writers.sdtm import text as sdtm_text
+from converters.writers.sdtm.spec import SdtmSpec
+
+Row = dict[str, str | int | float | None]
+_NOT_CODE = re.compile(r"[^A-Z0-9]+")
+_ETCD = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
+ARMCD_MAX = 20
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    ta: list[Row]
+    te: list[Row]
+    tv: list[Row]
+    problems: list[Problem]
+
+
+def code_from_label(label: str, max_length: int) -> str:
+    """Upper-case letters and digits of a label, other runs as one underscore, cut to `max_length`."""
+    code = _NOT_CODE.sub("_", label.upper()).strip("_")
+    return code[:max_length].rstrip("_")
+
+
+def arm_codes(labels: list[str]) -> list[str]:
+    """ARMCD per arm: from the label, unique (numbered on a clash), at most 20 characters."""
+    out: list[str] = []
+    for i, label in enumerate(labels, start=1):
+        base = code_from_label(label, ARMCD_MAX) or f"ARM{i}"
+        code, n = base, 1
+        while code in out:
+            n += 1
+            tail = f"_{n}"
+            code = base[: ARMCD_MAX - len(tail)].rstrip("_") + tail
+        out.append(code)
+    return out
+
+
+def _element_codes(steps: tuple[ScheduleStep, ...], file: str, problems: list[Problem]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for step in steps:
+        code = step.key
+        if not _ETCD.match(code):
+            fixed = code_from_label(code, 8) or f"EL{len(out) + 1}"
+            if not fixed[0].isalpha():
+                fixed = ("E" + fixed)[:8]
+            problems.append(codes.SDTM_CODE_ADJUSTED(Location(file=file, path="TE"), variable="ETCD",
+                                                     original=code, reason="at most 8 letters, digits or _",
+                                                     code=fixed))
+            code = fixed
+        while code in out.values():
+            code = code[:7] + str(len(out) % 10)
+        out[step.key] = code
+    return out
+
+
+def _in_arm(step: ScheduleStep, label: str) -> bool:
+    return not step.arm_labels or label.casefold() in {a.casefold() for a in step.arm_labels}
+
+
+def _one_line(value: str | None) -> str | None:
+    return sdtm_text.clean(value) or None if value else None
+
+
+def build_design(study: Study, schedule: Schedule, study_id: str, spec: SdtmSpec, file: str) -> DesignResult:
+    settings = spec.settings
+    problems: list[Problem] = []
+    marker = settings.shortened_marker
+    etcd = _element_codes(schedule.steps, file, problems)
+    labels = [arm.label for arm in study.arms]
+    armcds = arm_codes(labels)
+
+    ta: list[Row] = []
+    paths: dict[str, list[str]] = {}  # arm label -> step keys
+    for label, armcd in zip(labels, armcds, strict=True):
+        order = 0
+        for step in schedule.steps:
+            if not _in_arm(step, label):
+                continue
+            epoch = spec.terminology.map_value("epoch", step.kind)
+            if epoch is None or epoch.term is None:
+                problems.append(codes.SDTM_DESIGN_INCOMPLETE(
+                    Location(file=file, path="TA"),
+                    what=f"Step {step.key} ({step.kind}) has no epoch in mappings/sdtm/ct.yaml; left out of TA."))
+                continue
+            order += 1
+            paths.setdefault(label, []).append(step.key)
+            ta.append({"STUDYID": study_id, "DOMAIN": "TA", "ARMCD": armcd,
+                       "ARM": sdtm_text.shorten(sdtm_text.clean(label), marker), "TAETORD": order,
+                       "ETCD": etcd[step.key], "ELEMENT": sdtm_text.shorten(sdtm_text.clean(step.title), marker),
+                       "TABRANCH": None, "TATRANS": None, "EPOCH": epoch.term.value})
+    if schedule.steps and not study.arms:
+        problems.append(codes.SDTM_DESIGN_INCOMPLETE(
+            Location(file=file, path="TA"),
+            what="The source lists no arms, so TA is empty; the elements are in TE only."))
+    unplaced = [s.key for s in schedule.steps if study.arms and not any(s.key in p for p in paths.values())]
+    if unplaced:
+        problems.append(codes.SDTM_DESIGN_INCOMPLETE(
+            Location(file=file, path="TA"),
+            what=f"Steps {', '.join(unplaced)} belong to no listed arm; they are in TE only."))
+
+    te: list[Row] = []
+    order_keys = [s.key for s in schedule.steps]
+    for step in schedule.steps:
+        element = sdtm_text.shorten(sdtm_text.clean(step.title), marker)
+        timing = _one_line(step.timing)
+        start = (settings.element_start_with_timing.format(element=element, timing=timing) if timing
+                 else settings.element_start.format(element=element))
+        arm_paths = [p for p in paths.values() if step.key in p] or [order_keys]
+        last = all(p[-1] == step.key for p in arm_paths)
+        te.append({"STUDYID": study_id, "DOMAIN": "TE", "ETCD": etcd[step.key], "ELEMENT": element,
+                   "TESTRL": sdtm_text.shorten(start, marker),
+                   "TEENRL": settings.element_end_last if last else settings.element_end_next, "TEDUR": None})
+
+    tv: list[Row] = []
+    titles = {s.key: sdtm_text.clean(s.title) for s in schedule.steps}
+    for number, visit in enumerate(schedule.visits, start=1):
+        timing = _one_line(visit.timing) or sdtm_text.clean(visit.label)
+        start = settings.visit_start.format(timing=timing)
+        if visit.anchor and visit.anchor in titles:
+            start = settings.visit_start_anchored.format(timing=timing, anchor=titles[visit.anchor])
+        tv.append({"STUDYID": study_id, "DOMAIN": "TV", "VISITNUM": number, "VISIT": sdtm_text.clean(visit.label),
+                   "VISITDY": None, "ARMCD": None, "ARM": None, "TVSTRL": sdtm_text.shorten(start, marker),
+                   "TVENRL": None})
+    for note in schedule.notes:
+        problems.append(codes.SDTM_DESIGN_INCOMPLETE(Location(file=file, path="TV"), what=note))
+    return DesignResult(ta, te, tv, problems)

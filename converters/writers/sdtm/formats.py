@@ -1,0 +1,185 @@
+"""The three data formats of a Trial Design table: CSV, Dataset-JSON 1.1 and SAS XPORT v5.
+
+Each renders one `Dataset` (see `metadata`) deterministically: same dataset, same bytes. CSV has a header row,
+empty cells for missing values and "\\n" line ends. Dataset-JSON 1.1 has the attributes in the order the
+specification recommends, `null` for missing values, and one row per line. SAS XPORT v5 is written by
+pyreadstat (ReadStat); the creation and modification date-times that ReadStat stamps into the library and
+member headers are then set to the package's creation date-time, so that the file does not change from one
+run to the next.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from converters.writers.sdtm.metadata import Dataset, number_text
+
+JSON_TYPES = {"text": "string", "integer": "integer", "float": "float"}
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_XPT_STAMP = re.compile(rb"\d{2}[A-Z]{3}\d{2}:\d{2}:\d{2}:\d{2}")
+_LIBRARY = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
+_MEMBER = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+
+
+class XptLayoutError(Exception):
+    """The XPORT file ReadStat wrote does not have the header layout of SAS V5 transport files."""
+
+
+def item_group_oid(dataset: str) -> str:
+    return f"IG.{dataset}"
+
+
+def item_oid(dataset: str, variable: str) -> str:
+    return f"IT.{dataset}.{variable}"
+
+
+# --- CSV ---------------------------------------------------------------------------------------------
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return number_text(value)
+    return str(value)
+
+
+def render_csv(dataset: Dataset) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.name for c in dataset.columns])
+    for row in dataset.rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+# --- Dataset-JSON 1.1 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JsonHeader:
+    """File-level attributes of every Dataset-JSON file of one package."""
+
+    version: str
+    creation_datetime: str
+    last_modified: str | None
+    originator: str
+    source_system: str
+    source_version: str
+    study_oid: str
+    metadata_version_oid: str
+    metadata_ref: str
+
+
+def _json_value(value: object, kind: str) -> object:
+    if value is None:
+        return None
+    if kind in ("integer", "float") and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def build_dataset_json(dataset: Dataset, header: JsonHeader) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "datasetJSONCreationDateTime": header.creation_datetime,
+        "datasetJSONVersion": header.version,
+        "fileOID": f"{header.study_oid}/{dataset.name}",
+    }
+    if header.last_modified:
+        doc["dbLastModifiedDateTime"] = header.last_modified
+    doc |= {
+        "originator": header.originator,
+        "sourceSystem": {"name": header.source_system, "version": header.source_version},
+        "studyOID": header.study_oid,
+        "metaDataVersionOID": header.metadata_version_oid,
+        "metaDataRef": header.metadata_ref,
+        "itemGroupOID": item_group_oid(dataset.name),
+        "records": len(dataset.rows),
+        "name": dataset.name,
+        "label": dataset.label,
+    }
+    columns = []
+    for c in dataset.columns:
+        column: dict[str, Any] = {"itemOID": item_oid(dataset.name, c.name), "name": c.name, "label": c.label,
+                                  "dataType": JSON_TYPES[c.type]}
+        if c.type == "text":
+            column["length"] = c.length
+        if c.key_sequence is not None:
+            column["keySequence"] = c.key_sequence
+        columns.append(column)
+    doc["columns"] = columns
+    kinds = [c.type for c in dataset.columns]
+    doc["rows"] = [[_json_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in dataset.rows]
+    return doc
+
+
+def render_dataset_json(doc: dict[str, Any]) -> bytes:
+    """Metadata one attribute per line, then one row per line: readable, diff-friendly, deterministic."""
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+    lines = [f"  {dump(key)}: {dump(value)}" for key, value in doc.items() if key not in ("columns", "rows")]
+    columns = ",\n".join(f"    {dump(c)}" for c in doc["columns"])
+    lines.append(f'  "columns": [\n{columns}\n  ]')
+    rows = ",\n".join(f"    {dump(r)}" for r in doc["rows"])
+    lines.append(f'  "rows": [\n{rows}\n  ]' if rows else '  "rows": []')
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+
+
+# --- SAS XPORT v5 ------------------------------------------------------------------------------------
+
+
+def xpt_stamp(iso_datetime: str) -> bytes:
+    """'2024-05-17T00:00:00' -> b'17MAY24:00:00:00' (the SAS V5 transport header date-time)."""
+    moment = datetime.fromisoformat(iso_datetime)
+    return f"{moment.day:02d}{_MONTHS[moment.month - 1]}{moment.year % 100:02d}:{moment:%H:%M:%S}".encode("ascii")
+
+
+def _frame(dataset: Dataset) -> pd.DataFrame:
+    """Character columns as str ("" for missing: XPT has no character null), numbers as float64 (NaN)."""
+    data: dict[str, Any] = {}
+    for i, column in enumerate(dataset.columns):
+        values = [row[i] for row in dataset.rows]
+        if column.type == "text":
+            data[column.name] = pd.Series(["" if v is None else str(v) for v in values], dtype=object)
+        else:
+            data[column.name] = np.array([np.nan if v is None else float(str(v)) for v in values], dtype=np.float64)
+    return pd.DataFrame(data, columns=[c.name for c in dataset.columns])
+
+
+def _set_stamps(content: bytes, stamp: bytes) -> bytes:
+    """Replace the created/modified date-times of the library and member headers (fixed V5 positions)."""
+    out = bytearray(content)
+    library = content.find(_LIBRARY)
+    member = content.find(_MEMBER)
+    if library != 0 or member < 0:
+        raise XptLayoutError("library or member header record not found")
+    for start in (library + 80 + 64, library + 160, member + 160 + 64, member + 240):
+        if not _XPT_STAMP.fullmatch(content[start:start + 16]):
+            raise XptLayoutError(f"no header date-time at byte {start}")
+        out[start:start + 16] = stamp
+    return bytes(out)
+
+
+def write_xpt(dataset: Dataset, path: Path, creation_datetime: str) -> None:
+    """Write one SAS XPORT v5 file (member name = dataset name, labels as in the metadata)."""
+    pyreadstat.write_xport(
+        _frame(dataset), str(path), file_label=dataset.label, table_name=dataset.name,
+        column_labels=[c.label for c in dataset.columns], file_format_version=5,
+    )
+    path.write_bytes(_set_stamps(path.read_bytes(), xpt_stamp(creation_datetime)))
+
+
+def non_ascii_columns(dataset: Dataset) -> list[str]:
+    return [c.name for i, c in enumerate(dataset.columns)
+            if any(not str(r[i]).isascii() for r in dataset.rows if isinstance(r[i], str))]

@@ -1,0 +1,251 @@
+"""The `sdtm` writer: TS, TA, TE, TV and TI as CSV, Dataset-JSON 1.1, SAS XPORT v5 and Define-XML 2.1.
+
+Options (`WriterConfig.options`):
+- `sdtm_layout`: `per-study` (default; `<study folder>/sdtm/...`) or `concatenated` (one set of tables for all
+  studies, keyed and sorted by STUDYID, written by `finish` to `<out>/sdtm/...`).
+- `sdtm_formats`: comma list of `csv`, `json`, `xpt`, `define` (default: all four).
+- `sdtm_creation_datetime`: the creation date-time written to Dataset-JSON and Define-XML (and the XPT headers).
+  By default it is the source's last-update date at midnight, else the fixed value in settings.yaml, so the same
+  input always gives the same bytes.
+
+Every package written is checked when `WriterConfig.validate` is set: each Dataset-JSON file against the
+official Dataset-JSON 1.1 schema, define.xml against the Define-XML 2.1 XSD, and the tables against the CDISC
+CORE rules (`converters.validation.sdtm.CoreRuleRunner`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from converters import __version__
+from converters.model import Study
+from converters.model.schedule import Schedule, derive_schedule
+from converters.problem_codes import sdtm_writer as codes
+from converters.problems import Location, Problem
+from converters.resources import MappingError, Resources
+from converters.writers.base import WriterConfig, WriteResult
+from converters.writers.sdtm import define_xml, formats
+from converters.writers.sdtm.metadata import Dataset, check_lengths, describe_all
+from converters.writers.sdtm.spec import SdtmSpec, load_spec
+from converters.writers.sdtm.tables import StudyTables, build_study_tables, merge_packages
+from converters.writers.sdtm.ts import check_names
+from converters.writers.sdtm.validate import OutputValidators
+
+LAYOUTS = ("per-study", "concatenated")
+FORMATS = ("csv", "json", "xpt", "define")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+
+
+@dataclass(frozen=True)
+class SdtmOptions:
+    layout: str = "per-study"
+    formats: tuple[str, ...] = FORMATS
+    creation_datetime: str | None = None
+
+
+def parse_options(options: dict[str, str]) -> tuple[SdtmOptions, list[Problem]]:
+    """The writer's options, or the problems that make them unusable."""
+    problems: list[Problem] = []
+    layout = options.get("sdtm_layout", "per-study").strip()
+    if layout not in LAYOUTS:
+        problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_layout", value=layout,
+                                                  reason=f"use one of {', '.join(LAYOUTS)}"))
+    raw = options.get("sdtm_formats", ",".join(FORMATS))
+    chosen = [f.strip().lower() for f in raw.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_formats", value=raw,
+                                                  reason=f"use a comma list of {', '.join(FORMATS)}"))
+    stamp = options.get("sdtm_creation_datetime")
+    if stamp is not None and not _DATETIME.match(stamp):
+        problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_creation_datetime", value=stamp,
+                                                  reason="use YYYY-MM-DDThh:mm:ss"))
+    ordered = tuple(f for f in FORMATS if f in chosen)
+    return SdtmOptions(layout, ordered, stamp), problems
+
+
+class SdtmWriter:
+    """Writes one package of Trial Design tables per study, or one for all studies (see the module doc)."""
+
+    target = "sdtm"
+
+    def __init__(self, config: WriterConfig) -> None:
+        self.config = config
+        self.resources: Resources = config.resources
+        self.options, self.option_problems = parse_options(config.options)
+        self.spec: SdtmSpec = load_spec(self.resources)
+        missing = check_names(self.spec)
+        if missing:
+            raise MappingError("sdtm/ts-parameters.yaml names what no code implements: " + "; ".join(missing))
+        self.validators = OutputValidators(self.resources) if config.validate else None
+        self._pending: list[StudyTables] = []
+
+    # --- the writer contract -------------------------------------------------------------------------
+
+    def write_study(self, study: Study, study_dir: Path) -> WriteResult:
+        if self.option_problems:
+            return WriteResult(problems=list(self.option_problems))
+        package = self.tables_for(study)
+        if self.options.layout == "concatenated":
+            self._pending.append(package)
+            return WriteResult(problems=list(package.problems))
+        return self.write_package(package, study_dir / "sdtm", study_dir)
+
+    def finish(self, out_dir: Path) -> WriteResult:
+        if self.option_problems or self.options.layout != "concatenated" or not self._pending:
+            return WriteResult()
+        kept: dict[str, StudyTables] = {}
+        problems: list[Problem] = []
+        for package in sorted(self._pending, key=lambda p: p.study_ids[0]):
+            study_id = package.study_ids[0]
+            first = kept.get(study_id)
+            if first is not None:
+                problems.append(codes.SDTM_DUPLICATE_STUDY(Location(file=package.sources[0]), study_id=study_id,
+                                                           first=first.sources[0], second=package.sources[0]))
+                continue
+            kept[study_id] = package
+        self._pending = []
+        result = self.write_package(merge_packages(list(kept.values())), out_dir / "sdtm", out_dir)
+        result.problems[:0] = problems
+        return result
+
+    # --- building and writing ------------------------------------------------------------------------
+
+    def schedule_for(self, study: Study) -> Schedule:
+        return derive_schedule(study, self.resources)
+
+    def tables_for(self, study: Study) -> StudyTables:
+        return build_study_tables(study, self.schedule_for(study), self.spec)
+
+    def creation_datetime(self, package: StudyTables) -> str:
+        return (self.options.creation_datetime or package.last_update
+                or self.spec.settings.fallback_creation_datetime)
+
+    def write_package(self, package: StudyTables, folder: Path, base: Path) -> WriteResult:
+        """Write the package's tables in every chosen format below `folder`; paths in problems relative to `base`."""
+        result = WriteResult(problems=list(package.problems))
+        datasets = describe_all(package.tables, self.spec)
+        stamp = self.creation_datetime(package)
+        header = self._json_header(package, stamp)
+        files: dict[str, str] = {}
+        for dataset in datasets:
+            result.problems += check_lengths(dataset, _rel(folder / dataset.name.lower(), base))
+        for fmt in self.options.formats:
+            if fmt == "define":
+                continue
+            target = folder / fmt
+            target.mkdir(parents=True, exist_ok=True)
+            for dataset in datasets:
+                path = target / f"{dataset.name.lower()}.{fmt}"
+                rel = _rel(path, base)
+                files.setdefault(dataset.name, rel)
+                result.problems += self._write_dataset(fmt, dataset, path, rel, header, stamp)
+                result.files.append(path)
+        if "define" in self.options.formats:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "define.xml"
+            root = define_xml.build_define(datasets, package, self.spec, self._define_header(package, stamp))
+            content = define_xml.render_define(root)
+            path.write_bytes(content)
+            result.files.append(path)
+            if self.validators is not None:
+                error = self.validators.define_error(content)
+                if error:
+                    result.problems.append(codes.SDTM_OUTPUT_INVALID(Location(file=_rel(path, base)),
+                                                                     file=path.name, schema="Define-XML 2.1 XSD",
+                                                                     reason=error))
+        if self.validators is not None:
+            for study_id, tables in _tables_by_study(datasets, package.study_ids):
+                labelled = files if len(package.study_ids) == 1 else {
+                    d: f"{f}#STUDYID={study_id}" for d, f in files.items()}
+                result.problems += self.validators.core_rules(tables, labelled, _rel(folder, base))
+        return result
+
+    def _write_dataset(self, fmt: str, dataset: Dataset, path: Path, rel: str, header: formats.JsonHeader,
+                       stamp: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if fmt == "csv":
+            path.write_bytes(formats.render_csv(dataset))
+        elif fmt == "json":
+            doc = formats.build_dataset_json(dataset, header)
+            path.write_bytes(formats.render_dataset_json(doc))
+            if self.validators is not None:
+                error = self.validators.dataset_json_error(doc)
+                if error:
+                    problems.append(codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=path.name,
+                                                              schema="Dataset-JSON 1.1 schema", reason=error))
+        elif fmt == "xpt":
+            formats.write_xpt(dataset, path, stamp)
+            wide = formats.non_ascii_columns(dataset)
+            if wide:
+                problems.append(codes.SDTM_XPT_NOT_ASCII(Location(file=rel), dataset=dataset.name.lower(),
+                                                         variables=", ".join(wide)))
+        return problems
+
+    # --- headers -------------------------------------------------------------------------------------
+
+    def _study_oid(self, package: StudyTables) -> str:
+        if len(package.study_ids) == 1:
+            return f"STDY.{define_xml.safe_oid(package.study_ids[0])}"
+        return "STDY.TRIALBRIDGE.CONCATENATED"
+
+    def _mdv_oid(self) -> str:
+        s = self.spec.settings
+        return f"MDV.TRIALBRIDGE.SDTMIG.{s.sdtmig_version}.SDTM.{s.sdtm_version}"
+
+    def _json_header(self, package: StudyTables, stamp: str) -> formats.JsonHeader:
+        s = self.spec.settings
+        return formats.JsonHeader(
+            version=s.dataset_json_version, creation_datetime=stamp, last_modified=package.last_update,
+            originator=s.originator, source_system=s.source_system, source_version=__version__,
+            study_oid=self._study_oid(package), metadata_version_oid=self._mdv_oid(),
+            metadata_ref="../define.xml" if "define" in self.options.formats else "",
+        )
+
+    def _define_header(self, package: StudyTables, stamp: str) -> define_xml.DefineHeader:
+        if len(package.study_ids) == 1:
+            name = package.study_ids[0]
+            description = package.title or name
+        else:
+            name = "TRIALBRIDGE CONCATENATED"
+            description = "Trial Design tables of several studies, keyed by STUDYID: " + ", ".join(package.study_ids)
+        preferred = self.spec.settings.archive_folder
+        data_formats = [f for f in (preferred, "xpt", "json", "csv") if f in self.options.formats]
+        return define_xml.DefineHeader(
+            file_oid=f"{self._study_oid(package)}.DEFINE", creation_datetime=stamp,
+            study_oid=self._study_oid(package), study_name=name, study_description=description,
+            protocol_name=name, metadata_version_oid=self._mdv_oid(), source_version=__version__,
+            archive_format=data_formats[0] if data_formats else None,
+        )
+
+
+def _tables_by_study(datasets: Sequence[Dataset], study_ids: Sequence[str],
+                     ) -> list[tuple[str, dict[str, list[dict[str, Any]]]]]:
+    """The tables as written, split by STUDYID: the CORE rules check one study's datasets (e.g. TSSEQ unique
+    within TSPARMCD), so concatenated tables are checked study by study, with the file's columns."""
+    records = {d.name: d.records() for d in datasets}
+    if len(study_ids) == 1:
+        return [(study_ids[0], records)]
+    return [(sid, {name: [r for r in rows if r["STUDYID"] == sid] for name, rows in records.items()})
+            for sid in study_ids]
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def make_writer(config: WriterConfig) -> SdtmWriter:
+    return SdtmWriter(config)
+
+
+def tables_only(study: Study, schedule: Schedule, spec: SdtmSpec) -> dict[str, Sequence[dict[str, Any]]]:
+    """The five tables of one study as the files hold them (for tests and the benchmark)."""
+    package = build_study_tables(study, schedule, spec)
+    return {d.name: d.records() for d in describe_all(package.tables, spec)}
