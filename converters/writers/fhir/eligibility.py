@@ -67,8 +67,11 @@ def _walk(items: list[Criterion], section: str, position: tuple[int, ...], cohor
         pos = (*position, i + 1)
         pointer = f"{base}/{i}"
         if item.heading and item.children:
-            out += _walk(item.children, section, pos, (*cohorts, item.text.strip()),
-                         (*cohort_pointers, f"{pointer}/text"), f"{pointer}/children")
+            # An unlabelled group (its heading lost in the source) keeps its place in `position`, but adds no
+            # cohort name: an empty name would be invented structure, and FHIR forbids empty strings.
+            name = item.text.strip()
+            out += _walk(item.children, section, pos, (*cohorts, name) if name else cohorts,
+                         (*cohort_pointers, f"{pointer}/text") if name else cohort_pointers, f"{pointer}/children")
             continue
         out.append(CriterionItem(text=item.text.strip(), section=section, position=pos, marker=item.marker,
                                  cohorts=cohorts, pointer=f"{pointer}/text", cohort_pointers=cohort_pointers))
