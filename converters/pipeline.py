@@ -17,6 +17,7 @@ from typing import Any
 
 from converters import __version__
 from converters.model import Study, study_to_dict
+from converters.model.provenance import text_line_usage
 from converters.problem_codes import core
 from converters.problems import ExitCode, Location, Problem, count_by_severity, worst_exit_code
 from converters.readers import Reader, ReaderConfig, SourceDocument, choose_reader, discover_readers
@@ -171,9 +172,13 @@ def load_document(path: Path, max_bytes: int) -> SourceDocument | Problem:
 def usage_of(study: Study) -> tuple[int, int, str]:
     """How much of the source the study used: (used, total, unit).
 
-    Pages: distinct source lines covered by provenance vs those plus the unmapped line spans.
+    Pages: non-blank lines minus those the reader listed as unused (`text_line_usage`); failing that, lines
+    covered by provenance vs those plus the unmapped line spans.
     Structured records: mapped leaf values vs mapped plus unmapped ones.
     """
+    text_usage = text_line_usage(study)
+    if text_usage is not None:
+        return text_usage[0], text_usage[1], "lines"
     used_lines: set[int] = set()
     for loc in study.provenance.values():
         if loc.line is not None:

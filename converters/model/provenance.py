@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from converters.model.study import SourceLocation
+from converters.model.study import SourceLocation, Study
 
 
 def json_pointer(*parts: str | int) -> str:
@@ -36,3 +36,25 @@ class ProvenanceMap:
     def as_dict(self) -> dict[str, SourceLocation]:
         """Entries sorted by target pointer, so output is deterministic."""
         return dict(sorted(self._entries.items()))
+
+
+def text_line_usage(study: Study) -> tuple[int, int] | None:
+    """(lines used, non-blank lines) for a study read from a text page, or None for other sources.
+
+    A text reader lists every non-blank line it did not use in `Study.unmapped` (boilerplate, headings,
+    repeats included) and records the page's non-blank line count in `SourceInfo.content_lines`, so
+    used = non-blank lines - non-blank lines listed as unmapped. (Counting the lines under provenance spans
+    instead would overstate it: one value's span, e.g. the whole criteria text, can cover repeated lines.)
+    """
+    total = study.source.content_lines
+    if total is None:
+        return None
+    unused = 0
+    for span in study.unmapped:
+        if span.line is None:
+            continue
+        if span.text is not None:
+            unused += sum(1 for line in span.text.split("\n") if line.strip())
+        else:
+            unused += (span.end_line or span.line) - span.line + 1
+    return max(0, total - unused), total

@@ -141,6 +141,9 @@ class ResponsibleParty(_Model):
 class Sponsors(_Model):
     lead: Organization | None = None
     collaborators: list[Organization] = []
+    role_unstated: list[Organization] = Field(
+        [], description="Sponsors the source lists without saying whether each is the lead or a collaborator"
+    )
     responsible_party: ResponsibleParty | None = None
 
 
@@ -373,6 +376,9 @@ class SourceInfo(_Model):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Digest of the whole input file")
     record: str | None = Field(None, description="Record index or member name inside a multi-record file")
     line_count: int | None = None
+    content_lines: int | None = Field(
+        None, ge=0, description="Non-blank lines of a text page: the denominator of the share of lines mapped"
+    )
 
 
 # --- the study ---------------------------------------------------------------------------------------
