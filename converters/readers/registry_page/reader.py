@@ -1,0 +1,331 @@
+"""Read one scraped registry page into a `Study`: layout, repeats, boilerplate, sections, fields, checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from converters.model import SourceInfo, Study
+from converters.model.vocabulary import normalise_wording
+from converters.problem_codes import core
+from converters.problem_codes import page as codes
+from converters.problems import Location, Problem
+from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
+from converters.readers.registry_page.context import ReadContext
+from converters.readers.registry_page.convert import Converter
+from converters.readers.registry_page.draft import Draft
+from converters.readers.registry_page.duplicates import find_repeats
+from converters.readers.registry_page.page import (
+    REASON_BOILERPLATE,
+    REASON_EMPTY_SECTION,
+    REASON_HEADING,
+    REASON_MARKUP,
+    REASON_NAVIGATION,
+    Ledger,
+    Line,
+    Page,
+)
+from converters.readers.registry_page.parsers import PARSERS, read_criteria
+from converters.readers.registry_page.pipe import cells_of, parse_pipe_page
+from converters.readers.registry_page.rules import LayoutRule, PageRules
+from converters.readers.registry_page.sections import PageSection, split_sections
+from converters.readers.registry_page.textchecks import check_lines
+from converters.readers.textio import DecodedText, binary_reason, decode_text
+from converters.resources import Resources
+
+FORMAT = "registry-page"
+_SNIFF_BYTES = 65536
+_PROSE_WORDS = 8  # a last line this long that stops without punctuation was cut off
+_GENERIC_LABEL_WORDS = 6
+_GENERIC_LABEL_CHARS = 60
+
+ALL_PARSERS: dict[str, Callable[[ReadContext, PageSection], None]] = {**PARSERS, "pipe_page": parse_pipe_page}
+# Parsers whose results others need (arms link to interventions by name): run first.
+_FIRST = ("interventions", "intervention_names", "sites")
+
+
+def layout_scores(lines: list[Line], rules: PageRules) -> dict[str, int]:
+    """How many of each layout's signature labels and headings the page has (each counted once)."""
+    keys: set[str] = set()
+    for line in lines:
+        keys.add(line.norm)
+        text = line.stripped
+        if "|" in text and len(text) <= 2000:
+            cells = [c for c in cells_of(text) if c]
+            if cells:
+                keys.add(normalise_wording(cells[0]))
+                keys.add(normalise_wording(" | ".join(cells)))
+        if ":" in text[:200]:
+            keys.add(normalise_wording(text.split(":", 1)[0]))
+    return {layout.id: len(layout.signatures & keys) for layout in rules.layouts}
+
+
+def detect_layout(lines: list[Line], rules: PageRules) -> tuple[LayoutRule | None, str]:
+    """The layout with most signatures (at least its minimum), and a description of the best score."""
+    scores = layout_scores(lines, rules)
+    best: LayoutRule | None = None
+    for layout in rules.layouts:
+        score = scores[layout.id]
+        if score >= layout.min_score and (best is None or score > scores[best.id]):
+            best = layout
+    top = max(rules.layouts, key=lambda layout: scores[layout.id])
+    return best, f"{top.id} with {scores[top.id]} of its labels"
+
+
+def read_page(text: str, *, file: str, encoding: str, sha256: str, rules: PageRules, converter: Converter,
+              problems: tuple[Problem, ...] = ()) -> Study:
+    """The study a page states, with provenance for every value and every unused line listed."""
+    page = Page.from_text(text)
+    draft = Draft(file)
+    draft.problems.extend(problems)
+    ledger = Ledger()
+    ctx = ReadContext(page, draft, ledger, rules, converter)
+    layout, best = detect_layout(page.lines, rules)
+    lines = _drop_repeats(ctx, page.lines)
+    content, separators = _drop_boilerplate(ctx, lines, layout)
+    draft.problems.extend(check_lines((line for line in content if line.no not in separators),
+                                      rules.text_checks, file))
+    content = _line_patterns(ctx, layout, content, page)
+    if layout is None:
+        draft.report(codes.LAYOUT_UNKNOWN(draft.where(), best=best))
+        _read_generic(ctx, content)
+    else:
+        _read_sections(ctx, layout, content, separators)
+    _check_truncation(ctx, page)
+    if not draft.data:
+        draft.report(codes.NO_STUDY_DATA(draft.where()))
+    return _finish(ctx, layout, file, encoding, sha256)
+
+
+# --- steps ---------------------------------------------------------------------------------------------
+
+
+def _drop_repeats(ctx: ReadContext, lines: list[Line]) -> list[Line]:
+    reasons: dict[int, str] = {}
+    for repeat in find_repeats(lines, ctx.rules.duplicate_min_chars, ctx.rules.duplicate_window_chars):
+        reason = f"repeats lines {repeat.first_line}-{repeat.first_end_line}"
+        how = "same text, re-wrapped" if repeat.rewrapped else "same text"
+        if repeat.times > 1:
+            how += f", {repeat.times} times"
+        ctx.draft.report(codes.DUPLICATE_BLOCK(
+            ctx.draft.where((repeat.line, repeat.end_line)), line=repeat.line, end_line=repeat.end_line,
+            first_line=repeat.first_line, first_end_line=repeat.first_end_line, how=how,
+        ))
+        for no in range(repeat.line, repeat.end_line + 1):
+            reasons[no] = reason
+    kept: list[Line] = []
+    for line in lines:
+        why = reasons.get(line.no)
+        if why is None:
+            kept.append(line)
+        else:
+            ctx.ledger.skip(line.no, why)
+    return kept
+
+
+def _drop_boilerplate(ctx: ReadContext, lines: list[Line], layout: LayoutRule | None
+                      ) -> tuple[list[Line], set[int]]:
+    boilerplate = layout.boilerplate if layout else ctx.rules.all_boilerplate
+    navigation = layout.navigation if layout else ctx.rules.all_navigation
+    content: list[Line] = []
+    separators: set[int] = set()
+    for line in lines:
+        if line.norm in boilerplate:
+            ctx.ledger.skip(line.no, REASON_BOILERPLATE)
+        elif line.norm in navigation:
+            ctx.ledger.skip(line.no, REASON_NAVIGATION)
+        else:
+            if line.stripped in ctx.rules.criteria.separators:
+                separators.add(line.no)
+            content.append(line)
+    return content, separators
+
+
+def _line_patterns(ctx: ReadContext, layout: LayoutRule | None, content: list[Line], page: Page) -> list[Line]:
+    """Self-describing lines ('18 participants in 1 patient group', 'Ages 3-65 All Genders')."""
+    if layout is None or not layout.line_patterns:
+        return content
+    first_line = page.lines[0].no if page.lines else 0
+    kept: list[Line] = []
+    for line in content:
+        matched = False
+        for pattern in layout.line_patterns:
+            if pattern.first_line_only and line.no != first_line:
+                continue
+            if len(line.stripped) > 1000:
+                continue
+            m = pattern.regex.match(line.stripped)
+            if not m:
+                continue
+            matched = True
+            for group, rule in pattern.groups.items():
+                if m[group] is not None:
+                    ctx.apply(rule, m[group], (line.no, line.no))
+            break
+        if not matched:
+            kept.append(line)
+    return kept
+
+
+def _read_sections(ctx: ReadContext, layout: LayoutRule, content: list[Line], separators: set[int]) -> None:
+    sections = _drop_repeated_sections(ctx, split_sections(content, layout, separators))
+    order = sorted(range(len(sections)), key=lambda i: (sections[i].rule.parser not in _FIRST, i))
+    for index in order:
+        section = sections[index]
+        if section.heading is not None and not section.lines:
+            ctx.draft.report(codes.SECTION_EMPTY(ctx.draft.where((section.heading.no, section.heading.no)),
+                                                 heading=section.heading.stripped))
+            ctx.ledger.skip(section.heading.no, REASON_EMPTY_SECTION)
+            continue
+        ALL_PARSERS[section.rule.parser](ctx, section)
+    covered = ctx.draft.covered_lines()
+    for section in sections:
+        if section.heading is not None and section.lines and section.heading.no not in covered:
+            ctx.ledger.skip(section.heading.no, REASON_HEADING)
+    for line in content:
+        if line.no in separators:
+            ctx.ledger.skip(line.no, REASON_MARKUP)
+
+
+def _drop_repeated_sections(ctx: ReadContext, sections: list[PageSection]) -> list[PageSection]:
+    """A whole section the page repeats (same heading, same text) is read once."""
+    seen: dict[tuple[str, str], PageSection] = {}
+    kept: list[PageSection] = []
+    for section in sections:
+        key = (section.rule.key, section.content_key())
+        first = seen.get(key)
+        if section.heading is None or not section.lines or first is None or first.heading is None:
+            seen.setdefault(key, section)
+            kept.append(section)
+            continue
+        start, end = section.heading.no, section.lines[-1].no
+        first_end = first.lines[-1].no if first.lines else first.heading.no
+        ctx.draft.report(codes.DUPLICATE_BLOCK(
+            ctx.draft.where((start, end)), line=start, end_line=end, first_line=first.heading.no,
+            first_end_line=first_end, how="the whole section repeated",
+        ))
+        for line in (section.heading, *section.lines):
+            ctx.ledger.skip(line.no, f"repeats lines {first.heading.no}-{first_end}")
+    return kept
+
+
+def _read_generic(ctx: ReadContext, content: list[Line]) -> None:
+    """Unknown layout: 'Label | value |' and 'Label: value' lines; known labels to fields, others kept."""
+    for line in content:
+        pair = _label_value(line.stripped)
+        if pair is None:
+            continue
+        label, value = pair
+        span = (line.no, line.no)
+        rule = ctx.rules.generic.label_only(normalise_wording(label))
+        if rule is None:
+            ctx.labelled(label, value, span)
+        elif rule.convert == "criteria":
+            read_criteria(ctx, [(line.no, value, False)], None, None)
+        else:
+            ctx.apply(rule, value, span)
+
+
+def _label_value(text: str) -> tuple[str, str] | None:
+    if "|" in text:
+        cells = cells_of(text)
+        if len(cells) >= 2 and cells[0] and any(cells[1:]):
+            label, value = cells[0], " | ".join(c for c in cells[1:] if c)
+        else:
+            return None
+    elif ":" in text:
+        label, _, value = text.partition(":")
+    else:
+        return None
+    label, value = label.strip(), value.strip()
+    if not label or not value or len(label) > _GENERIC_LABEL_CHARS or len(label.split()) > _GENERIC_LABEL_WORDS:
+        return None
+    if not label[0].isalpha() or "://" in text[: len(label) + 3]:
+        return None
+    return label, value
+
+
+def _check_truncation(ctx: ReadContext, page: Page) -> None:
+    """A page whose last line is prose that stops without punctuation was probably cut off."""
+    if not page.lines:
+        return
+    last = page.lines[-1]
+    if last.no in ctx.ledger.reasons and not ctx.ledger.reasons[last.no].startswith("repeats"):
+        return
+    text = last.stripped
+    if len(text.split()) >= _PROSE_WORDS and (text[-1].isalnum() or text[-1] in ",-("):
+        ctx.draft.report(codes.TRUNCATED(ctx.draft.where((last.no, last.no)),
+                                         reason="its last line stops in the middle of a sentence"))
+
+
+def _finish(ctx: ReadContext, layout: LayoutRule | None, file: str, encoding: str, sha256: str) -> Study:
+    page, draft = ctx.page, ctx.draft
+    source = SourceInfo(
+        file=file, format=FORMAT, layout=layout.id if layout else None, encoding=encoding, sha256=sha256,
+        line_count=len(page.raw), content_lines=len(page.lines),
+    )
+    unmapped = ctx.ledger.unmapped_spans(page, draft.covered_lines())
+    problems = sorted(draft.problems, key=lambda p: p.location.line or 0)
+    return Study.model_validate({
+        **draft.data, "source": source, "provenance": draft.provenance_map(), "unmapped": unmapped,
+        "problems": problems,
+    })
+
+
+# --- the reader object ---------------------------------------------------------------------------------
+
+
+class RegistryPageReader:
+    """`READER` of this package: registry pages saved as text, recognised by their layout's labels."""
+
+    name = FORMAT
+    description = "Scraped registry / patient-site trial pages saved as text (layouts in mappings/registry_page/)"
+
+    def __init__(self) -> None:
+        self._compiled: dict[Path, tuple[PageRules, Converter]] = {}
+        self._default: Resources | None = None
+
+    def rules(self, resources: Resources) -> tuple[PageRules, Converter]:
+        """The compiled rules for these resources (compiled once per reader and data folder)."""
+        key = resources.root.resolve()
+        if key not in self._compiled:
+            rules = PageRules.load(resources)
+            self._compiled[key] = (rules, Converter(rules))
+        return self._compiled[key]
+
+    def sniff(self, doc: SourceDocument) -> float:
+        data = doc.data[:_SNIFF_BYTES]
+        if not data.strip() or binary_reason(data):
+            return 0.0
+        head = data.lstrip()[:1]
+        if head in (b"{", b"[", b"<"):
+            return 0.05  # JSON or XML: a structured reader should take it
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            decoded = decode_text(data, doc.name)
+            text = decoded.text if isinstance(decoded, DecodedText) else ""
+        else:
+            text = data.decode("utf-8", errors="ignore")
+        if self._default is None:
+            self._default = Resources()
+        rules, _ = self.rules(self._default)
+        layout, _best = detect_layout(Page.from_text(text).lines, rules)
+        return 0.9 if layout is not None else 0.2
+
+    def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
+        if len(doc.data) > config.max_bytes:
+            yield ReadOutcome(None, None, [core.INPUT_TOO_LARGE(Location(file=doc.name), size=len(doc.data),
+                                                                limit=config.max_bytes, what="a page")])
+            return
+        decoded = decode_text(doc.data, doc.name)
+        if isinstance(decoded, Problem):
+            yield ReadOutcome(None, None, [decoded])
+            return
+        rules, converter = self.rules(config.resources)
+        try:
+            study = read_page(decoded.text, file=doc.name, encoding=decoded.encoding, sha256=doc.sha256,
+                              rules=rules, converter=converter, problems=decoded.problems)
+        except Exception as exc:  # a bug in this reader: one clear problem, never a traceback
+            yield ReadOutcome(None, None, [core.READER_FAILED(Location(file=doc.name), reader=self.name,
+                                                              reason=f"{type(exc).__name__}: {exc}")])
+            return
+        yield ReadOutcome(None, study)

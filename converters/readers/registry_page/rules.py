@@ -1,0 +1,301 @@
+"""The reader's rules, compiled once per reader from the mapping files (`mappings/registry_page/*.yaml`).
+
+Everything a steward may change (labels, headings, boilerplate, wordings, encoding-loss patterns) is data; this
+module only turns it into lookup tables and compiled patterns, so that reading a page does no set-up work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from converters.model.vocabulary import IdentifierSystems, Vocabulary, normalise_wording
+from converters.resources import Resources
+
+LAYOUTS_MAPPING = "registry_page/layouts.yaml"
+FREE_TEXT_CONVERSIONS = frozenset({"text", "split_semicolons", "criteria"})
+TEXT_CHECKS_MAPPING = "registry_page/text-checks.yaml"
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One field a layout states: its labels, where it goes, and how its text is converted."""
+
+    target: str
+    convert: str
+    labels: tuple[str, ...] = ()
+    vocabulary: str | None = None
+    positional: bool = False
+    value_type: str | None = None
+    label: str | None = None
+    assumed_unit: str | None = None
+
+    @property
+    def display_label(self) -> str:
+        return self.label or (self.labels[0] if self.labels else self.target)
+
+
+@dataclass(frozen=True)
+class LabelMatcher:
+    """Finds a field label at the start of a line: alone (value on the next line) or followed by its value."""
+
+    fields: tuple[FieldRule, ...]
+    by_label: dict[str, FieldRule]
+    inline: re.Pattern[str] | None
+
+    @classmethod
+    def build(cls, fields: tuple[FieldRule, ...]) -> LabelMatcher:
+        by_label: dict[str, FieldRule] = {}
+        for rule in fields:
+            for label in rule.labels:
+                by_label.setdefault(normalise_wording(label), rule)
+        labels = sorted({label for rule in fields for label in rule.labels}, key=len, reverse=True)
+        inline = None
+        if labels:
+            alternatives = "|".join(_label_regex(label) for label in labels)
+            inline = re.compile(rf"^(?P<label>{alternatives})(?P<sep>\s*:\s*|\s+)(?P<value>\S.*)$", re.IGNORECASE)
+        return cls(fields, by_label, inline)
+
+    def label_only(self, norm: str) -> FieldRule | None:
+        """The field whose label is the whole line (its value follows on the next line)."""
+        return self.by_label.get(norm)
+
+    def with_value(self, text: str) -> tuple[FieldRule, str] | None:
+        """The field whose label starts the line, and the value after it."""
+        if self.inline is None:
+            return None
+        m = self.inline.match(text)
+        if not m:
+            return None
+        rule = self.by_label.get(normalise_wording(m["label"]))
+        if rule is None:
+            return None
+        if ":" not in m["sep"] and rule.convert in FREE_TEXT_CONVERSIONS:
+            return None  # "Summary of the trial..." is text, not the label "Summary": free text needs a colon
+        return rule, m["value"].strip()
+
+
+def _label_regex(label: str) -> str:
+    """A label as a pattern: literal, with any run of spaces matching any whitespace."""
+    return r"\s+".join(re.escape(part) for part in label.split())
+
+
+@dataclass(frozen=True)
+class LinePattern:
+    regex: re.Pattern[str]
+    groups: dict[str, FieldRule]
+    first_line_only: bool
+
+
+@dataclass(frozen=True)
+class TableRule:
+    columns: tuple[str, ...]  # normalised column names
+    target: str
+    cells: dict[str, str]  # normalised column name -> role
+    relation: str | None
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    key: str
+    headings: tuple[str, ...]
+    parser: str
+    target: str | None = None
+    category: str | None = None
+    relation: str | None = None
+    matcher: LabelMatcher = field(default_factory=lambda: LabelMatcher.build(()))
+    rows: LabelMatcher = field(default_factory=lambda: LabelMatcher.build(()))
+    tables: tuple[TableRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class LayoutRule:
+    id: str
+    title: str
+    min_score: int
+    signatures: frozenset[str]
+    boilerplate: frozenset[str]
+    navigation: frozenset[str]
+    line_patterns: tuple[LinePattern, ...]
+    header: SectionRule | None
+    sections: tuple[SectionRule, ...]
+    heading_index: dict[str, SectionRule]
+
+
+@dataclass(frozen=True)
+class TextCheck:
+    id: str
+    regex: re.Pattern[str]
+    explanation: str
+    requires: tuple[str, ...] = ()  # casefolded; the check runs only on lines containing one of them
+
+    def applies_to(self, folded_line: str) -> bool:
+        return not self.requires or any(r in folded_line for r in self.requires)
+
+
+@dataclass(frozen=True)
+class CriteriaRules:
+    headings: dict[str, str]  # normalised heading -> category
+    heading_line: re.Pattern[str]  # a heading at the start of a line, then optional text
+    inline_heading: re.Pattern[str]  # a heading inside a line, after a sentence
+    separators: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PageRules:
+    """All compiled rules of the registry-page reader."""
+
+    layouts: tuple[LayoutRule, ...]
+    generic: LabelMatcher
+    criteria: CriteriaRules
+    placeholders: frozenset[str]
+    page_vocabularies: dict[str, dict[str, str]]
+    vocabulary: Vocabulary
+    identifiers: IdentifierSystems
+    text_checks: tuple[TextCheck, ...]
+    duplicate_min_chars: int
+    duplicate_window_chars: int
+    all_boilerplate: frozenset[str]
+    all_navigation: frozenset[str]
+    site_status_suffix: re.Pattern[str]  # a site status written at the end of a line ("ChinaActive - Recruiting")
+
+    @classmethod
+    def load(cls, resources: Resources) -> PageRules:
+        data = resources.mapping(LAYOUTS_MAPPING)
+        checks = resources.mapping(TEXT_CHECKS_MAPPING)
+        layouts = tuple(_layout(item) for item in data["layouts"])
+        generic_fields: list[FieldRule] = []
+        for layout in layouts:
+            for section in (layout.header, *layout.sections):
+                if section is not None:
+                    generic_fields.extend(section.rows.fields)
+                    if section.parser == "fields" or section.parser == "criteria":
+                        generic_fields.extend(f for f in section.matcher.fields if _is_study_path(f.target))
+        return cls(
+            layouts=layouts,
+            generic=LabelMatcher.build(tuple(generic_fields)),
+            criteria=_criteria(data["criteria"]),
+            placeholders=frozenset(normalise_wording(p) for p in data["placeholders"]),
+            page_vocabularies={
+                name: {normalise_wording(w): value for value, words in body["values"].items() for w in (value, *words)}
+                for name, body in data["vocabularies"].items()
+            },
+            vocabulary=Vocabulary(resources),
+            identifiers=IdentifierSystems(resources),
+            text_checks=tuple(
+                TextCheck(c["id"], re.compile(c["pattern"]), c["explanation"],
+                          tuple(r.casefold() for r in c.get("requires", ())))
+                for c in checks["checks"]
+            ),
+            duplicate_min_chars=int(data["settings"]["duplicate_min_chars"]),
+            duplicate_window_chars=int(data["settings"]["duplicate_window_chars"]),
+            all_boilerplate=frozenset().union(*(layout.boilerplate for layout in layouts)),
+            all_navigation=frozenset().union(*(layout.navigation for layout in layouts)),
+            site_status_suffix=_status_suffix(resources),
+        )
+
+    def layout(self, layout_id: str) -> LayoutRule | None:
+        return next((layout for layout in self.layouts if layout.id == layout_id), None)
+
+
+_STUDY_ROOTS = ("status.", "design.", "eligibility", "titles.", "identifiers", "conditions", "brief_summary",
+                "detailed_description", "keywords", "countries")
+
+
+def _is_study_path(target: str) -> bool:
+    """Fields addressed from the study root (not relative to an arm, site, ...), usable by generic rules."""
+    return target.startswith(_STUDY_ROOTS)
+
+
+def _field(item: dict[str, Any]) -> FieldRule:
+    return FieldRule(
+        target=item["target"],
+        convert=item["convert"],
+        labels=tuple(item.get("labels", ())),
+        vocabulary=item.get("vocabulary"),
+        positional=bool(item.get("positional", False)),
+        value_type=item.get("value_type"),
+        label=item.get("label"),
+        assumed_unit=item.get("assumed_unit"),
+    )
+
+
+def _section(item: dict[str, Any]) -> SectionRule:
+    return SectionRule(
+        key=item.get("key", "header"),
+        headings=tuple(normalise_wording(h) for h in item.get("headings", ())),
+        parser=item["parser"],
+        target=item.get("target"),
+        category=item.get("category"),
+        relation=item.get("relation"),
+        matcher=LabelMatcher.build(tuple(_field(f) for f in item.get("fields", ()))),
+        rows=LabelMatcher.build(tuple(_field(f) for f in item.get("rows", ()))),
+        tables=tuple(
+            TableRule(
+                columns=tuple(normalise_wording(c) for c in t["columns"]),
+                target=t["target"],
+                cells={normalise_wording(k): v for k, v in t["cells"].items()},
+                relation=t.get("relation"),
+            )
+            for t in item.get("tables", ())
+        ),
+    )
+
+
+def _layout(item: dict[str, Any]) -> LayoutRule:
+    sections = tuple(_section(s) for s in item.get("sections", ()))
+    heading_index: dict[str, SectionRule] = {}
+    for section in sections:
+        for heading in section.headings:
+            heading_index.setdefault(heading, section)
+    return LayoutRule(
+        id=item["id"],
+        title=item["title"],
+        min_score=int(item["detect"]["min_score"]),
+        signatures=frozenset(normalise_wording(s) for s in item["detect"]["signatures"]),
+        boilerplate=frozenset(normalise_wording(s) for s in item.get("boilerplate", ())),
+        navigation=frozenset(normalise_wording(s) for s in item.get("navigation", ())),
+        line_patterns=tuple(
+            LinePattern(
+                regex=re.compile(p["pattern"], re.IGNORECASE),
+                groups={name: _field(f) for name, f in p["groups"].items()},
+                first_line_only=p.get("where") == "first-line",
+            )
+            for p in item.get("line_patterns", ())
+        ),
+        header=_section(item["header"]) if "header" in item else None,
+        sections=sections,
+        heading_index=heading_index,
+    )
+
+
+def _criteria(item: dict[str, Any]) -> CriteriaRules:
+    headings = {
+        normalise_wording(label): category
+        for category in ("inclusion", "exclusion")
+        for label in item["headings"][category]
+    }
+    line_labels = sorted(
+        {label for c in ("inclusion", "exclusion") for label in item["headings"][c]}, key=len, reverse=True
+    )
+    inline_labels = sorted(
+        {label for c in ("inclusion", "exclusion") for label in item["inline_headings"][c]}, key=len, reverse=True
+    )
+    line_alt = "|".join(_label_regex(label) for label in line_labels)
+    inline_alt = "|".join(_label_regex(label) for label in inline_labels)
+    return CriteriaRules(
+        headings=headings,
+        heading_line=re.compile(rf"^(?P<label>{line_alt})\s*(?::\s*(?P<rest>.*)|$)", re.IGNORECASE),
+        inline_heading=re.compile(rf"(?<=[.;!?])\s+(?P<label>{inline_alt})\s*:", re.IGNORECASE),
+        separators=frozenset(s.strip() for s in item["separators"]),
+    )
+
+
+def _status_suffix(resources: Resources) -> re.Pattern[str]:
+    """Every wording of a site status, as a pattern anchored at the end of a line (longest first)."""
+    body = resources.mapping("common/vocabulary.yaml")["vocabularies"]["RecruitmentStatus"]["values"]
+    wordings = {w for value, words in body.items() for w in (value, *words)}
+    parts = sorted(wordings, key=len, reverse=True)
+    alternatives = "|".join(r"[\s_]+".join(re.escape(p) for p in re.split(r"[\s_]+", w)) for w in parts)
+    return re.compile(rf"(?P<status>{alternatives})\s*$", re.IGNORECASE)
