@@ -204,12 +204,16 @@ def coverage(
 ) -> None:
     """Per source path: how many records had it, and whether trialbridge maps it."""
     from converters.coverage import coverage as run_coverage
-    from converters.render_coverage import coverage_table
+    from converters.render import problem_line
 
     report = run_coverage(inputs, _resources())
-    _console().print(coverage_table(report))
+    console = _console()
+    console.print(report.render_text(), end="", markup=False)
+    for problem in report.problems:
+        console.print(problem_line(problem))
     if json_out:
         json_out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    raise typer.Exit(int(worst_exit_code(report.problems)))
 
 
 @app.command()
