@@ -1,0 +1,278 @@
+"""Read the JSON forms ClinicalTrials.gov hands out, one record at a time.
+
+Forms (recognised from content, not the file name):
+- `single`: one study object (`GET /studies/{nctId}`, or one file of a bulk ZIP);
+- `array`: the website's "Download -> JSON" array of studies;
+- `page`: an API page, `{"studies": [...], "nextPageToken": ..., "totalCount": ...}`;
+- `ndjson`: one study object per line.
+
+Streaming without a new dependency: the standard library's C scanner (`json.JSONDecoder.raw_decode`) parses
+one value at a given offset and says where it ended, so the elements of a large array or page are parsed one
+by one and only one record's Python objects exist at a time (the raw text, which the caller already holds,
+is the only whole-file copy). ijson would add a C dependency for no gain here.
+
+Bad input never raises: each failure becomes a `RecordError` naming the record index and line. After a record
+that is too deep or holds an over-long number, the scanner skips to the record's end (bracket matching that
+ignores string contents) and goes on; after a syntax error it cannot know where the next record starts, so
+the file ends there (records already read are kept).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Form = Literal["single", "array", "page", "ndjson"]
+PAGE_KEYS = frozenset({"studies", "nextPageToken", "totalCount"})
+
+_WS = re.compile(r"[ \t\n\r]*")
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_DECODER = json.JSONDecoder()
+RECURSION_LIMIT_HINT = 1000
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """Why one record (or the whole text) could not be parsed."""
+
+    kind: Literal["malformed", "too-deep", "number-too-long"]
+    line: int
+    column: int
+    reason: str
+    fatal_for_file: bool  # True when reading cannot go on after it
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    index: int  # 0-based position in the file
+    line: int  # 1-based line where the record starts
+    value: Any | RecordError
+
+
+@dataclass
+class Envelope:
+    """The non-study members of an API page (`nextPageToken`, `totalCount`, anything else)."""
+
+    fields: dict[str, Any]
+
+
+class _Lines:
+    """Line numbers for offsets, computed incrementally (offsets only grow while streaming)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._pos = 0
+        self._line = 1
+
+    def at(self, pos: int) -> int:
+        if pos < self._pos:
+            return self._text.count("\n", 0, pos) + 1
+        self._line += self._text.count("\n", self._pos, pos)
+        self._pos = pos
+        return self._line
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _WS.match(text, pos)
+    return match.end() if match else pos
+
+
+def _column(text: str, pos: int) -> int:
+    return pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _decode(text: str, pos: int, lines: _Lines) -> tuple[Any, int] | RecordError:
+    """One JSON value at `pos`, or the error; never raises."""
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        return RecordError("malformed", exc.lineno, exc.colno, exc.msg, True)
+    except RecursionError:
+        return RecordError("too-deep", lines.at(pos), _column(text, pos),
+                           "nested too deeply", False)
+    except ValueError as exc:  # int(str) over sys.get_int_max_str_digits()
+        return RecordError("number-too-long", lines.at(pos), _column(text, pos), str(exc), False)
+
+
+def _value_end(text: str, pos: int) -> int | None:
+    """Where the array/object starting at `pos` ends, by bracket matching (strings skipped); None if never."""
+    if pos >= len(text) or text[pos] not in "[{":
+        match = re.compile(r"[,\]}\s]").search(text, pos)  # a scalar: up to the next delimiter
+        return match.start() if match else len(text)
+    depth = 0
+    for token in _TOKENS.finditer(text, pos):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
+def detect_form(text: str) -> Form | RecordError:
+    """Which JSON form the text is (cheap: looks at the first key or the first line only)."""
+    pos = _skip(text, 0)
+    if pos >= len(text):
+        return RecordError("malformed", 1, 1, "no JSON value", True)
+    if text[pos] == "[":
+        return "array"
+    if text[pos] != "{":
+        return "single"  # a lone scalar: read as one (non-study) record
+    first_key = _first_key(text, pos)
+    if first_key in PAGE_KEYS:
+        return "page"
+    newline = text.find("\n", pos)
+    if newline != -1 and text[pos:newline].rstrip().endswith("}") and _skip(text, newline) < len(text):
+        decoded = _decode(text[pos:newline], 0, _Lines(text))  # the first line only: one record
+        if not isinstance(decoded, RecordError) and _skip(text[pos:newline], decoded[1]) >= newline - pos:
+            return "ndjson"  # a whole object on the first line, and more after it
+    return "single"
+
+
+def _first_key(text: str, pos: int) -> str | None:
+    key_pos = _skip(text, pos + 1)
+    if key_pos < len(text) and text[key_pos] == '"':
+        try:
+            key, _ = _DECODER.raw_decode(text, key_pos)
+        except ValueError:
+            return None
+        return key if isinstance(key, str) else None
+    return None
+
+
+def iter_records(text: str, form: Form, envelope: Envelope | None = None) -> Iterator[RawRecord]:
+    """The records of a text in the given form, one at a time."""
+    lines = _Lines(text)
+    if form == "single":
+        yield from _single(text, lines)
+    elif form == "ndjson":
+        yield from _ndjson(text)
+    elif form == "array":
+        yield from _top_array(text, lines)
+    else:
+        yield from _page(text, lines, envelope if envelope is not None else Envelope({}))
+
+
+def _single(text: str, lines: _Lines) -> Iterator[RawRecord]:
+    pos = _skip(text, 0)
+    decoded = _decode(text, pos, lines)
+    if isinstance(decoded, RecordError):
+        yield RawRecord(0, lines.at(pos), decoded)
+        return
+    value, end = decoded
+    end = _skip(text, end)
+    if end < len(text):
+        line = lines.at(end)
+        yield RawRecord(0, 1, RecordError("malformed", line, _column(text, end),
+                                          "extra data after the JSON value", True))
+        return
+    yield RawRecord(0, 1, value)
+
+
+def _ndjson(text: str) -> Iterator[RawRecord]:
+    index = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        lines = _Lines(line)
+        decoded = _decode(line, _skip(line, 0), lines)
+        if isinstance(decoded, RecordError):
+            yield RawRecord(index, number, RecordError(decoded.kind, number, decoded.column,
+                                                       decoded.reason, False))
+        else:
+            value, end = decoded
+            if _skip(line, end) < len(line.rstrip("\r")):
+                yield RawRecord(index, number, RecordError("malformed", number, _column(line, end) ,
+                                                           "extra data after the JSON value", False))
+            else:
+                yield RawRecord(index, number, value)
+        index += 1
+
+
+def _array(text: str, pos: int, lines: _Lines,
+           first_index: int) -> Generator[RawRecord, None, tuple[int, int] | None]:
+    """Elements of the array starting at `pos` (which holds '['); returns (end offset, next index), or
+    None when the array cannot be read to its end."""
+    pos = _skip(text, pos + 1)
+    index = first_index
+    if pos < len(text) and text[pos] == "]":
+        return pos + 1, index
+    while True:
+        line = lines.at(pos)
+        decoded = _decode(text, pos, lines)
+        if isinstance(decoded, RecordError):
+            yield RawRecord(index, line, decoded)
+            if decoded.fatal_for_file:
+                return None
+            end = _value_end(text, pos)
+            if end is None:
+                return None
+        else:
+            value, end = decoded
+            yield RawRecord(index, line, value)
+        index += 1
+        pos = _skip(text, end)
+        if pos < len(text) and text[pos] == ",":
+            pos = _skip(text, pos + 1)
+            continue
+        if pos < len(text) and text[pos] == "]":
+            return pos + 1, index
+        yield RawRecord(index, lines.at(pos), RecordError(
+            "malformed", lines.at(pos), _column(text, pos), "expected ',' or ']' between records", True))
+        return None
+
+
+def _top_array(text: str, lines: _Lines) -> Iterator[RawRecord]:
+    result = yield from _array(text, _skip(text, 0), lines, 0)
+    if result is not None:
+        end, index = result
+        end = _skip(text, end)
+        if end < len(text):
+            yield RawRecord(index, lines.at(end), RecordError(
+                "malformed", lines.at(end), _column(text, end), "extra data after the array", True))
+
+
+def _page(text: str, lines: _Lines, envelope: Envelope) -> Iterator[RawRecord]:
+    """An API page object: stream `studies`, keep the other members in `envelope`."""
+    pos = _skip(text, _skip(text, 0) + 1)
+    index = 0
+    while pos < len(text) and text[pos] != "}":
+        key = _decode(text, pos, lines)
+        if isinstance(key, RecordError) or not isinstance(key[0], str):
+            yield RawRecord(index, lines.at(pos), key if isinstance(key, RecordError) else RecordError(
+                "malformed", lines.at(pos), _column(text, pos), "expected a member name", True))
+            return
+        name, pos = key
+        pos = _skip(text, pos)
+        if pos >= len(text) or text[pos] != ":":
+            yield RawRecord(index, lines.at(pos), RecordError(
+                "malformed", lines.at(pos), _column(text, pos), "expected ':'", True))
+            return
+        pos = _skip(text, pos + 1)
+        if name == "studies" and pos < len(text) and text[pos] == "[":
+            result = yield from _array(text, pos, lines, index)
+            if result is None:
+                return
+            pos, index = result
+            envelope.fields["studies"] = index
+        else:
+            value = _decode(text, pos, lines)
+            if isinstance(value, RecordError):
+                yield RawRecord(index, lines.at(pos), value)
+                return
+            envelope.fields[name], pos = value
+        pos = _skip(text, pos)
+        if pos < len(text) and text[pos] == ",":
+            pos = _skip(text, pos + 1)
+        elif pos >= len(text) or text[pos] != "}":
+            yield RawRecord(index, lines.at(pos), RecordError(
+                "malformed", lines.at(pos), _column(text, pos), "expected ',' or '}'", True))
+            return
+    if pos >= len(text):
+        yield RawRecord(index, lines.at(pos), RecordError(
+            "malformed", lines.at(pos), 1, "the page object is not closed", True))
