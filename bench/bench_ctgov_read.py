@@ -1,0 +1,113 @@
+"""Records/s reading ClinicalTrials.gov API v2 JSON into the canonical model, on one core.
+
+    python bench/bench_ctgov_read.py [--copies 20] [--repeat 5] [--form ndjson|array|single]
+
+The 59 fixture records (49 files and the 10 studies of the API page) are repeated `--copies` times into one
+in-memory document of the chosen form and read with the `ctgov-v2-json` reader: JSON parsing, schema validation
+(fastjsonschema), the field map, the unmapped-leaf listing and pydantic construction of each `Study` -- all
+of what `convert` does before writing. The reader's compiled schema and field map are built once, before
+timing, as in a run. Also printed: the same per phase, and the rate without the one 1.5 MB record
+(NCT02513394, 437 sites), which is far larger than a typical study.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from converters.model import SourceInfo
+from converters.problems import Location
+from converters.readers import ReaderConfig, SourceDocument
+from converters.readers.ctgov_v2 import READER
+from converters.readers.ctgov_v2.record import build_study
+from converters.readers.fieldmap import MapResult, UnmappedEntry
+from converters.resources import Resources
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "ctgov" / "v2"
+LARGE = "NCT02513394"
+
+
+def load_records(include_large: bool) -> list[dict[str, Any]]:
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("NCT*.json"))]
+    records += json.loads((FIXTURES / "pages" / "page_condition_query_response.json").read_text())["studies"]
+    if not include_large:
+        records = [r for r in records if r["protocolSection"]["identificationModule"]["nctId"] != LARGE]
+    return records
+
+
+def make_document(records: list[dict[str, Any]], form: str) -> bytes:
+    if form == "ndjson":
+        return ("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n").encode()
+    return json.dumps(records, ensure_ascii=False).encode()
+
+
+def time_reader(data: bytes, config: ReaderConfig, repeat: int) -> tuple[float, int]:
+    doc = SourceDocument("bench.json", data, hashlib.sha256(data).hexdigest())
+    best, count = float("inf"), 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        count = sum(1 for outcome in READER.read(doc, config) if outcome.study is not None)
+        best = min(best, time.perf_counter() - start)
+    return best, count
+
+
+def time_phases(records: list[dict[str, Any]], config: ReaderConfig) -> dict[str, float]:
+    """Microseconds per record for each step, to see what dominates."""
+    converter = READER.converter(config.resources)
+    texts = [json.dumps(r) for r in records]
+    where = lambda p: Location(path=p)  # noqa: E731
+    out: dict[str, float] = {}
+
+    def clock(name: str, fn: Any, items: list[Any]) -> list[Any]:
+        start = time.perf_counter()
+        results = [fn(item) for item in items]
+        out[name] = (time.perf_counter() - start) / len(items) * 1e6
+        return results
+
+    clock("json.loads", json.loads, texts)
+    clock("schema (fastjsonschema)", converter.schema_failures, records)
+    results = clock("field map", lambda r: converter.field_map.apply(r, "", where), records)
+    entries = clock("unmapped listing",
+                    lambda rr: converter.field_map.unmapped(rr[0], "", rr[1], {}, converter.is_known),
+                    list(zip(records, results, strict=True)))
+    source = SourceInfo(file="bench.json", format="ctgov-v2-json", sha256="0" * 64)
+
+    def build(item: tuple[MapResult, list[UnmappedEntry]]) -> Any:
+        result, unmapped = item
+        copy = MapResult(dict(result.data), result.provenance, result.consumed, result.absent, result.rejected, [])
+        return build_study(copy, unmapped, [], source)
+
+    clock("Study (pydantic)", build, list(zip(results, entries, strict=True)))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--copies", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--form", choices=["ndjson", "array"], default="ndjson")
+    args = parser.parse_args()
+    config = ReaderConfig(resources=Resources(), max_bytes=1 << 31, max_expanded_bytes=1 << 31)
+    READER.converter(config.resources)  # compile once, outside the timing, as a run does
+    print(f"cpus={os.cpu_count()} (one core used) form={args.form} copies={args.copies} best of {args.repeat}")
+    for label, include_large in (("all 59 fixture records", True), (f"without {LARGE} (1.5 MB)", False)):
+        records = load_records(include_large)
+        data = make_document(records * args.copies, args.form)
+        seconds, count = time_reader(data, config, args.repeat)
+        sizes = [len(json.dumps(r)) for r in records]
+        print(f"{label}: {count} records, {len(data) / 1e6:.1f} MB, {seconds:.2f} s -> "
+              f"{count / seconds:,.0f} records/s, {len(data) / 1e6 / seconds:.1f} MB/s "
+              f"(median record {statistics.median(sizes) / 1000:.0f} kB)")
+    phases = time_phases(load_records(False), config)
+    print("per record, without the large one: " + ", ".join(f"{k} {v:.0f} us" for k, v in phases.items()))
+
+
+if __name__ == "__main__":
+    main()
