@@ -124,6 +124,8 @@ class _Found:
 
 def _find(units: list[_Unit], groups: set[str], patterns: list[re.Pattern[str]]) -> _Found:
     found = _Found([], [])
+    if not patterns:
+        return found
     for unit in units:
         if unit.group not in groups:
             continue
@@ -132,6 +134,17 @@ def _find(units: list[_Unit], groups: set[str], patterns: list[re.Pattern[str]])
                 found.sources.append(unit.pointer)
                 found.sentences.append(sentence)
     return found
+
+
+def _as_written(sentences: list[str], patterns: list[re.Pattern[str]]) -> str | None:
+    """The first wording of the step in the source ("leukapheresis" or "apheresis"), capitalised."""
+    for sentence in sentences:
+        for pattern in patterns:
+            match = pattern.search(sentence)
+            if match:
+                word = match.group(0)
+                return word[:1].upper() + word[1:].lower()
+    return None
 
 
 def _split_doses(dosing: list[str], separators: list[str]) -> list[str]:
@@ -150,11 +163,14 @@ def _rule_steps(study: Study, units: list[_Unit], rules: dict[str, Any],
     steps: list[ScheduleStep] = []
     for rule in rules["steps"]:
         found = _find(units, set(rule["look_in"]), _compile(rule["patterns"]))
-        if not found.sources:
+        # A criterion is not a step: eligibility text is evidence of a step only where a criterion counts time
+        # from it ("within 7 days prior to leukapheresis"), never where it names it ("standards of leukapheresis").
+        timed_from = _find(units, {"eligibility"}, _compile(rule.get("criteria_patterns", [])))
+        if not (found.sources or timed_from.sources):
             continue
         agents: list[str] = []
         doses: list[str] = []
-        sources = list(found.sources)
+        sources = list(found.sources) + timed_from.sources
         for agent in rule.get("agents", []):
             word = re.compile(rf"\b{re.escape(agent)}\b", re.IGNORECASE)
             stated = any(word.search(s) for s in found.sentences)
@@ -167,11 +183,13 @@ def _rule_steps(study: Study, units: list[_Unit], rules: dict[str, Any],
             if stated:
                 agents.append(agent)
         title = rule["title"]
+        if rule.get("title_as_written"):
+            title = _as_written(found.sentences + timed_from.sentences, _compile(rule["patterns"])) or title
         if agents and rule.get("title_with_agents"):
             title = rule["title_with_agents"].format(agents=", ".join(agents))
         steps.append(ScheduleStep(
             key=rule["key"], kind=rule["kind"], title=title,
-            description=found.sentences[0] if rule["describe"] else None,
+            description=found.sentences[0] if rule["describe"] and found.sentences else None,
             dose_levels=tuple(doses), sources=_dedupe(sources),
         ))
     return steps
@@ -253,21 +271,39 @@ class _Point:
 
 
 def _time_points(frame: str, visits: dict[str, Any]) -> list[tuple[str, int, str]]:
-    """(unit word, number, text as written) for each time point a time frame names, in text order."""
+    """(unit word, number, text as written) for each single time point a time frame names, in text order.
+
+    Not a time point: a number right after a window or frequency word ("within 1 year", "per month in month 1"),
+    and either bound of a range ("month 2 - month 12", "1-2 months", "weeks 2-12"): a range is not a visit.
+    """
     taken: list[tuple[int, int]] = []
-    found: list[tuple[int, str, int, str]] = []
-    not_after = [w.casefold() for w in visits["not_after"]]
-    for name in ("unit_first", "number_first"):
-        for match in re.finditer(visits[name], frame, re.IGNORECASE):
+    found: list[tuple[int, int, str, str, int, str]] = []  # start, end, form, unit, number, text
+    for form in ("unit_first", "number_first"):
+        for match in re.finditer(visits[form], frame, re.IGNORECASE):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue
-            before = frame[: match.start()].rstrip().casefold()
-            if name == "number_first" and any(re.search(rf"\b{re.escape(w)}$", before) for w in not_after):
-                continue
             taken.append((match.start(), match.end()))
-            unit = match.group("unit").casefold()
-            found.append((match.start(), unit, int(match.group("n")), match.group(0)))
-    return [(unit, n, text) for _, unit, n, text in sorted(found)]
+            found.append((match.start(), match.end(), form, match.group("unit").casefold(), int(match.group("n")),
+                          match.group(0)))
+    found.sort()
+    between = re.compile(visits["range_between"], re.IGNORECASE)
+    end_before = re.compile(visits["range_end_before"], re.IGNORECASE)
+    start_after = re.compile(visits["range_start_after"], re.IGNORECASE)
+    bounds: set[int] = set()
+    for k, (start, end, form, *_) in enumerate(found):
+        if k + 1 < len(found) and between.fullmatch(frame[end:found[k + 1][0]]):
+            bounds |= {k, k + 1}
+        if (form == "number_first" and end_before.search(frame[:start])) or \
+                (form == "unit_first" and start_after.match(frame[end:])):
+            bounds.add(k)
+    not_after = [re.compile(rf"\b{re.escape(w.casefold())}$") for w in visits["not_after"]]
+    points: list[tuple[str, int, str]] = []
+    for k, (start, _, _, unit, n, text) in enumerate(found):
+        before = frame[:start].rstrip().casefold()
+        if k in bounds or any(w.search(before) for w in not_after):
+            continue
+        points.append((unit, n, text))
+    return points
 
 
 def _visits(study: Study, steps: list[ScheduleStep], rules: dict[str, Any]) -> tuple[list[Visit], list[str]]:
@@ -298,7 +334,8 @@ def _visits(study: Study, steps: list[ScheduleStep], rules: dict[str, Any]) -> t
             if anchor and point.anchor is None:
                 point.anchor = anchor
         if not named:
-            notes.append(f"time frame of outcome {i + 1} names no time point: {frame!r}")
+            notes.append(f"time frame of outcome {i + 1} names no single time point (only windows, ranges or "
+                         f"frequencies, or none): {frame!r}")
     ordered = sorted(points.items(), key=lambda kv: (kv[1].days, kv[0]))
     visits = [Visit(key=k, label=p.label, timing=p.timing, sources=_dedupe(p.sources), amount=p.amount,
                     unit=p.unit, anchor=p.anchor) for k, p in ordered]
