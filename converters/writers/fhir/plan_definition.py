@@ -107,9 +107,11 @@ def build_plan_definition(ctx: BuildContext, schedule: Schedule) -> Draft | None
             for n, visit in enumerate(schedule.visits):
                 draft.note(("action", index, "action", n), *visit.sources)
     rows = [("Steps", [s.title for s in schedule.steps])]
+    titles = {s.key: s.title for s in schedule.steps}
     lists = [(s.title, [*(f"Dose level: {d}" for d in s.dose_levels),
                         *([f"Frequency: {s.frequency}"] if s.frequency else []),
-                        *([f"After: {', '.join(s.follows)}"] if s.follows else [])]) for s in schedule.steps]
+                        *([f"After: {', '.join(titles.get(k, k) for k in s.follows)}"] if s.follows else [])])
+             for s in schedule.steps]
     lists.append(("Time points", [f"{v.label} ({v.timing})" for v in schedule.visits]))
     draft.body["text"] = narrative(draft.body["title"], rows, lists)
     return draft

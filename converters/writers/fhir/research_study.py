@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from converters import __version__
-from converters.model import Contact, IdentifierKind, PartialDate, Study
+from converters.model import Contact, Enrollment, IdentifierKind, PartialDate, Study
 from converters.problem_codes import fhir_writer as kinds
 from converters.writers.fhir import parties
 from converters.writers.fhir.context import BuildContext
@@ -435,23 +435,29 @@ def _investigators(ctx: BuildContext, draft: Draft) -> None:
         code = roles["officials"].get(official.role or "")
         people.append((_role(ctx, code, role_text), code, role, official.name, [f"{base}/name"]))
     rp = study.sponsors.responsible_party
-    if rp and rp.investigator_name and rp.type in roles["responsible_party"]:
+    # A named investigator is written when the type is an investigator type, or when the source names the
+    # person without stating the type (a registry page): then the role is text only, no code is guessed.
+    if rp and rp.investigator_name and (rp.type is None or rp.type in roles["responsible_party"]):
         base = "/sponsors/responsible_party"
         person = parties.practitioner(ctx, rp.investigator_name, None, None, base,
                                       fallback_identity="responsible-party",
                                       name_pointer=f"{base}/investigator_name")
         org = parties.organization(ctx, rp.investigator_affiliation, None, f"{base}/investigator_affiliation") \
             if rp.investigator_affiliation else None
-        rp_type: str = rp.type or ""
-        label = ctx.maps.display("ResponsiblePartyType", rp_type) or rp_type
-        role_concept = ctgov_concept(ctx, "ResponsiblePartyType", rp_type)
-        role = parties.practitioner_role(ctx, person, role_concept, [f"{base}/type"], org)
+        if rp.type:
+            label = ctx.maps.display("ResponsiblePartyType", rp.type) or rp.type
+            role = parties.practitioner_role(ctx, person, ctgov_concept(ctx, "ResponsiblePartyType", rp.type),
+                                             [f"{base}/type"], org)
+            code = roles["responsible_party"][rp.type]
+            party_role = _role(ctx, code, f"Responsible party ({label})")
+        else:
+            role = parties.practitioner_role(ctx, person, concept("Responsible party"), [], org)
+            code = None
+            party_role = _role(ctx, None, "Responsible party (type not stated)")
         if rp.investigator_title and not any(c.get("text") == rp.investigator_title.strip()
                                              for c in role.body.get("code", [])):
             role.add("code", concept(rp.investigator_title), f"{base}/investigator_title")
-        code = roles["responsible_party"][rp_type]
-        people.append((_role(ctx, code, f"Responsible party ({label})"), code, role, rp.investigator_name,
-                       [f"{base}/investigator_name"]))
+        people.append((party_role, code, role, rp.investigator_name, [f"{base}/investigator_name"]))
     for role_concept, code, role, name, pointers in people:
         if ctx.maps.r4 and not pi_written and code == roles["officials"]["PRINCIPAL_INVESTIGATOR"]:
             draft.set("principalInvestigator", role.reference(name.strip()), *pointers)
@@ -509,23 +515,43 @@ def _site_contact(ctx: BuildContext, contact: Contact, location: Draft, base: st
 # --- enrollment, arms, outcomes ----------------------------------------------------------------------
 
 
+def _enrollment_extension(ctx: BuildContext, draft: Draft, enrollment: Enrollment) -> None:
+    parts: list[dict[str, Any]] = [{"url": "count", "valueUnsignedInt": enrollment.count}]
+    if enrollment.type:
+        parts.append({"url": "type", "valueCode": enrollment.type})
+    draft.add("extension", {"url": ctx.maps.extension("enrollment"), "extension": parts}, "/design/enrollment")
+
+
+def _recruitment_number(ctx: BuildContext) -> str | None:
+    """R5's element for the enrolment count: actual or target as the source types it; an untyped count is a
+    target only where the status says enrolment has not begun (else None: the count stays in the extension)."""
+    enrollment = ctx.study.design.enrollment
+    if enrollment is None:
+        return None
+    if enrollment.type:
+        return "actualNumber" if enrollment.type == "ACTUAL" else "targetNumber"
+    if ctx.study.status.overall in ctx.maps.values["untyped_enrollment_is_target"]:
+        return "targetNumber"
+    return None
+
+
 def _enrollment(ctx: BuildContext, draft: Draft, group: Draft | None) -> None:
     enrollment = ctx.study.design.enrollment
     if ctx.maps.r4:
         if group is not None:
             draft.add("enrollment", group.reference(group.body.get("name")))
         if enrollment is not None:
-            parts: list[dict[str, Any]] = [{"url": "count", "valueUnsignedInt": enrollment.count}]
-            if enrollment.type:
-                parts.append({"url": "type", "valueCode": enrollment.type})
-            draft.add("extension", {"url": ctx.maps.extension("enrollment"), "extension": parts},
-                      "/design/enrollment")
+            _enrollment_extension(ctx, draft, enrollment)
         return
     recruitment: dict[str, Any] = {}
-    if enrollment is not None:
-        key = "actualNumber" if enrollment.type == "ACTUAL" else "targetNumber"
+    key = _recruitment_number(ctx)
+    if enrollment is not None and key:
         recruitment[key] = enrollment.count
         draft.note(("recruitment", key), "/design/enrollment/count", "/design/enrollment")
+        if not enrollment.type:
+            draft.note(("recruitment", key), "/status/overall")
+    elif enrollment is not None:
+        _enrollment_extension(ctx, draft, enrollment)
     if group is not None:
         recruitment["eligibility"] = group.reference(group.body.get("name"))
     if recruitment:
@@ -711,7 +737,8 @@ def _narrative(ctx: BuildContext, draft: Draft) -> dict[str, str]:
               if i.get("value") and i.get("type")]
     status = _registry_status_concept(ctx).get("text", "")
     period = body.get("period", {})
-    when = " to ".join(v for v in (period.get("start"), period.get("end")) if v)
+    start, end = period.get("start"), period.get("end")
+    when = f"{start} to {end}" if start and end else f"from {start}" if start else f"to {end}" if end else ""
     enrollment = study.design.enrollment
     enrolled = f"{enrollment.count}" + (f" ({enrollment.type.lower()})" if enrollment and enrollment.type else "") \
         if enrollment else ""
@@ -723,6 +750,7 @@ def _narrative(ctx: BuildContext, draft: Draft) -> dict[str, str]:
         ("Period", [when] if when else []),
         ("Enrollment", [enrolled] if enrolled else []),
         ("Lead sponsor", [study.sponsors.lead.name] if study.sponsors.lead else []),
+        ("Sponsors (lead or collaborator not stated)", [o.name for o in study.sponsors.role_unstated]),
         ("Collaborators", [c.name for c in study.sponsors.collaborators]),
         ("Sites", [s.facility or ", ".join(p for p in (s.city, s.country) if p) for s in study.sites]),
     ]
