@@ -63,6 +63,8 @@ def cell_therapy_study() -> Study:
         ]),
         CriteriaSection(category="exclusion", heading="Exclusion Criteria", items=[
             Criterion(text="Severe <uncontrolled> infection & sepsis;", marker="2."),
+            Criterion(text="Long-acting growth factors within 14 days before apheresis (such as pegfilgrastim);",
+                      marker="6."),
         ]),
     ]
     provenance = {

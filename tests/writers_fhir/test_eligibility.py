@@ -70,13 +70,14 @@ def test_every_criterion_is_kept_with_section_position_and_cohort(build: Build) 
         "Platelets ≥50×10^9/L;",
         "Meet the 2019 EULAR/ACR classification criteria for SLE;",
         "Severe <uncontrolled> infection & sepsis;",
+        "Long-acting growth factors within 14 days before apheresis (such as pegfilgrastim);",
     ]
     platelets = extensions(criteria[4], "eligibility-criterion")[0]
     assert sub(platelets, "section") == ["inclusion"]
     assert sub(platelets, "position") == ["1.3.2"] and sub(platelets, "marker") == ["3."]
     sle = extensions(criteria[5], "eligibility-criterion")[0]
     assert sub(sle, "cohort") == ["Systemic lupus erythematosus"]
-    assert [c["exclude"] for c in criteria] == [False] * 6 + [True]
+    assert [c["exclude"] for c in criteria] == [False] * 6 + [True] * 2
     assert criteria[6]["code"]["text"] == "Severe <uncontrolled> infection & sepsis;"
 
 

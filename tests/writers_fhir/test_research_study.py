@@ -15,6 +15,7 @@ from converters.model import (
     IdentifierKind,
     Organization,
     PartialDate,
+    ResponsibleParty,
     Sponsors,
     Status,
 )
@@ -251,3 +252,39 @@ def test_sponsor_with_unstated_role_is_not_made_the_lead(build: Build, version: 
         (entry,) = rs["associatedParty"]
         role = entry["role"]
     assert codes(role) == {("http://hl7.org/fhir/research-study-party-role", "sponsor")}
+
+
+@pytest.mark.parametrize(("overall", "target"), [("NOT_YET_RECRUITING", True), ("RECRUITING", False), (None, False)])
+def test_r5_untyped_enrollment_is_a_target_only_before_enrolment_begins(build: Build, overall: str | None,
+                                                                        target: bool) -> None:
+    # seeds 000/001 (not yet recruiting) vs 003 (recruiting) and 002 (no status): "5 participants" says neither
+    # planned nor actual, so only a study that has not begun enrolling has a target; else the count is kept as is
+    study = bare_study().model_copy(update={"design": Design(enrollment=Enrollment(count=5)),
+                                            "status": Status(overall=overall)})
+    rs = research_study(build(study, "R5").bundle)
+    if target:
+        assert rs["recruitment"] == {"targetNumber": 5} and extensions(rs, "enrollment") == []
+    else:
+        assert "recruitment" not in rs
+        (ext,) = extensions(rs, "enrollment")
+        assert sub(ext, "count") == [5] and sub(ext, "type") == []
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_responsible_party_of_unstated_type_is_kept_without_a_guessed_code(build: Build, version: str) -> None:
+    # seed 001: "Responsible Party: Li Sun / Professor and Chief Physician, ..." with no type
+    study = bare_study().model_copy(update={"sponsors": Sponsors(responsible_party=ResponsibleParty(
+        investigator_name="Li Sun", investigator_title="Professor and Chief Physician"))})
+    bundle = build(study, version).bundle
+    rs = research_study(bundle)
+    if version == "R4":
+        (party,) = extensions(rs, "associated-party")
+        role, name = sub(party, "role")[0], sub(party, "name")[0]
+        assert "principalInvestigator" not in rs
+    else:
+        (entry,) = rs["associatedParty"]
+        role, name = entry["role"], entry["name"]
+    assert role == {"text": "Responsible party (type not stated)"} and name == "Li Sun"
+    (practitioner_role,) = resources_of(bundle, "PractitionerRole")
+    assert [c["text"] for c in practitioner_role["code"]] == ["Responsible party", "Professor and Chief Physician"]
+    assert all("coding" not in c for c in practitioner_role["code"])

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from converters.model import Arm, Intervention, Outcome, OutcomeKind, study_to_dict
+from converters.model import (
+    Arm,
+    CriteriaSection,
+    Criterion,
+    Eligibility,
+    Intervention,
+    Outcome,
+    OutcomeKind,
+    Study,
+    study_to_dict,
+)
 from converters.model.schedule import derive_schedule
 from converters.resources import Resources
 
@@ -71,3 +81,48 @@ def test_several_interventions_get_numbered_stable_keys(resources: Resources) ->
     assert [(s.key, s.title) for s in schedule.steps] == [
         ("TRT1", "Drug A"), ("INF", "Infusion of CAR-T"), ("TRT2", "Drug B"), ("TRT3", "Fludarabine")]
     assert derive_schedule(study, resources) == schedule
+
+
+def _with_criteria(*texts: str) -> Study:
+    return bare_study().model_copy(update={"eligibility": Eligibility(criteria=[
+        CriteriaSection(category="inclusion", items=[Criterion(text=t) for t in texts])])})
+
+
+def test_a_criterion_that_names_a_step_is_not_a_step(resources: Resources) -> None:
+    # seed 002: a requirement on the participant, with an alternative; nothing says a leukapheresis takes place
+    study = _with_criteria("Met the standards of leukapheresis or intravenous blood collection, No contraindication"
+                           " for cell collection;", "Have good intravenous access (for apheresis);",
+                           "Screening for chronic conditions is not required.")
+    assert derive_schedule(study, resources).steps == ()
+
+
+def test_a_criterion_that_counts_time_from_a_step_shows_the_step(resources: Resources) -> None:
+    # seed 000: "within 7 days prior to leukapheresis", "at screening"
+    study = _with_criteria("Have received corticosteroids within 7 days prior to leukapheresis;",
+                           "Active or latent tuberculosis at screening;")
+    schedule = derive_schedule(study, resources)
+    assert [s.key for s in schedule.steps] == ["SCRN", "APH"]
+    aph = schedule.step("APH")
+    assert aph is not None and aph.description is None  # a criterion never becomes a step's description
+    assert aph.sources == ("/eligibility/criteria/0/items/0/text",)
+
+
+def _with_frames(*frames: str) -> Study:
+    return bare_study().model_copy(update={"outcomes": [
+        Outcome(kind=OutcomeKind.SECONDARY, measure=f"Measure {i}", time_frame=f) for i, f in enumerate(frames)]})
+
+
+def test_a_range_or_a_window_is_not_a_visit(resources: Resources) -> None:
+    # seed 000: "month 2 - month 12" is a range, "in month 1" a window, "per 3 days" a frequency
+    schedule = derive_schedule(_with_frames(
+        "Within 1 years after TCR-T cell infusion(per 3 days in month 1, per month in month 2 - month 12)",
+        "1-2 months", "weeks 2-12", "every 41-56 days", "up to Week 52"), resources)
+    assert schedule.visits == ()
+    assert len(schedule.notes) == 5
+
+
+def test_the_time_points_of_a_change_are_visits(resources: Resources) -> None:
+    schedule = derive_schedule(_with_frames("Change from Baseline to Week 12", "From Week 44 to Week 52",
+                                            "Within 1 years after infusion(month 1, month 3)"), resources)
+    assert [v.label for v in schedule.visits] == ["Baseline", "Month 1", "Week 12", "Month 3", "Week 44",
+                                                  "Week 52"]  # in time order
