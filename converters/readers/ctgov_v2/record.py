@@ -3,7 +3,11 @@
 Schema policy (what is refused and what is read with a warning):
 - the record is validated against `schemas/ctgov/study.schema.json` (derived from the official OpenAPI spec)
   with fastjsonschema, compiled once per converter; only when that fails is jsonschema run, to list every
-  failure with its JSON pointer and a readable message;
+  failure with its JSON pointer and a readable message. jsonschema-rs (the same schema, compiled once, in
+  Rust: ~15x faster) answers first. It is never laxer than fastjsonschema on this schema (its `date` format
+  and pattern digits are as strict or stricter; see tests/readers_ctgov/test_schema_gate.py), so a record it
+  accepts is one fastjsonschema accepts; anything it refuses or cannot take (a lone surrogate) goes to
+  fastjsonschema as before. The outcome is fastjsonschema's either way;
 - a failure at the record's root, at `/protocolSection`, at `/protocolSection/identificationModule` or at
   its `nctId` refuses the record (`ctgov-schema-refused`, error): without them nothing identifies the study;
 - any other failure is a warning (`ctgov-schema-invalid`); the failing value (and anything under it) is not
@@ -18,6 +22,7 @@ from typing import Any
 
 import fastjsonschema
 import jsonschema
+import jsonschema_rs
 
 from converters.model import SourceInfo, Study
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
@@ -88,6 +93,7 @@ class V2RecordConverter:
     def __init__(self, resources: Resources) -> None:
         schema = resources.schema(SCHEMA)
         self._fast: Callable[[Any], Any] = fastjsonschema.compile(schema)
+        self._rust = jsonschema_rs.Draft7Validator(schema, validate_formats=True, offline=True)
         self._slow = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
         self._known = known_paths(schema)
         ctx = ConversionContext(Vocabulary(resources), IdentifierSystems(resources))
@@ -104,11 +110,8 @@ class V2RecordConverter:
 
         A value outside an enum that the field map reads is left to the map's vocabulary, which reports it
         with its path and keeps the wording where the model has a place for it (status.overall_text)."""
-        try:
-            self._fast(record)
+        if self.passes_schema(record):
             return []
-        except fastjsonschema.JsonSchemaException:
-            pass
         failures = []
         for error in self._slow.iter_errors(record):
             pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path)
@@ -116,6 +119,19 @@ class V2RecordConverter:
                 continue  # a coded value the field map reads: its vocabulary reports it (ctgov-unknown-value)
             failures.append((pointer, _short(error.message)))
         return sorted(failures)
+
+    def passes_schema(self, record: Any) -> bool:
+        """Whether fastjsonschema accepts the record; jsonschema-rs answers first for the common valid one."""
+        try:
+            if self._rust.is_valid(record):
+                return True
+        except ValueError:  # a value Rust cannot hold (e.g. a lone surrogate): fastjsonschema decides
+            pass
+        try:
+            self._fast(record)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
 
     # -- one record --
 
@@ -176,8 +192,9 @@ def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[
     """Assemble the Study from mapped data; a model failure here is a reader bug, reported, not raised."""
     data = result.data
     data["source"] = source
-    # plain dicts: pydantic-core validates them faster than Python can construct model objects
-    data["provenance"] = {target: {"pointer": pointer} for target, pointer in sorted(result.provenance.items())}
+    # plain dicts: pydantic-core makes the model objects from them as fast as Python could build them unchecked
+    provenance = result.provenance  # sorted by target (sorting the keys alone is twice as fast as the items)
+    data["provenance"] = {target: {"pointer": provenance[target]} for target in sorted(provenance)}
     data["unmapped"] = [{"pointer": e.pointer, "text": e.text, "reason": e.reason} for e in entries]
     data["problems"] = problems
     try:
