@@ -17,16 +17,21 @@ The engine records, per record:
 Target field names are checked against the pydantic model when the map is compiled, so a typo in a mapping
 file fails at start-up, not silently at run time; objects the model requires fields for (an `Arm` needs a
 `label`) are only created when those fields were found.
+
+Speed: the rules are compiled once per FieldMap into closures (see "compiling rules into closures" below), so
+reading a record does no path parsing and no lookups of rule metadata; the mapping files stay the only place
+where paths are written.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import textwrap
 import types
 import typing
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -253,6 +258,12 @@ def _simple_boolean(value: Any) -> Any:
 
 # One-argument forms of the commonest conversions, used on the hot path when a rule has no parts or options.
 SIMPLE_CONVERSIONS: dict[str, Callable[[Any], Any]] = {"text": _simple_text, "boolean": _simple_boolean}
+# The exact type each of them returns unchanged, so the hot path can skip the call for it.
+SIMPLE_IDENTITY: dict[str, type] = {"text": str, "boolean": bool}
+
+
+class _NoType:
+    """Never the type of a value: the identity type of a simple conversion that has none."""
 
 CONVERSIONS: dict[str, Conversion] = {
     "text": convert_text,
@@ -333,6 +344,9 @@ class JsonAdapter:
         elif type(node) is list:
             for index, value in enumerate(node):
                 yield value, f"{pointer}/{index}", f"{generic}/*", type(value) not in (dict, list)
+
+
+_JSON = JsonAdapter()  # stateless: shared by the compiled JSON paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,20 +545,27 @@ class EngineKinds:
     dropped_object: ProblemKind  # params: path, target, missing
 
 
-@dataclass
 class _State:
-    provenance: dict[str, str] = field(default_factory=dict)
-    consumed: set[str] = field(default_factory=set)
-    absent: dict[str, str] = field(default_factory=dict)  # read, and meaning "nothing to record": why
-    rejected: dict[str, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    """Bookkeeping of one record, or of one object being built (merged into its parent's when kept)."""
+
+    __slots__ = ("absent", "consumed", "problems", "provenance", "rejected")
+
+    def __init__(self) -> None:
+        self.provenance: dict[str, str] = {}
+        self.consumed: set[str] = set()
+        self.absent: dict[str, str] = {}  # read, and meaning "nothing to record": why
+        self.rejected: dict[str, str] = {}
+        self.problems: list[Problem] = []
 
     def merge(self, other: _State) -> None:
         self.provenance.update(other.provenance)
         self.consumed.update(other.consumed)
-        self.absent.update(other.absent)
-        self.rejected.update(other.rejected)
-        self.problems.extend(other.problems)
+        if other.absent:
+            self.absent.update(other.absent)
+        if other.rejected:
+            self.rejected.update(other.rejected)
+        if other.problems:
+            self.problems.extend(other.problems)
 
 
 @dataclass
@@ -566,6 +587,665 @@ class MapResult:
 NOT_IN_SCHEMA = "not defined by the source format's schema"
 SAME = "same"
 
+# --- compiling rules into closures ----------------------------------------------------------------------
+#
+# A field map is compiled once per FieldMap into closures, with everything about each rule worked out in
+# advance: the escaped pointer step of each source step, the target container and pointer text, the
+# vocabulary table. Running a record is then dict lookups, the conversion call and string concatenation for
+# the pointers; no path is split, joined or looked up in the rule's metadata per value.
+#
+# For JSON, consecutive rules whose sources start with the same step descend together: the step is looked up
+# once and the rules run, one step shorter, on the object found (when a list is met on the way, each rule is
+# run in full instead). The commonest rule (one scalar to one field with a one-argument conversion) and rules
+# that make objects from one step's value are single closures. Whatever is not the plain case goes to the
+# general path, which does exactly what the rule says. Other adapters (XML) use the general path throughout,
+# with each rule list's shared path prefixes resolved once per node.
+
+Found = list[tuple[Any, str]]
+_Cache = dict[int, Found]
+
+
+@dataclass(slots=True)
+class _Env:
+    """Per `apply` call: where problems point and which source pointers the schema check rejected."""
+
+    location: Callable[[str], Location]
+    invalid: dict[str, str]
+
+
+Finder = Callable[[Any, str, _Cache], Found]
+Apply = Callable[[Any, str, dict[str, Any], str, _State, _Env], None]
+Runner = Callable[[Any, str, dict[str, Any], str, _State, _Env], None]
+CachedRunner = Callable[[Any, str, _Cache, dict[str, Any], str, _State, _Env], None]
+Finish = Callable[[Any, list[str], str, dict[str, Any], str, _State, _Env], None]
+Placer = Callable[[Any, str, dict[str, Any], str, _State], bool | str]
+Gather = Callable[[Any, str], tuple[Parts, list[str]] | Rejected]
+_MISSING: Any = object()
+_CONTAINERS = (dict, list)
+_STRUCTURE = Rejected("expected a single value, found a structure")
+_NOTHING_RECORDED = "read; it states nothing the model records"
+
+
+def _container_getter(steps: tuple[str, ...]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """`_container(out, steps)` specialised for a fixed path (creates missing dicts on the way)."""
+    if not steps:
+        return lambda out: out
+    if len(steps) == 1:
+        (only,) = steps
+
+        def one(out: dict[str, Any]) -> dict[str, Any]:
+            nxt = out.get(only)
+            if nxt is None:
+                nxt = out[only] = {}
+            return nxt
+
+        return one
+    return lambda out: _container(out, steps)
+
+
+def _peeker(steps: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """`_peek(out, steps)` specialised for a fixed path."""
+    if len(steps) == 1:
+        (only,) = steps
+        return lambda out: out.get(only)
+    return lambda out: _peek(out, steps)
+
+
+class _Compiler:
+    """Turns `Rule`s into closures for one adapter, vocabulary and problem catalogue."""
+
+    def __init__(self, adapter: Adapter, ctx: ConversionContext, kinds: EngineKinds,
+                 exact: dict[str, dict[str, tuple[str, ...]]]) -> None:
+        self.adapter = adapter
+        self.json = isinstance(adapter, JsonAdapter)
+        self.ctx = ctx
+        self.kinds = kinds
+        self.exact = exact
+        # Compiled once each, however often reached (a rule list again through every group above it; a rule as
+        # itself and as the one-step-shorter copy its group runs): id -> (the rule or list, kept alive, compiled).
+        self._lists: dict[int, tuple[tuple[Rule, ...], Runner]] = {}
+        self._applies: dict[int, tuple[Rule, Apply]] = {}
+        self._finishes: dict[int, tuple[Rule, Finish]] = {}
+        self._origins: dict[int, tuple[Rule, Rule]] = {}  # shortened copy -> the rule it was made from
+
+    def rules(self, rules: tuple[Rule, ...]) -> Runner:
+        """One closure running `rules` in order on one source node (the record, or one object)."""
+        known = self._lists.get(id(rules))
+        if known is not None and known[0] is rules:
+            return known[1]
+        runner = self._json_rules(rules) if self.json else self._any_rules(rules)
+        self._lists[id(rules)] = (rules, runner)  # the list is kept, so its id is not reused
+        return runner
+
+    # -- JSON --
+
+    def _json_rules(self, rules: tuple[Rule, ...]) -> Runner:
+        keyed: list[tuple[str | None, Runner]] = []  # (the first source step, if any; the rule or group)
+        i = 0
+        while i < len(rules):
+            rule = rules[i]
+            if len(rule.source) < 2:
+                keyed.append((rule.source[0] if rule.source else None, self._json_rule(rule)))
+                i += 1
+                continue
+            j = i + 1
+            while j < len(rules) and len(rules[j].source) >= 2 and rules[j].source[0] == rule.source[0]:
+                j += 1
+            keyed.append((rule.source[0], self._json_group(rules[i:j])))
+            i = j
+        steps = tuple(keyed)
+
+        def run(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
+            # a rule whose first step the object lacks (or that needs an object, on a list or a scalar) finds
+            # nothing: it is not called
+            if type(node) is dict:
+                for key, step in steps:
+                    if key is None or key in node:
+                        step(node, pointer, out, out_ptr, state, env)
+            else:
+                for key, step in steps:
+                    if key is None:
+                        step(node, pointer, out, out_ptr, state, env)
+
+        return run
+
+    def _json_group(self, rules: tuple[Rule, ...]) -> Runner:
+        """Rules whose sources start with the same step, run on the object that step finds."""
+        first = rules[0].source[0]
+        sep = "/" + _escape(first)
+        shorter = tuple(replace(rule, source=rule.source[1:]) for rule in rules)
+        for copy, rule in zip(shorter, rules, strict=True):
+            self._origins[id(copy)] = (copy, self._origin(rule))
+        inner = self._json_rules(shorter)
+        in_full = tuple(self._json_general(rule) for rule in rules)
+
+        def group(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
+            if type(node) is not dict:
+                return
+            child = node.get(first, _MISSING)
+            if type(child) is dict:
+                inner(child, pointer + sep, out, out_ptr, state, env)
+            elif type(child) is list:  # each element is a candidate: every rule resolves its whole path
+                for rule in in_full:
+                    rule(node, pointer, out, out_ptr, state, env)
+            # absent, or a scalar: no rule finds anything
+
+        return group
+
+    def _json_rule(self, rule: Rule) -> Runner:
+        """A rule whose source is one step (or the node itself)."""
+        if len(rule.source) == 1:
+            if rule.each is not None:
+                return self._json_objects(rule)
+            if rule.simple is not None and not rule.append:
+                return self._json_value(rule, self._json_general(rule))
+        return self._json_general(rule)
+
+    def _json_general(self, rule: Rule) -> Runner:
+        """A rule run in full: every node it finds (the first only, unless it appends), minus invalid ones."""
+        find = _json_path(rule.source)
+        apply = self._apply(rule)
+        append = rule.append
+
+        def general(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
+            found = find(node, pointer)
+            if not found:
+                return
+            invalid = env.invalid
+            if invalid:
+                found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
+                if not found:
+                    return
+            if append:
+                for value, ptr in found:
+                    apply(value, ptr, out, out_ptr, state, env)
+            else:
+                value, ptr = found[0]
+                apply(value, ptr, out, out_ptr, state, env)
+
+        return general
+
+    def _json_objects(self, rule: Rule) -> Runner:
+        """An `each:` rule on one step's value: the object, or each element of the list (the first only,
+        unless it appends), minus invalid ones."""
+        step = rule.source[0]
+        sep = "/" + _escape(step)
+        build = self._apply(rule)
+        append = rule.append
+
+        def objects(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
+            if type(node) is not dict:
+                return
+            value = node.get(step, _MISSING)
+            if value is _MISSING:
+                return
+            ptr = pointer + sep
+            invalid = env.invalid
+            if type(value) is list:
+                for index, item in enumerate(value):
+                    item_ptr = f"{ptr}/{index}"
+                    if invalid and _is_invalid(item_ptr, invalid):
+                        continue
+                    build(item, item_ptr, out, out_ptr, state, env)
+                    if not append:
+                        return
+            elif not (invalid and _is_invalid(ptr, invalid)):
+                build(value, ptr, out, out_ptr, state, env)
+
+        return objects
+
+    def _json_value(self, rule: Rule, general: Runner) -> Runner:
+        """The commonest rule, one JSON scalar to one field with a one-argument conversion, in one closure.
+
+        It handles the plain case itself (a scalar that converts, an empty target, a vocabulary's canonical
+        value) and hands anything else (a list, a rejected or unknown value, a filled target) on, to the general
+        path or to `finish`, which then do exactly what they always do."""
+        simple = rule.simple
+        assert simple is not None
+        same_type = SIMPLE_IDENTITY.get(rule.convert_name, _NoType)
+        step = rule.source[0]
+        sep = "/" + _escape(step)
+        finish = self._finish_of(rule)
+        exact = self.exact[rule.vocabulary] if rule.vocabulary is not None else None
+        target = rule.target
+        key = target[-1]
+        text = "/" + "/".join(target)
+        depth = len(target) - 1
+        first = target[0]
+        holder = target[:-1]
+
+        def value_rule(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State,
+                       env: _Env) -> None:
+            if type(node) is not dict:
+                return
+            value = node.get(step, _MISSING)
+            if value is _MISSING:
+                return
+            kind = type(value)
+            if kind is list:
+                general(node, pointer, out, out_ptr, state, env)
+                return
+            ptr = pointer + sep
+            invalid = env.invalid
+            if invalid and _is_invalid(ptr, invalid):
+                return
+            if kind is same_type:
+                result = value
+            else:
+                result = _STRUCTURE if kind is dict else simple(value)
+                if exact is None and isinstance(result, Rejected | Absent):
+                    finish(result, [ptr], ptr, out, out_ptr, state, env)
+                    return
+            if exact is not None:
+                hit = exact.get(result) if type(result) is str else None
+                if hit is None:
+                    finish(result, [ptr], ptr, out, out_ptr, state, env)
+                    return
+                result = hit[0]
+            parent: dict[str, Any] | None
+            if depth == 0:
+                parent = out
+            elif depth == 1:
+                parent = out.get(first)
+                if parent is None:
+                    parent = out[first] = {}
+            else:
+                parent = _container(out, holder)
+            if key in parent:
+                finish(result, [ptr], ptr, out, out_ptr, state, env)
+                return
+            parent[key] = result
+            state.provenance[out_ptr + text] = ptr
+            state.consumed.add(ptr)
+
+        return value_rule
+
+    # -- any adapter --
+
+    def _any_rules(self, rules: tuple[Rule, ...]) -> Runner:
+        prefix_keys: dict[tuple[str, ...], int] = {}
+        compiled: list[CachedRunner] = []
+        for rule in rules:
+            prefix = rule.source[:-1]
+            key = prefix_keys.setdefault(prefix, len(prefix_keys)) if len(rule.source) > 1 else -1
+            compiled.append(self._any_general(rule, self._any_finder(rule.source, key)))
+        steps = tuple(compiled)
+
+        def run(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
+            cache: _Cache = {}  # shared path prefixes, resolved once per node
+            for step in steps:
+                step(node, pointer, cache, out, out_ptr, state, env)
+
+        return run
+
+    def _any_general(self, rule: Rule, find: Finder) -> CachedRunner:
+        apply = self._apply(rule)
+        append = rule.append
+
+        def general(node: Any, pointer: str, cache: _Cache, out: dict[str, Any], out_ptr: str, state: _State,
+                    env: _Env) -> None:
+            found = find(node, pointer, cache)
+            if not found:
+                return
+            invalid = env.invalid
+            if invalid:
+                found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
+                if not found:
+                    return
+            if append:
+                for value, ptr in found:
+                    apply(value, ptr, out, out_ptr, state, env)
+            else:
+                value, ptr = found[0]
+                apply(value, ptr, out, out_ptr, state, env)
+
+        return general
+
+    def _any_finder(self, source: tuple[str, ...], key: int) -> Finder:
+        """The nodes at `source` under a node, the parent path resolved once per node for the rules sharing it."""
+        resolve = self.adapter.resolve
+        if key < 0:
+            return lambda node, pointer, cache: resolve(node, pointer, source)
+        prefix, last = source[:-1], source[-1:]
+
+        def find(node: Any, pointer: str, cache: _Cache) -> Found:
+            bases = cache.get(key)
+            if bases is None:
+                bases = cache[key] = resolve(node, pointer, prefix)
+            found: Found = []
+            for base, base_ptr in bases:
+                found.extend(resolve(base, base_ptr, last))
+            return found
+
+        return find
+
+    # -- compiled once per rule --
+
+    def _origin(self, rule: Rule) -> Rule:
+        """The rule of the map a shortened copy was made from (the rule itself if it is one)."""
+        known = self._origins.get(id(rule))
+        return known[1] if known is not None and known[0] is rule else rule
+
+    def _apply(self, rule: Rule) -> Apply:
+        """What the rule does with one node it found (the same for a rule and its shortened copies)."""
+        origin = self._origin(rule)
+        known = self._applies.get(id(origin))
+        if known is not None and known[0] is origin:
+            return known[1]
+        apply = self._object(origin) if origin.each is not None else self._value(origin)
+        self._applies[id(origin)] = (origin, apply)
+        return apply
+
+    def _finish_of(self, rule: Rule) -> Finish:
+        origin = self._origin(rule)
+        known = self._finishes.get(id(origin))
+        if known is not None and known[0] is origin:
+            return known[1]
+        finish = self._finish(origin)
+        self._finishes[id(origin)] = (origin, finish)
+        return finish
+
+    # -- objects (`each:`) --
+
+    def _object(self, rule: Rule) -> Apply:
+        assert rule.each is not None
+        run_each = self.rules(rule.each)
+        target, append, constants, required = rule.target, rule.append, rule.constants, rule.required
+        key = target[-1]
+        target_text = "/" + "/".join(target)
+        target_name = ".".join(target)
+        already = f"{target_name} was already filled from another field"
+        constant_suffixes = tuple("/" + name for name in constants)
+        top = len(target) == 1  # a field of the object being filled itself (the commonest case)
+        container = _container_getter(target[:-1])
+        peek = _peeker(target)
+        dropped = self.kinds.dropped_object
+
+        def apply(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
+            existing = out.get(key) if top else peek(out)
+            if append:
+                target_ptr = f"{out_ptr}{target_text}/{len(existing) if isinstance(existing, list) else 0}"
+            elif existing is not None:
+                state.rejected.setdefault(pointer, already)
+                return
+            else:
+                target_ptr = out_ptr + target_text
+            obj: dict[str, Any] = dict(constants) if constants else {}
+            sub = _State()
+            run_each(node, pointer, obj, target_ptr, sub, env)
+            if not sub.consumed:
+                if sub.rejected:
+                    state.rejected.update(sub.rejected)
+                if sub.problems:
+                    state.problems.extend(sub.problems)
+                if sub.absent:
+                    state.absent.update(sub.absent)
+                return  # nothing in the source object was usable (or it was empty): nothing to create
+            if required:
+                missing = [name for name in required if name not in obj]
+                if missing:
+                    state.problems.extend(sub.problems)
+                    state.rejected.update(sub.rejected)
+                    reason = f"no {', '.join(missing)} for {target_name}"
+                    for consumed in sub.consumed:
+                        state.rejected.setdefault(consumed, reason)
+                    state.problems.append(dropped(env.location(pointer), path=pointer, target=target_name,
+                                                  missing=", ".join(missing)))
+                    return
+            for suffix in constant_suffixes:
+                sub.provenance[target_ptr + suffix] = pointer
+            parent = out if top else container(out)
+            if append:
+                parent.setdefault(key, []).append(obj)
+            else:
+                parent[key] = obj
+            state.merge(sub)
+
+        return apply
+
+    # -- values --
+
+    def _value(self, rule: Rule) -> Apply:
+        finish = self._finish_of(rule)
+        simple = rule.simple
+        if simple is not None:  # one value, a one-argument conversion
+            if self.json:
+                def apply_json(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State,
+                               env: _Env) -> None:
+                    finish(simple(node) if type(node) not in _CONTAINERS else _STRUCTURE, [pointer], pointer,
+                           out, out_ptr, state, env)
+
+                return apply_json
+            scalar = self.adapter.scalar
+
+            def apply_simple(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State,
+                             env: _Env) -> None:
+                ok, value = scalar(node)
+                finish(simple(value) if ok else Rejected("expected a single value, found a structure"),
+                       [pointer], pointer, out, out_ptr, state, env)
+
+            return apply_simple
+        gather = self._gather(rule)
+        convert, options, ctx = rule.convert, rule.options, self.ctx
+        assert convert is not None
+        bad_value = self.kinds.bad_value
+
+        def apply(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
+            gathered = gather(node, pointer)
+            if isinstance(gathered, Rejected):
+                _reject(state, [pointer], gathered.reason, pointer, env, bad_value)
+                return
+            parts, used = gathered
+            if not used:
+                return
+            finish(convert(parts, options, ctx), used, pointer, out, out_ptr, state, env)
+
+        return apply
+
+    def _gather(self, rule: Rule) -> Gather:
+        """The scalar value(s) a conversion reads: the node itself, or its named parts (`with:`)."""
+        if self.json:
+            return self._json_gather(rule)
+        scalar, resolve = self.adapter.scalar, self.adapter.resolve
+        if not rule.parts:
+            def whole(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
+                ok, value = scalar(node)
+                if not ok:
+                    return Rejected("expected a single value, found a structure")
+                return {"value": value}, [pointer]
+
+            return whole
+        roles = tuple((role, steps, Rejected(f"{role}: expected a single value, found a structure"))
+                      for role, steps in rule.parts)
+
+        def named(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
+            parts: Parts = {}
+            used: list[str] = []
+            for role, steps, structure in roles:
+                found = resolve(node, pointer, steps) if steps else [(node, pointer)]
+                if not found:
+                    continue
+                value, ptr = found[0]
+                ok, value = scalar(value)
+                if not ok:
+                    return structure
+                parts[role] = value
+                used.append(ptr)
+            return parts, used
+
+        return named
+
+    @staticmethod
+    def _json_gather(rule: Rule) -> Gather:
+        """`_gather` for JSON: a one-step part is a dict lookup (the first element when it is a list)."""
+        if not rule.parts:
+            def whole(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
+                if type(node) in _CONTAINERS:
+                    return _STRUCTURE
+                return {"value": node}, [pointer]
+
+            return whole
+        roles = tuple(
+            (role, steps[0] if len(steps) == 1 else "", "/" + _escape(steps[0]) if len(steps) == 1 else "",
+             _json_path(steps), Rejected(f"{role}: expected a single value, found a structure"))
+            for role, steps in rule.parts
+        )
+
+        def named(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
+            parts: Parts = {}
+            used: list[str] = []
+            for role, step, sep, path, structure in roles:
+                if sep:
+                    if type(node) is not dict:
+                        continue
+                    value = node.get(step, _MISSING)
+                    if value is _MISSING:
+                        continue
+                    ptr = pointer + sep
+                    if type(value) is list:
+                        if not value:
+                            continue
+                        value, ptr = value[0], ptr + "/0"
+                else:
+                    found = path(node, pointer)
+                    if not found:
+                        continue
+                    value, ptr = found[0]
+                if type(value) in _CONTAINERS:
+                    return structure
+                parts[role] = value
+                used.append(ptr)
+            return parts, used
+
+        return named
+
+    def _finish(self, rule: Rule) -> Finish:
+        """What happens to a converted value: rejected, absent, looked up in a vocabulary, placed."""
+        place = self._placer(rule.target, rule.append)
+        place_unknown = self._placer(rule.unknown_to, False) if rule.unknown_to is not None else None
+        append, vocabulary = rule.append, rule.vocabulary
+        exact = self.exact[vocabulary] if vocabulary is not None else {}
+        lookup = self.ctx.vocabulary.lookup
+        kinds = self.kinds
+        already = f"{'.'.join(rule.target)} was already filled from another field"
+        same = f"says the same as the field that filled {'.'.join(rule.target)}"
+
+        def finish(result: Any, used: list[str], pointer: str, out: dict[str, Any], out_ptr: str, state: _State,
+                   env: _Env) -> None:
+            if isinstance(result, Rejected):
+                _reject(state, used, result.reason, pointer, env, kinds.bad_value)
+                return
+            if isinstance(result, Absent):
+                for ptr in used:
+                    state.absent.setdefault(ptr, result.note or _NOTHING_RECORDED)
+                return
+            values: list[Any]
+            if vocabulary is not None:
+                found = None
+                if isinstance(result, str):
+                    found = exact.get(result) or lookup(vocabulary, result)
+                if found is None or (len(found) > 1 and not append):
+                    state.problems.append(kinds.unknown_value(
+                        env.location(pointer), value=result, path=pointer, vocabulary=vocabulary))
+                    if place_unknown is not None and isinstance(result, str) and place_unknown(
+                        [result], pointer, out, out_ptr, state
+                    ):
+                        state.consumed.update(used)  # kept as written in its *_text field
+                        return
+                    for ptr in used:
+                        state.rejected.setdefault(ptr, f"{result!r} is not a known {vocabulary} value")
+                    return
+                values = list(found)
+            elif append and isinstance(result, list):
+                values = result
+            else:
+                values = [result]
+            placed = place(values, pointer, out, out_ptr, state)
+            if placed is SAME:
+                for ptr in used:
+                    state.absent.setdefault(ptr, same)
+            elif placed:
+                state.consumed.update(used)
+            else:
+                state.rejected.setdefault(pointer, already)
+
+        return finish
+
+    @staticmethod
+    def _placer(target: tuple[str, ...], append: bool) -> Placer:
+        """Write the value(s); False when the field is already filled with something else, SAME when with
+        the same value (a retired and a current field saying one thing)."""
+        container = _container_getter(target[:-1])
+        key = target[-1]
+        text = "/" + "/".join(target)
+        if append:
+            def place_all(values: Any, source_ptr: str, out: dict[str, Any], out_ptr: str,
+                          state: _State) -> bool | str:
+                items = container(out).setdefault(key, [])
+                base = out_ptr + text
+                provenance = state.provenance
+                for value in values:
+                    provenance[f"{base}/{len(items)}"] = source_ptr
+                    items.append(value)
+                return True
+
+            return place_all
+
+        def place_one(values: Any, source_ptr: str, out: dict[str, Any], out_ptr: str,
+                      state: _State) -> bool | str:
+            parent = container(out)
+            if key in parent:
+                existing = parent[key]
+                if isinstance(existing, dict) and isinstance(values[0], dict):
+                    if set(existing) & set(values[0]):
+                        return False
+                    existing.update(values[0])
+                    state.provenance[out_ptr + text] = source_ptr
+                    return True
+                return SAME if existing == values[0] else False
+            parent[key] = values[0]
+            state.provenance[out_ptr + text] = source_ptr
+            return True
+
+        return place_one
+
+
+def _json_path(steps: tuple[str, ...]) -> Callable[[Any, str], Found]:
+    """`JsonAdapter.resolve` for a fixed path: walks plain objects directly and only expands lists (and
+    builds the list of candidates) when one is met on the way."""
+    seps = tuple("/" + _escape(step) for step in steps)
+    pairs = tuple(zip(steps, seps, strict=True))
+    resolve = _JSON.resolve
+
+    def walk(node: Any, pointer: str) -> Found:
+        value, ptr = node, pointer
+        for index, (step, sep) in enumerate(pairs):
+            if type(value) is not dict:
+                return []
+            child = value.get(step, _MISSING)
+            if child is _MISSING:
+                return []
+            ptr = ptr + sep
+            if type(child) is list:
+                items = [(v, f"{ptr}/{i}") for i, v in enumerate(child)]
+                rest = steps[index + 1:]
+                if not rest:
+                    return items
+                found: Found = []
+                for item, item_ptr in items:
+                    found.extend(resolve(item, item_ptr, rest))
+                return found
+            value = child
+        return [(value, ptr)]
+
+    return walk
+
+
+def _reject(state: _State, pointers: list[str], reason: str, where: str, env: _Env, kind: ProblemKind) -> None:
+    for ptr in pointers:
+        state.rejected.setdefault(ptr, reason)
+    state.problems.append(kind(env.location(where), path=where, reason=reason))
+
 
 class FieldMap:
     """A compiled field map for one source format (JSON data or XML elements)."""
@@ -582,14 +1262,19 @@ class FieldMap:
             (str(entry["path"]).rstrip("/"), str(entry["reason"])) for entry in mapping.get("unmapped", [])
         )
         # canonical values map to themselves; looking them up first skips wording normalisation (hot path)
-        self._exact: dict[str, dict[str, tuple[str, ...]]] = {}
+        exact: dict[str, dict[str, tuple[str, ...]]] = {}
         for rule in _all_rules(self.rules):
             if rule.vocabulary is not None:
                 try:
                     values = ctx.vocabulary.values(rule.vocabulary)
                 except KeyError:
                     raise MappingError(f"{name}: unknown vocabulary {rule.vocabulary!r}") from None
-                self._exact[rule.vocabulary] = {value: (value,) for value in values}
+                exact[rule.vocabulary] = {value: (value,) for value in values}
+        self._run = _Compiler(adapter, ctx, kinds, exact).rules(self.rules)
+        # containers holding a path with its own unmapped reason are always listed leaf by leaf
+        deeper = {prefix.rsplit("/", 1)[0] for prefix, _ in self.unmapped_reasons}
+        self._deeper = frozenset(_ancestors(deeper) | deeper)
+        self._reach = _json_reach(self.rules, self.root) if isinstance(adapter, JsonAdapter) else None
 
     def source_paths(self) -> set[str]:
         """Generic source paths the rules read (for coverage listings)."""
@@ -613,231 +1298,106 @@ class FieldMap:
         """Map one record. `invalid`: source pointers a schema check rejected; they are not used."""
         state = _State()
         data: dict[str, Any] = {}
-        self._run(self.rules, record, pointer, data, "", state, location, invalid or {})
+        self._run(record, pointer, data, "", state, _Env(location, invalid or {}))
         return MapResult(data, state.provenance, state.consumed, state.absent, state.rejected, state.problems)
-
-    # -- internals --
-
-    def _run(self, rules: tuple[Rule, ...], node: Any, pointer: str, out: dict[str, Any], out_ptr: str,
-             state: _State, location: Callable[[str], Location], invalid: dict[str, str]) -> None:
-        parents: dict[tuple[str, ...], list[tuple[Any, str]]] = {}  # shared path prefixes, resolved once
-        for rule in rules:
-            found = self._find(rule.source, node, pointer, parents)
-            if not found:
-                continue
-            if invalid:
-                found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
-            if rule.each is not None:
-                for value, ptr in found if rule.append else found[:1]:
-                    self._run_object(rule, value, ptr, out, out_ptr, state, location, invalid)
-                continue
-            for value, ptr in found if rule.append else found[:1]:
-                self._run_value(rule, value, ptr, out, out_ptr, state, location, invalid)
-
-    def _find(self, source: tuple[str, ...], node: Any, pointer: str,
-              parents: dict[tuple[str, ...], list[tuple[Any, str]]]) -> list[tuple[Any, str]]:
-        """The nodes at `source` under `node`. Hot path for JSON: the parent path is resolved once per
-        node for all rules that share it, and the last step is a plain dict lookup."""
-        if not source:
-            return [(node, pointer)]
-        if type(node) is not dict:
-            return self.adapter.resolve(node, pointer, source)
-        bases = [(node, pointer)]
-        if len(source) > 1:
-            prefix = source[:-1]
-            if prefix not in parents:
-                parents[prefix] = self.adapter.resolve(node, pointer, prefix)
-            bases = parents[prefix]
-        step = source[-1]
-        found: list[tuple[Any, str]] = []
-        for base, base_ptr in bases:
-            if type(base) is not dict or step not in base:
-                continue
-            child = base[step]
-            child_ptr = f"{base_ptr}/{_escape(step)}"
-            if type(child) is list:
-                found.extend((v, f"{child_ptr}/{i}") for i, v in enumerate(child))
-            else:
-                found.append((child, child_ptr))
-        return found
-
-    def _run_object(self, rule: Rule, node: Any, pointer: str, out: dict[str, Any], out_ptr: str,
-                    state: _State, location: Callable[[str], Location], invalid: dict[str, str]) -> None:
-        key = rule.target[-1]
-        existing = _peek(out, rule.target)
-        target_ptr = out_ptr + "/" + "/".join(rule.target)
-        if rule.append:
-            target_ptr = f"{target_ptr}/{len(existing) if isinstance(existing, list) else 0}"
-        elif existing is not None:
-            state.rejected.setdefault(pointer, f"{'.'.join(rule.target)} was already filled from another field")
-            return
-        obj: dict[str, Any] = dict(rule.constants)
-        sub = _State()
-        assert rule.each is not None
-        self._run(rule.each, node, pointer, obj, target_ptr, sub, location, invalid)
-        if not sub.consumed:
-            state.rejected.update(sub.rejected)
-            state.problems.extend(sub.problems)
-            state.absent.update(sub.absent)
-            return  # nothing in the source object was usable (or it was empty): nothing to create
-        missing = [name for name in rule.required if name not in obj]
-        if missing:
-            state.problems.extend(sub.problems)
-            state.rejected.update(sub.rejected)
-            reason = f"no {', '.join(missing)} for {'.'.join(rule.target)}"
-            for consumed in sub.consumed:
-                state.rejected.setdefault(consumed, reason)
-            state.problems.append(self.kinds.dropped_object(
-                location(pointer), path=pointer, target=".".join(rule.target), missing=", ".join(missing)))
-            return
-        for name in rule.constants:
-            sub.provenance[f"{target_ptr}/{name}"] = pointer
-        parent = _container(out, rule.target[:-1])
-        if rule.append:
-            parent.setdefault(key, []).append(obj)
-        else:
-            parent[key] = obj
-        state.merge(sub)
-
-    def _run_value(self, rule: Rule, node: Any, pointer: str, out: dict[str, Any], out_ptr: str,
-                   state: _State, location: Callable[[str], Location], invalid: dict[str, str]) -> None:
-        used: list[str]
-        if rule.simple is not None:  # hot path: one value, a one-argument conversion
-            ok, value = self.adapter.scalar(node)
-            result = rule.simple(value) if ok else Rejected("expected a single value, found a structure")
-            used = [pointer]
-        else:
-            gathered = self._gather(rule, node, pointer)
-            if isinstance(gathered, Rejected):
-                self._reject(state, [pointer], gathered.reason, pointer, location)
-                return
-            parts, used = gathered
-            if not used:
-                return
-            assert rule.convert is not None
-            result = rule.convert(parts, rule.options, self.ctx)
-        if isinstance(result, Rejected):
-            self._reject(state, used, result.reason, pointer, location)
-            return
-        if isinstance(result, Absent):
-            for ptr in used:
-                state.absent.setdefault(ptr, result.note or "read; it states nothing the model records")
-            return
-        values: list[Any]
-        if rule.vocabulary is not None:
-            found = None
-            if isinstance(result, str):
-                found = self._exact[rule.vocabulary].get(result) or self.ctx.vocabulary.lookup(
-                    rule.vocabulary, result)
-            if found is None or (len(found) > 1 and not rule.append):
-                state.problems.append(self.kinds.unknown_value(
-                    location(pointer), value=result, path=pointer, vocabulary=rule.vocabulary))
-                if rule.unknown_to is not None and isinstance(result, str) and self._place(
-                    rule.unknown_to, False, [result], pointer, out, out_ptr, state
-                ):
-                    state.consumed.update(used)  # kept as written in its *_text field
-                    return
-                for ptr in used:
-                    state.rejected.setdefault(ptr, f"{result!r} is not a known {rule.vocabulary} value")
-                return
-            values = list(found)
-        elif rule.append and isinstance(result, list):
-            values = result
-        else:
-            values = [result]
-        placed = self._place(rule.target, rule.append, values, pointer, out, out_ptr, state)
-        if placed is SAME:
-            for ptr in used:
-                state.absent.setdefault(ptr, f"says the same as the field that filled {'.'.join(rule.target)}")
-        elif placed:
-            state.consumed.update(used)
-        else:
-            state.rejected.setdefault(pointer, f"{'.'.join(rule.target)} was already filled from another field")
-
-    def _gather(self, rule: Rule, node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
-        """The scalar value(s) a conversion reads: the node itself, or its named parts (`with:`)."""
-        scalar = self.adapter.scalar
-        if not rule.parts:
-            ok, value = scalar(node)
-            if not ok:
-                return Rejected("expected a single value, found a structure")
-            return {"value": value}, [pointer]
-        parts: Parts = {}
-        used: list[str] = []
-        for role, steps in rule.parts:
-            found = self.adapter.resolve(node, pointer, steps) if steps else [(node, pointer)]
-            if not found:
-                continue
-            value, ptr = found[0]
-            ok, value = scalar(value)
-            if not ok:
-                return Rejected(f"{role}: expected a single value, found a structure")
-            parts[role] = value
-            used.append(ptr)
-        return parts, used
-
-    def _place(self, target: tuple[str, ...], append: bool, values: list[Any], source_ptr: str,
-               out: dict[str, Any], out_ptr: str, state: _State) -> bool | str:
-        """Write the value(s); False when the field is already filled with something else, SAME when with
-        the same value (a retired and a current field saying one thing)."""
-        parent = _container(out, target[:-1]) if len(target) > 1 else out
-        key = target[-1]
-        base = out_ptr + "/" + "/".join(target)
-        if append:
-            items = parent.setdefault(key, [])
-            for value in values:
-                state.provenance[f"{base}/{len(items)}"] = source_ptr
-                items.append(value)
-            return True
-        if key in parent:
-            existing = parent[key]
-            if isinstance(existing, dict) and isinstance(values[0], dict):
-                overlap = set(existing) & set(values[0])
-                if overlap:
-                    return False
-                existing.update(values[0])
-                state.provenance[base] = source_ptr
-                return True
-            return SAME if existing == values[0] else False
-        parent[key] = values[0]
-        state.provenance[base] = source_ptr
-        return True
-
-    def _reject(self, state: _State, pointers: list[str], reason: str, where: str,
-                location: Callable[[str], Location]) -> None:
-        for ptr in pointers:
-            state.rejected.setdefault(ptr, reason)
-        state.problems.append(self.kinds.bad_value(location(where), path=where, reason=reason))
 
     # -- unmapped leaves --
 
     def unmapped(self, record: Any, pointer: str, result: MapResult, invalid: dict[str, str],
                  known: Callable[[str], bool] | None = None) -> list[UnmappedEntry]:
-        """Every source leaf the map did not use, whole untouched subtrees as one entry each."""
-        touched = _ancestors(result.consumed | set(result.absent))
-        entries: list[UnmappedEntry] = []
-        walk = self.adapter.walk
-        deeper = {prefix.rsplit("/", 1)[0] for prefix, _ in self.unmapped_reasons}
-        deeper = _ancestors(deeper) | deeper
+        """Every source leaf the map did not use, whole untouched subtrees as one entry each.
+
+        A container is entered when something under it was used (its pointer is an ancestor of a consumed or
+        absent one) or when a path under it has its own unmapped reason; otherwise it is one entry. For JSON
+        the walk finds that out itself, entering only containers where a rule can reach (`self._reach`), and
+        checks at the end that it met every used pointer; when it did not (a pointer the walk cannot meet),
+        the listing is made from the ancestors of the used pointers instead, as it always was."""
+        if self._reach is not None:
+            entries = self._unmapped_json(record, pointer, result, invalid, known)
+            if entries is not None:
+                return entries
+        consumed, absent, rejected = result.consumed, result.absent, result.rejected
+        touched = _ancestors(itertools.chain(consumed, absent))
+        deeper = self._deeper
+        entries = []
+        adapter = self.adapter
 
         def visit(node: Any, ptr: str, generic: str) -> None:
-            for child, child_ptr, child_generic, is_leaf in walk(node, ptr, generic):
-                if child_ptr in result.consumed:
+            for child, child_ptr, child_generic, is_leaf in adapter.walk(node, ptr, generic):
+                if child_ptr in consumed:
                     continue
-                if child_ptr in result.absent and child_ptr not in result.rejected:
+                if child_ptr in absent and child_ptr not in rejected:
                     # read, and it means "nothing" (e.g. an age of N/A): listed, with what it means
-                    entries.append(UnmappedEntry(child_ptr, child_generic, leaf_text(self.adapter, child),
-                                                 result.absent[child_ptr], is_leaf))
+                    entries.append(UnmappedEntry(child_ptr, child_generic, leaf_text(adapter, child),
+                                                 absent[child_ptr], is_leaf))
                     continue
                 if not is_leaf and (child_ptr in touched or child_generic in deeper):
                     visit(child, child_ptr, child_generic)
                     continue
-                reason = self.reason_for(child_ptr, child_generic, result.rejected, invalid, known)
-                text = leaf_text(self.adapter, child) if is_leaf else None
+                reason = self.reason_for(child_ptr, child_generic, rejected, invalid, known)
+                text = leaf_text(adapter, child) if is_leaf else None
                 entries.append(UnmappedEntry(child_ptr, child_generic, text, reason, is_leaf))
 
         visit(record, pointer, pointer)
         return entries
+
+    def _unmapped_json(self, record: Any, pointer: str, result: MapResult, invalid: dict[str, str],
+                       known: Callable[[str], bool] | None) -> list[UnmappedEntry] | None:
+        """`unmapped` for JSON in one walk, or None when the walk did not meet every used pointer."""
+        consumed, absent, rejected = result.consumed, result.absent, result.rejected
+        reach = self._reach
+        assert reach is not None
+        deeper = self._deeper
+        entries: list[UnmappedEntry] = []
+        adapter = self.adapter
+
+        def listed(child: Any, child_ptr: str, child_generic: str) -> int:
+            """A child no rule consumed: listed, or entered; how many used pointers were met under it."""
+            met = 0
+            if child_ptr in absent:
+                met = 1
+                if child_ptr not in rejected:
+                    # read, and it means "nothing" (e.g. an age of N/A): listed, with what it means
+                    entries.append(UnmappedEntry(child_ptr, child_generic, leaf_text(adapter, child),
+                                                 absent[child_ptr], type(child) not in _CONTAINERS))
+                    return met
+            is_leaf = type(child) not in _CONTAINERS
+            if not is_leaf:
+                if child_generic in reach:  # entered to see whether anything under it was used
+                    mark = len(entries)
+                    inside = visit(child, child_ptr, child_generic)
+                    if inside or child_generic in deeper:
+                        return met + inside
+                    del entries[mark:]  # nothing used under it: one entry for the whole
+                elif child_generic in deeper:
+                    return met + visit(child, child_ptr, child_generic)
+            reason = self.reason_for(child_ptr, child_generic, rejected, invalid, known)
+            text = leaf_text(adapter, child) if is_leaf else None
+            entries.append(UnmappedEntry(child_ptr, child_generic, text, reason, is_leaf))
+            return met
+
+        def visit(node: Any, ptr: str, generic: str) -> int:
+            met = 0
+            if type(node) is dict:
+                for key, value in node.items():
+                    step = key if "~" not in key and "/" not in key else _escape(key)
+                    child_ptr = ptr + "/" + step
+                    if child_ptr in consumed:
+                        met += 1
+                    else:
+                        met += listed(value, child_ptr, generic + "/" + step)
+            elif type(node) is list:
+                for index, value in enumerate(node):
+                    child_ptr = f"{ptr}/{index}"
+                    if child_ptr in consumed:
+                        met += 1
+                    else:
+                        met += listed(value, child_ptr, generic + "/*")
+            return met
+
+        met = visit(record, pointer, pointer)
+        used = len(consumed) + sum(1 for ptr in absent if ptr not in consumed)
+        return entries if met == used else None
 
     def reason_for(self, ptr: str, generic: str, rejected: dict[str, str], invalid: dict[str, str],
                    known: Callable[[str], bool] | None) -> str:
@@ -870,7 +1430,7 @@ def _is_invalid(pointer: str, invalid: dict[str, str]) -> bool:
     return any(pointer.startswith(bad + "/") for bad in invalid)
 
 
-def _ancestors(pointers: set[str]) -> set[str]:
+def _ancestors(pointers: Iterable[str]) -> set[str]:
     """Every proper prefix (container pointer) of the given pointers."""
     out: set[str] = set()
     for ptr in pointers:
@@ -882,6 +1442,31 @@ def _ancestors(pointers: set[str]) -> set[str]:
             out.add(prefix)
             cut = prefix.rfind("/")
     return out
+
+
+def _json_reach(rules: tuple[Rule, ...], root: str) -> frozenset[str]:
+    """Generic paths (`/a/*/b`) of the JSON containers under which a rule can find a value: every step of a
+    source path may meet a list (whose elements the engine then enters), so each may be followed by `*`."""
+    leaves: set[str] = set()
+
+    def follow(bases: set[str], steps: tuple[str, ...]) -> set[str]:
+        for step in steps:
+            sep = "/" + _escape(step)
+            bases = {base + sep for base in bases} | {base + sep + "/*" for base in bases}
+        return bases
+
+    def visit(rules: tuple[Rule, ...], bases: set[str]) -> None:
+        for rule in rules:
+            found = follow(bases, rule.source)
+            if rule.each is not None:
+                visit(rule.each, found)
+                continue
+            leaves.update(found)
+            for _, steps in rule.parts:
+                leaves.update(follow(found, steps))
+
+    visit(rules, {root})
+    return frozenset(_ancestors(leaves))
 
 
 def _peek(out: dict[str, Any], steps: tuple[str, ...]) -> Any:
