@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from converters.model import CriteriaSection, Criterion
@@ -69,6 +69,7 @@ LINES = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
+@example([("", "* ", " "), ("  ", "a) ", ":")])  # a marker line with no body
 @given(LINES)
 def test_any_text_keeps_every_word_in_exact_slices(lines: list[tuple[str, str, str]]) -> None:
     text = "\n".join(indent + marker + body for indent, marker, body in lines)
@@ -80,5 +81,5 @@ def test_any_text_keeps_every_word_in_exact_slices(lines: list[tuple[str, str, s
             assert item.text and item.text in text, "exact slice of the source"
             kept.append(item.text)
     joined = " ".join(kept)
-    for word in re.findall(r"[A-Za-z]+", re.sub(r"(?m)^\s*(?:[-*+•]|\d+[.)]|[a-zA-Z][.)])\s+", "", text)):
+    for word in re.findall(r"[A-Za-z]+", re.sub(r"(?m)^[ \t]*(?:[-*+•]|\d+[.)]|[a-zA-Z][.)])[ \t]+", "", text)):
         assert word in joined
