@@ -749,19 +749,7 @@ class _Compiler:
 
         def general(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
             found = find(node, pointer)
-            if not found:
-                return
-            invalid = env.invalid
-            if invalid:
-                found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
-                if not found:
-                    return
-            if append:
-                for value, ptr in found:
-                    apply(value, ptr, out, out_ptr, state, env)
-            else:
-                value, ptr = found[0]
-                apply(value, ptr, out, out_ptr, state, env)
+            _apply_found(found, apply, append, out, out_ptr, state, env)
 
         return general
 
@@ -885,19 +873,7 @@ class _Compiler:
         def general(node: Any, pointer: str, cache: _Cache, out: dict[str, Any], out_ptr: str, state: _State,
                     env: _Env) -> None:
             found = find(node, pointer, cache)
-            if not found:
-                return
-            invalid = env.invalid
-            if invalid:
-                found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
-                if not found:
-                    return
-            if append:
-                for value, ptr in found:
-                    apply(value, ptr, out, out_ptr, state, env)
-            else:
-                value, ptr = found[0]
-                apply(value, ptr, out, out_ptr, state, env)
+            _apply_found(found, apply, append, out, out_ptr, state, env)
 
         return general
 
@@ -1507,3 +1483,22 @@ def iter_leaves(adapter: Adapter, record: Any, pointer: str, generic: str) -> It
                 yield child_ptr, child_generic
             else:
                 stack.append((child, child_ptr, child_generic))
+
+
+def _apply_found(found: list[tuple[Any, str]], apply: Apply, append: bool, out: dict[str, Any], out_ptr: str,
+                 state: _State, env: _Env) -> None:
+    """The general path of a rule once its nodes are found: drop invalid ones, then apply the first (or each,
+    when the rule appends)."""
+    if not found:
+        return
+    invalid = env.invalid
+    if invalid:
+        found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
+        if not found:
+            return
+    if append:
+        for value, ptr in found:
+            apply(value, ptr, out, out_ptr, state, env)
+    else:
+        value, ptr = found[0]
+        apply(value, ptr, out, out_ptr, state, env)

@@ -422,8 +422,10 @@ def _address(entry: Entry, address: tuple[str, Span], country: tuple[str, Span] 
         entry.put("state", ", ".join(parts), span)
 
 
-def parse_contacts(ctx: ReadContext, section: PageSection) -> None:
-    """Blocks of: name, 'Role: X', phone, email."""
+def _labelled_blocks(ctx: ReadContext, section: PageSection, head_field: str,
+                     detail: Callable[[Entry, str], str | None] | None = None) -> list[Entry]:
+    """Blocks that each start with an unlabelled line (stored as `head_field`) followed by labelled lines
+    ('Role: X') and, through `detail`, unlabelled details the block recognises (a phone, an email)."""
     entries: list[Entry] = []
     current: Entry | None = None
     for rule, text, span, _line in LabelReader(ctx, section).items():
@@ -431,15 +433,28 @@ def parse_contacts(ctx: ReadContext, section: PageSection) -> None:
             if current is not None:
                 convert_into(ctx, current, rule, text, span)
             continue
-        if current is not None and _PHONE.match(text) and "phone" not in current.values:
-            current.put("phone", text, span)
-            continue
-        if current is not None and _EMAIL.match(text) and "email" not in current.values:
-            current.put("email", text, span)
+        field = detail(current, text) if current is not None and detail is not None else None
+        if current is not None and field is not None:
+            current.put(field, text, span)
             continue
         current = Entry(span[0], span[1])
-        current.put("name", text, span)
+        current.put(head_field, text, span)
         entries.append(current)
+    return entries
+
+
+def _contact_detail(entry: Entry, text: str) -> str | None:
+    """A contact block's phone or email line (each at most once), else None."""
+    if _PHONE.match(text) and "phone" not in entry.values:
+        return "phone"
+    if _EMAIL.match(text) and "email" not in entry.values:
+        return "email"
+    return None
+
+
+def parse_contacts(ctx: ReadContext, section: PageSection) -> None:
+    """Blocks of: name, 'Role: X', phone, email."""
+    entries = _labelled_blocks(ctx, section, "name", _contact_detail)
     target = section.rule.target or "central_contacts"
     if target == "sites.contacts":
         sites = ctx.draft.data.get("sites") or []
@@ -475,16 +490,7 @@ def parse_contact_names(ctx: ReadContext, section: PageSection) -> None:
 
 def parse_identifiers(ctx: ReadContext, section: PageSection) -> None:
     """Blocks of: the identifier, 'Identifier Type: X', 'Identifier Source: org_study_id'."""
-    entries: list[Entry] = []
-    current: Entry | None = None
-    for rule, text, span, _line in LabelReader(ctx, section).items():
-        if rule is not None:
-            if current is not None:
-                convert_into(ctx, current, rule, text, span)
-            continue
-        current = Entry(span[0], span[1])
-        current.put("value", text, span)
-        entries.append(current)
+    entries = _labelled_blocks(ctx, section, "value")
     own = {item.get("value") for item in ctx.draft.get("identifiers") or [] if item.get("kind") == "registry"}
     for entry in entries:
         value = entry.values["value"]
