@@ -38,7 +38,10 @@ class StudySchemaValidator:
 
     def validate(self, document: dict[str, Any], file: str | None = None) -> list[Problem]:
         problems = []
-        for err in sorted(self._validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
+        for top in sorted(self._validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+            # an optional field is `anyOf: [{...}, {type: null}]`: name the error inside the branch that fits best
+            branches = [e for e in top.context or () if not (e.validator == "type" and e.validator_value == "null")]
+            err = jsonschema.exceptions.best_match(branches) or top if branches else top
             path = "/" + "/".join(str(p) for p in err.absolute_path)
             problems.append(core.STUDY_SCHEMA_INVALID(Location(file=file, path=path), path=path, reason=err.message))
         return problems
