@@ -120,7 +120,7 @@ def inspect(
     from_: Annotated[str | None, typer.Option("--from", help="Force the input format.")] = None,
 ) -> None:
     """Show every extracted field with where it came from, and every stretch of the source NOT used."""
-    from converters.pipeline import _unrecognised, load_document
+    from converters.pipeline import load_document, unrecognised_input
     from converters.readers import ReaderConfig, choose_reader, discover_readers
     from converters.render import inspect_tables, problem_line
 
@@ -130,7 +130,7 @@ def inspect(
         raise _fail(loaded.one_line())
     reader = choose_reader(loaded, discover_readers(), from_)
     if reader is None:
-        raise _fail(_unrecognised(loaded, from_).one_line())
+        raise _fail(unrecognised_input(loaded, from_).one_line())
     outcomes = reader.read(loaded, ReaderConfig(resources=resources))
     chosen = None
     for index, outcome in enumerate(outcomes):
@@ -170,8 +170,10 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
 ) -> None:
     """Validate files and report every problem with its location."""
+    from converters.problem_codes import core
+    from converters.problems import Location
     from converters.render import problem_line
-    from converters.validation.dispatch import unknown_path_problem, validate_path
+    from converters.validation.dispatch import validate_path
 
     resources = _resources()
     all_problems: list[Problem] = []
@@ -179,7 +181,7 @@ def validate(
     console = _console()
     for path in paths:
         if not path.exists():
-            kind, problems = "missing", [unknown_path_problem(path)]
+            kind, problems = "missing", [core.INPUT_NOT_FOUND(Location(file=str(path)))]
         else:
             kind, problems = validate_path(path, resources, fhir_version=fhir_version)
         all_problems.extend(problems)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from converters import __version__
-from converters.model import Study, study_to_dict
+from converters.model import Study, document_to_json, study_to_dict
 from converters.model.provenance import text_line_usage
 from converters.problem_codes import core
 from converters.problems import ExitCode, Location, Problem, count_by_severity, worst_exit_code
@@ -107,8 +107,12 @@ class RunReport:
             },
             "files": [_file_to_dict(f) for f in self.files],
             "outputs": self.outputs,
-            "problems": [p.model_dump(mode="json", exclude_none=True) for p in self.problems],
+            "problems": _problems_data(self.problems),
         }
+
+
+def _problems_data(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [p.model_dump(mode="json", exclude_none=True) for p in problems]
 
 
 def _file_to_dict(result: FileResult) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def _file_to_dict(result: FileResult) -> dict[str, Any]:
         "format": result.format,
         "layout": result.layout,
         "encoding": result.encoding,
-        "problems": [p.model_dump(mode="json", exclude_none=True) for p in result.problems],
+        "problems": _problems_data(result.problems),
         "records": [
             {
                 "record": r.record,
@@ -126,7 +130,7 @@ def _file_to_dict(result: FileResult) -> dict[str, Any]:
                 "fields_mapped": r.fields_mapped,
                 "used": {"unit": r.unit, "used": r.units_used, "total": r.units_total},
                 "outputs": r.outputs,
-                "problems": [p.model_dump(mode="json", exclude_none=True) for p in r.problems],
+                "problems": _problems_data(r.problems),
             }
             for r in result.records
         ],
@@ -172,23 +176,12 @@ def load_document(path: Path, max_bytes: int) -> SourceDocument | Problem:
 def usage_of(study: Study) -> tuple[int, int, str]:
     """How much of the source the study used: (used, total, unit).
 
-    Pages: non-blank lines minus those the reader listed as unused (`text_line_usage`); failing that, lines
-    covered by provenance vs those plus the unmapped line spans.
+    Pages: non-blank lines minus those the reader listed as unused (`text_line_usage`).
     Structured records: mapped leaf values vs mapped plus unmapped ones.
     """
     text_usage = text_line_usage(study)
     if text_usage is not None:
         return text_usage[0], text_usage[1], "lines"
-    used_lines: set[int] = set()
-    for loc in study.provenance.values():
-        if loc.line is not None:
-            used_lines.update(range(loc.line, (loc.end_line or loc.line) + 1))
-    unmapped_lines: set[int] = set()
-    for span in study.unmapped:
-        if span.line is not None:
-            unmapped_lines.update(range(span.line, (span.end_line or span.line) + 1))
-    if used_lines or unmapped_lines:
-        return len(used_lines), len(used_lines | unmapped_lines), "lines"
     mapped = len(study.provenance)
     unmapped = sum(1 for span in study.unmapped if span.pointer is not None)
     return mapped, mapped + unmapped, "values"
@@ -245,7 +238,7 @@ def convert_file(path: Path, ctx: ConvertContext) -> FileResult:
         return result
     reader = choose_reader(loaded, ctx.readers, ctx.options.forced_format)
     if reader is None:
-        result.problems.append(_unrecognised(loaded, ctx.options.forced_format))
+        result.problems.append(unrecognised_input(loaded, ctx.options.forced_format))
         return result
     result.format = reader.name
     config = ReaderConfig(resources=ctx.resources, max_bytes=ctx.options.max_bytes)
@@ -263,7 +256,8 @@ def convert_file(path: Path, ctx: ConvertContext) -> FileResult:
     return result
 
 
-def _unrecognised(doc: SourceDocument, forced: str | None) -> Problem:
+def unrecognised_input(doc: SourceDocument, forced: str | None) -> Problem:
+    """Why no reader took a document: its decoding problem if it has one, else an unknown format."""
     decoded = decode_text(doc.data, doc.name)
     if isinstance(decoded, Problem):
         return decoded
@@ -286,7 +280,7 @@ def _write_study(study: Study, record: RecordResult, ctx: ConvertContext) -> Non
     try:
         study_dir.mkdir(parents=True, exist_ok=True)
         target = study_dir / "study.json"
-        target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        target.write_text(document_to_json(document), encoding="utf-8")
     except OSError as exc:
         record.problems.append(core.OUTPUT_WRITE_FAILED(Location(file=study.source.file),
                                                         what=str(study_dir), reason=str(exc)))

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from converters.model import Study, study_to_dict
+from converters.model import Study, resolve_pointer, study_to_dict
 from converters.pipeline import FileResult, RunReport
 from converters.problems import Problem, Severity, count_by_severity
 
@@ -66,19 +66,6 @@ def total_line(report: RunReport, report_path: str) -> Text:
     )
 
 
-def _resolve(document: Any, pointer: str) -> Any:
-    node = document
-    for raw in pointer.lstrip("/").split("/") if pointer != "/" else []:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list):
-            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            return None
-    return node
-
-
 def _short(value: Any, width: int = 90) -> str:
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text.split())
@@ -100,7 +87,7 @@ def inspect_tables(study: Study) -> list[Table]:
     fields.add_column("source", overflow="fold", ratio=2)
     for pointer, loc in study.provenance.items():
         where = f"lines {_lines(loc.line, loc.end_line)}" if loc.line else (loc.pointer or "")
-        fields.add_row(escape(pointer), escape(_short(_resolve(document, pointer))), escape(where))
+        fields.add_row(escape(pointer), escape(_short(resolve_pointer(document, pointer))), escape(where))
     unmapped = Table(title=f"Not used ({len(study.unmapped)} spans)", expand=True)
     unmapped.add_column("where", ratio=2)
     unmapped.add_column("reason", ratio=2)

@@ -1,7 +1,7 @@
 """The canonical study model and its provenance helpers."""
 
-from converters.model.provenance import ProvenanceMap, json_pointer
-from converters.model.serialize import study_from_json, study_to_dict, study_to_json
+from converters.model.provenance import ProvenanceMap, json_pointer, resolve_pointer
+from converters.model.serialize import document_to_json, study_from_json, study_to_dict, study_to_json
 from converters.model.study import (
     SCHEMA_VERSION,
     Age,
@@ -46,11 +46,51 @@ from converters.model.study import (
 )
 
 __all__ = [
-    "SCHEMA_VERSION", "Age", "Arm", "AvailableIpd", "Coding", "Contact", "CriteriaSection", "Criterion",
-    "DatePrecision", "Design", "Eligibility", "Enrollment", "ExpandedAccess", "ExpandedAccessTypes",
-    "GeoPoint", "Identifier", "IdentifierKind", "Intervention", "IpdSharing", "LabelledValue", "Link",
-    "Masking", "Official", "Organization", "Outcome", "OutcomeKind", "Oversight", "PartialDate",
-    "ProvenanceMap", "Reference", "RelatedStudy", "ResponsibleParty", "Retraction", "Site", "SourceInfo",
-    "SourceLocation", "Sponsors", "Status", "Study", "Titles", "UnmappedSpan", "json_pointer",
-    "study_from_json", "study_to_dict", "study_to_json",
+    "SCHEMA_VERSION",
+    "Age",
+    "Arm",
+    "AvailableIpd",
+    "Coding",
+    "Contact",
+    "CriteriaSection",
+    "Criterion",
+    "DatePrecision",
+    "Design",
+    "Eligibility",
+    "Enrollment",
+    "ExpandedAccess",
+    "ExpandedAccessTypes",
+    "GeoPoint",
+    "Identifier",
+    "IdentifierKind",
+    "Intervention",
+    "IpdSharing",
+    "LabelledValue",
+    "Link",
+    "Masking",
+    "Official",
+    "Organization",
+    "Outcome",
+    "OutcomeKind",
+    "Oversight",
+    "PartialDate",
+    "ProvenanceMap",
+    "Reference",
+    "RelatedStudy",
+    "ResponsibleParty",
+    "Retraction",
+    "Site",
+    "SourceInfo",
+    "SourceLocation",
+    "Sponsors",
+    "Status",
+    "Study",
+    "Titles",
+    "UnmappedSpan",
+    "document_to_json",
+    "json_pointer",
+    "resolve_pointer",
+    "study_from_json",
+    "study_to_dict",
+    "study_to_json",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from converters.model.study import SourceLocation, Study
 
 
@@ -12,6 +14,20 @@ def json_pointer(*parts: str | int) -> str:
         text = str(part).replace("~", "~0").replace("/", "~1")
         out.append(text)
     return "/" + "/".join(out)
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """The value at an RFC 6901 pointer in parsed JSON, or None when the path does not exist."""
+    node = document
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
 
 
 class ProvenanceMap:

@@ -14,9 +14,13 @@ def study_to_dict(study: Study) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, **data}
 
 
+def document_to_json(document: dict[str, Any]) -> str:
+    """The one fixed layout of study.json (2-space indent, UTF-8, model field order, trailing newline)."""
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
 def study_to_json(study: Study) -> str:
-    """Serialise with a fixed layout (2-space indent, UTF-8, model field order, trailing newline)."""
-    return json.dumps(study_to_dict(study), ensure_ascii=False, indent=2) + "\n"
+    return document_to_json(study_to_dict(study))
 
 
 def study_from_json(text: str) -> Study:

@@ -25,7 +25,6 @@ class ReaderConfig:
     resources: Resources
     max_bytes: int = 100 * 1024 * 1024  # largest input file read
     max_expanded_bytes: int = 500 * 1024 * 1024  # largest total size of ZIP members after expansion
-    max_records: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Value conversions shared by all readers, named in mapping files (`convert: partial_date`).
+"""Value parsers shared by all readers (the field map's and the page reader's named conversions call these).
 
 Each returns None when the text does not fit, so the reader can report the value as unreadable and keep
 its text, instead of guessing.
@@ -7,7 +7,6 @@ its text, instead of guessing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from converters.model import Age, DatePrecision, PartialDate
 
@@ -110,10 +109,3 @@ def parse_bool(text: str) -> bool | None:
         return False
     return None
 
-
-CONVERSIONS: dict[str, Callable[[str], object]] = {
-    "partial_date": parse_partial_date,
-    "age": parse_age,
-    "int": parse_int,
-    "bool": parse_bool,
-}

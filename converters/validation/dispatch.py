@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from converters.model import study_to_dict
-from converters.problems import Location, Problem
+from converters.problems import Problem
 from converters.readers import ReaderConfig, choose_reader, discover_readers
 from converters.resources import Resources
 from converters.validation.study_schema import StudySchemaValidator
@@ -42,7 +42,7 @@ def _peek_json(path: Path, limit: int) -> object | None:
 def validate_path(path: Path, resources: Resources, *, fhir_version: str | None = None,
                   max_bytes: int = 100 * 1024 * 1024) -> tuple[str, list[Problem]]:
     """Validate one file or folder; return what it was taken for and the problems found."""
-    from converters.pipeline import _unrecognised, load_document
+    from converters.pipeline import load_document, unrecognised_input
 
     if is_tdm_folder(path):
         from converters.validation.sdtm import validate_tdm_folder
@@ -60,7 +60,7 @@ def validate_path(path: Path, resources: Resources, *, fhir_version: str | None 
         return "unknown", [loaded]
     reader = choose_reader(loaded, discover_readers())
     if reader is None:
-        return "unknown", [_unrecognised(loaded, None)]
+        return "unknown", [unrecognised_input(loaded, None)]
     problems: list[Problem] = []
     validator = StudySchemaValidator(resources)
     for outcome in reader.read(loaded, ReaderConfig(resources=resources, max_bytes=max_bytes)):
@@ -70,8 +70,3 @@ def validate_path(path: Path, resources: Resources, *, fhir_version: str | None 
             problems.extend(validator.validate(study_to_dict(outcome.study), file=str(path)))
     return reader.name, [p if p.location.file else p.with_location(file=str(path)) for p in problems]
 
-
-def unknown_path_problem(path: Path) -> Problem:
-    from converters.problem_codes import core
-
-    return core.INPUT_NOT_FOUND(Location(file=str(path)))
