@@ -69,10 +69,6 @@ class Ledger:
         """Mark a line as carrying no study data (first reason wins)."""
         self.reasons.setdefault(line, reason)
 
-    def skip_all(self, lines: list[Line], reason: str) -> None:
-        for line in lines:
-            self.skip(line.no, reason)
-
     def unmapped_spans(self, page: Page, covered: set[int]) -> list[UnmappedSpan]:
         """Every non-blank line not covered by provenance, or skipped with a reason, as spans.
 
