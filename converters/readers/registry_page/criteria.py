@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from converters.model import json_pointer
+from converters.model.vocabulary import normalise_wording
 from converters.problem_codes import page as codes
 from converters.readers.registry_page.draft import Draft, Span
 from converters.readers.registry_page.rules import CriteriaRules
@@ -133,7 +134,7 @@ def split_sections(lines: list[tuple[int, str, bool]], rules: CriteriaRules, cat
         m = rules.heading_line.match(stripped)
         if m and category is None:
             rest = (m["rest"] or "").strip()
-            cat = rules.headings.get(_norm_label(m["label"]), "unspecified")
+            cat = rules.headings.get(normalise_wording(m["label"]), "unspecified")
             if rest and _starts_with_marker(rest):
                 head = stripped[: len(stripped) - len(rest)].rstrip()
                 sections.append(Section(cat, head, (no, no)))
@@ -154,17 +155,13 @@ def _split_inline_headings(no: int, text: str, rules: CriteriaRules, category: s
             before = text[pos : m.start()].strip()
             if before:
                 current().pieces.append(Piece(no, before, at_start))
-            cat = rules.headings.get(_norm_label(m["label"]), "unspecified")
+            cat = rules.headings.get(normalise_wording(m["label"]), "unspecified")
             sections.append(Section(cat, text[m.start("label") : m.end()].strip(), (no, no)))
             pos = m.end()
             at_start = True
     rest = text[pos:].strip()
     if rest:
         current().pieces.append(Piece(no, rest, at_start))
-
-
-def _norm_label(label: str) -> str:
-    return " ".join(label.split()).casefold()
 
 
 def _starts_with_marker(text: str) -> bool:
@@ -560,16 +557,16 @@ def build_sections(sections: list[Section], draft: Draft) -> list[Section]:
     return built
 
 
-def emit(draft: Draft, sections: list[Section], path: str = "eligibility.criteria") -> None:
-    """Append the sections to the draft, with provenance for every heading, text and marker."""
+def emit(draft: Draft, sections: list[Section]) -> None:
+    """Append the sections to the study's criteria, with provenance for every heading, text and marker."""
     for section in sections:
         value: dict[str, Any] = {"category": section.category}
         if section.heading is not None:
             value["heading"] = section.heading
         value["items"] = [_node_value(node) for node in section.items]
-        items = draft.data.setdefault("eligibility", {}).setdefault("criteria", [])
+        items = draft.container(["eligibility"]).setdefault("criteria", [])
         items.append(value)
-        base = json_pointer(*path.split("."), len(items) - 1)
+        base = json_pointer("eligibility", "criteria", len(items) - 1)
         if section.heading is not None and section.heading_span is not None:
             draft.note(f"{base}/heading", section.heading_span)
         _record_nodes(draft, f"{base}/items", section.items)
@@ -595,17 +592,3 @@ def _record_nodes(draft: Draft, base: str, nodes: list[Node]) -> None:
             line = node.marker_line or node.first
             draft.note(f"{pointer}/marker", (line, line))
         _record_nodes(draft, f"{pointer}/children", node.children)
-
-
-def node_lines(sections: list[Section]) -> set[int]:
-    """Every line a criterion or heading came from (for checks)."""
-    lines: set[int] = set()
-
-    def walk(nodes: list[Node]) -> None:
-        for node in nodes:
-            lines.update(range(node.first, node.last + 1))
-            walk(node.children)
-
-    for section in sections:
-        walk(section.items)
-    return lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.model import SourceLocation, json_pointer
+from converters.model import ProvenanceMap, SourceLocation, json_pointer
 from converters.problem_codes import page as codes
 from converters.problems import Location, Problem
 
@@ -57,7 +57,7 @@ class Draft:
     def assign(self, path: str, value: Any, span: Span, label: str | None = None) -> bool:
         """Set a single-valued field; a second, different statement keeps the first and is reported."""
         parts = path_parts(path)
-        parent = self._container(parts[:-1])
+        parent = self.container(parts[:-1])
         pointer = json_pointer(*parts)
         if parts[-1] in parent and parent[parts[-1]] is not None:
             if parent[parts[-1]] != value:
@@ -74,7 +74,7 @@ class Draft:
     def append(self, path: str, value: Any, span: Span) -> int:
         """Append to a list field; returns the index of the new item."""
         parts = path_parts(path)
-        parent = self._container(parts[:-1])
+        parent = self.container(parts[:-1])
         items = parent.setdefault(parts[-1], [])
         items.append(value)
         index = len(items) - 1
@@ -86,7 +86,7 @@ class Draft:
         if isinstance(value, dict):
             for key, item in value.items():
                 if item is not None and item != [] and item != {}:
-                    self.record(f"{pointer}/{_escape(key)}", item, span)
+                    self.record(pointer + json_pointer(key), item, span)
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 self.record(f"{pointer}/{index}", item, span)
@@ -97,7 +97,8 @@ class Draft:
         """Provenance for an object as a whole (e.g. a table row spread over several lines)."""
         self.provenance[pointer] = span
 
-    def _container(self, parts: list[str]) -> dict[str, Any]:
+    def container(self, parts: list[str]) -> dict[str, Any]:
+        """The object at a path of object keys, created (or replacing a non-object) where missing."""
         node = self.data
         for part in parts:
             child = node.get(part)
@@ -114,14 +115,10 @@ class Draft:
         return lines
 
     def provenance_map(self) -> dict[str, SourceLocation]:
-        return {
-            pointer: SourceLocation(line=start, end_line=end if end != start else None)
-            for pointer, (start, end) in sorted(self.provenance.items())
-        }
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
+        collected = ProvenanceMap()
+        for pointer, (start, end) in self.provenance.items():
+            collected.lines(pointer, start, end)
+        return collected.as_dict()
 
 
 def _brief(value: Any) -> str:
