@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from converters.model.vocabulary import normalise_wording
-from converters.readers.registry_page.rules import FieldRule, PageRules
+from converters.readers.registry_page.rules import FREE_TEXT_CONVERSIONS, FieldRule, PageRules
 from converters.readers.values import parse_age, parse_bool, parse_int, parse_partial_date
 
 
@@ -37,18 +37,8 @@ class Placeholder:
 
 Result = Values | Rejected | Placeholder
 
-_ENROLLMENT = re.compile(
-    r"^(?P<count>\d{1,3}(?:,\d{3})+|\d{1,9})(?:\s+(?:participants?|patients?|subjects?|people))?"
-    r"(?:\s*\[?\(?(?P<type>actual|anticipated|estimated)\)?\]?)?$",
-    re.IGNORECASE,
-)
-_RANGE_SPLIT = re.compile(r"\s+to\s+|\s*[-–]\s*", re.IGNORECASE)
-_OPEN_MIN = re.compile(r"^(?P<age>.+?)\s+(?:and|or)\s+(?:older|over|above)$", re.IGNORECASE)
-_OPEN_MAX = re.compile(r"^(?:up\s+to|under)\s+(?P<age>.+)$|^(?P<age2>.+?)\s+(?:and|or)\s+(?:younger|under)$",
-                       re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
-_TYPE_WORDS = {"actual": "ACTUAL", "anticipated": "ESTIMATED", "estimated": "ESTIMATED"}
-_TEXT_CONVERSIONS = frozenset({"text", "split_semicolons"})
+_TEXT_CONVERSIONS = FREE_TEXT_CONVERSIONS - {"criteria"}  # criteria text is read by its own reader
 _MAX_CODED_CHARS = 300  # longer text is never a date, number, age or vocabulary wording
 
 
@@ -63,13 +53,12 @@ class Converter:
 
     def lookup(self, vocabulary: str, text: str) -> str | None:
         """A coded value for a wording: the page's own vocabularies first, then the shared ones."""
-        page_vocab = self._rules.page_vocabularies.get(vocabulary)
-        if page_vocab is not None:
-            return page_vocab.get(normalise_wording(text))
-        try:
-            return self._rules.vocabulary.lookup_one(vocabulary, text)
-        except KeyError:
-            return None
+        for source in (self._rules.page_vocabulary, self._rules.vocabulary):
+            try:
+                return source.lookup_one(vocabulary, text)
+            except KeyError:
+                continue  # not a vocabulary of this source
+        return None
 
     def phases(self, text: str) -> list[str] | None:
         found = self._rules.vocabulary.lookup("Phase", text)
@@ -131,11 +120,12 @@ class Converter:
         return Rejected(f"convertible by {kind!r}")
 
     def _enrollment(self, rule: FieldRule, raw: str) -> Result:
-        m = _ENROLLMENT.match(raw)
-        if not m:
+        wordings = self._rules.value_wordings
+        m = wordings.enrollment.match(raw)
+        stated = self.lookup(wordings.enrollment_type_vocabulary, m["type"]) if m and m["type"] else None
+        if not m or (m["type"] and stated is None):
             return Rejected("a number of participants")
         count = int(m["count"].replace(",", ""))
-        stated = _TYPE_WORDS.get((m["type"] or "").casefold())
         value: dict[str, Any] = {"count": count}
         if rule.value_type or stated:
             value["type"] = rule.value_type or stated
@@ -151,13 +141,14 @@ class Converter:
         return Rejected("an age with its unit (18 Years)")
 
     def _age_range(self, rule: FieldRule, raw: str) -> Result:
+        wordings = self._rules.value_wordings
         minimum = maximum = None
-        if m := _OPEN_MIN.match(raw):
+        if m := wordings.minimum_only.match(raw):
             minimum = parse_age(m["age"])
-        elif m := _OPEN_MAX.match(raw):
+        elif m := wordings.maximum_only.match(raw):
             maximum = parse_age(m["age"] or m["age2"])
         else:
-            parts = _RANGE_SPLIT.split(raw, maxsplit=1)
+            parts = wordings.range_split.split(raw, maxsplit=1)
             if len(parts) == 2:
                 minimum, maximum = parse_age(parts[0]), parse_age(parts[1])
                 if minimum is None or maximum is None:

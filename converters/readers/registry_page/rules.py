@@ -104,6 +104,8 @@ class SectionRule:
     target: str | None = None
     category: str | None = None
     relation: str | None = None
+    name_degrees_separator: str | None = None
+    kind_when_unstated: str | None = None
     matcher: LabelMatcher = field(default_factory=lambda: LabelMatcher.build(()))
     rows: LabelMatcher = field(default_factory=lambda: LabelMatcher.build(()))
     tables: tuple[TableRule, ...] = ()
@@ -143,6 +145,17 @@ class CriteriaRules:
 
 
 @dataclass(frozen=True)
+class ValueWordings:
+    """The words around enrollment counts and age ranges (`value_wordings` in the layouts mapping), compiled."""
+
+    enrollment: re.Pattern[str]  # groups: count, type (a word looked up in `enrollment_type_vocabulary`)
+    enrollment_type_vocabulary: str
+    range_split: re.Pattern[str]  # between the two ages of a range
+    minimum_only: re.Pattern[str]  # group: age
+    maximum_only: re.Pattern[str]  # groups: age or age2
+
+
+@dataclass(frozen=True)
 class PageRules:
     """All compiled rules of the registry-page reader."""
 
@@ -150,7 +163,8 @@ class PageRules:
     generic: LabelMatcher
     criteria: CriteriaRules
     placeholders: frozenset[str]
-    page_vocabularies: dict[str, dict[str, str]]
+    value_wordings: ValueWordings
+    page_vocabulary: Vocabulary  # the layouts mapping's own `vocabularies` (page wordings: outcome kind, ...)
     vocabulary: Vocabulary
     identifiers: IdentifierSystems
     text_checks: tuple[TextCheck, ...]
@@ -177,10 +191,8 @@ class PageRules:
             generic=LabelMatcher.build(tuple(generic_fields)),
             criteria=_criteria(data["criteria"]),
             placeholders=frozenset(normalise_wording(p) for p in data["placeholders"]),
-            page_vocabularies={
-                name: {normalise_wording(w): value for value, words in body["values"].items() for w in (value, *words)}
-                for name, body in data["vocabularies"].items()
-            },
+            value_wordings=_value_wordings(data["value_wordings"]),
+            page_vocabulary=Vocabulary(resources, LAYOUTS_MAPPING),
             vocabulary=Vocabulary(resources),
             identifiers=IdentifierSystems(resources),
             text_checks=tuple(
@@ -194,9 +206,6 @@ class PageRules:
             all_navigation=frozenset().union(*(layout.navigation for layout in layouts)),
             site_status_suffix=_status_suffix(resources),
         )
-
-    def layout(self, layout_id: str) -> LayoutRule | None:
-        return next((layout for layout in self.layouts if layout.id == layout_id), None)
 
 
 _STUDY_ROOTS = ("status.", "design.", "eligibility", "titles.", "identifiers", "conditions", "brief_summary",
@@ -229,6 +238,8 @@ def _section(item: dict[str, Any]) -> SectionRule:
         target=item.get("target"),
         category=item.get("category"),
         relation=item.get("relation"),
+        name_degrees_separator=item.get("name_degrees_separator"),
+        kind_when_unstated=item.get("kind_when_unstated"),
         matcher=LabelMatcher.build(tuple(_field(f) for f in item.get("fields", ()))),
         rows=LabelMatcher.build(tuple(_field(f) for f in item.get("rows", ()))),
         tables=tuple(
@@ -267,6 +278,36 @@ def _layout(item: dict[str, Any]) -> LayoutRule:
         header=_section(item["header"]) if "header" in item else None,
         sections=sections,
         heading_index=heading_index,
+    )
+
+
+def _alternatives(wordings: list[str]) -> str:
+    """Wordings as regex alternatives, longest first; a pattern that never matches for an empty list."""
+    ordered = sorted(set(wordings), key=len, reverse=True)
+    return "|".join(_label_regex(w) for w in ordered) if ordered else "(?!)"
+
+
+def _value_wordings(item: dict[str, Any]) -> ValueWordings:
+    enrollment, ages = item["enrollment"], item["age_range"]
+    separators = "|".join(
+        rf"\s+{_label_regex(s)}\s+" if s[0].isalnum() else rf"\s*{re.escape(s)}\s*"
+        for s in sorted(set(ages["separators"]), key=len, reverse=True)
+    )
+    minimum_after = _alternatives(ages["minimum_only_after"])
+    maximum_before = _alternatives(ages["maximum_only_before"])
+    maximum_after = _alternatives(ages["maximum_only_after"])
+    return ValueWordings(
+        enrollment=re.compile(
+            rf"^(?P<count>\d{{1,3}}(?:,\d{{3}})+|\d{{1,9}})(?:\s+(?:{_alternatives(enrollment['nouns'])}))?"
+            rf"(?:\s*\[?\(?(?P<type>[A-Za-z]+)\)?\]?)?$",
+            re.IGNORECASE,
+        ),
+        enrollment_type_vocabulary=enrollment["type_vocabulary"],
+        range_split=re.compile(separators, re.IGNORECASE),
+        minimum_only=re.compile(rf"^(?P<age>.+?)\s+(?:{minimum_after})$", re.IGNORECASE),
+        maximum_only=re.compile(
+            rf"^(?:{maximum_before})\s+(?P<age>.+)$|^(?P<age2>.+?)\s+(?:{maximum_after})$", re.IGNORECASE
+        ),
     )
 
 
