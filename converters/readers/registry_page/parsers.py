@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
@@ -16,11 +16,11 @@ from converters.model import json_pointer
 from converters.model.vocabulary import normalise_wording
 from converters.problem_codes import page as codes
 from converters.readers.registry_page import criteria as criteria_tree
-from converters.readers.registry_page.context import ReadContext
+from converters.readers.registry_page.context import REASON_REPEATED, ReadContext
 from converters.readers.registry_page.convert import Placeholder, Rejected, Values
-from converters.readers.registry_page.draft import Span
+from converters.readers.registry_page.draft import Span, path_parts
 from converters.readers.registry_page.duplicates import squeeze
-from converters.readers.registry_page.page import REASON_MARKUP, REASON_PLACEHOLDER, Line
+from converters.readers.registry_page.page import REASON_PLACEHOLDER, Line
 from converters.readers.registry_page.rules import FieldRule
 from converters.readers.registry_page.sections import PageSection
 
@@ -32,6 +32,8 @@ REASON_INTERVENTION_REPEAT = "repeats the intervention's details"
 _FREE_CODED_FIELDS = frozenset({"role", "type", "status", "organization_class"})
 _MAX_STATUS_WORDS = 6  # the longest status wording ("Active, not recruiting") has 3 words
 REASON_NO_SITE = "facility contact, but the page has not exactly one site"
+REASON_ONE_PART_ADDRESS = "an address of one part: the page does not say whether it is a city or a country"
+REASON_SITE_EXTRA = "a line of a site block after its facility and address"
 
 
 # --- shared helpers ------------------------------------------------------------------------------------
@@ -62,15 +64,30 @@ class Entry:
         self.last = max(self.last, span[1])
 
 
+def put_once(ctx: ReadContext, entry: Entry, key: str, value: Any, span: Span, label: str) -> None:
+    """Put a value into an entry; a second statement of the same field is never absorbed silently: its lines
+    are listed as repeats, and reported when it differs from the first."""
+    if entry.put(key, value, span):
+        return
+    if entry.values[key] != value:
+        ctx.draft.report(codes.FIELD_REPEATED(ctx.draft.where(span), field=label, value=str(value),
+                                              first_line=entry.spans[key][0]))
+    for line in range(span[0], span[1] + 1):
+        ctx.ledger.skip(line, REASON_REPEATED)
+
+
 def store_entry(ctx: ReadContext, path: str, entry: Entry, whole: bool = True) -> int:
     """Append an entry to a list of the study, with provenance for each value (and the entry's lines)."""
-    parts = path.split(".")
-    items = ctx.draft.data
-    for part in parts[:-1]:
-        items = items.setdefault(part, {})
-    target = items.setdefault(parts[-1], [])
-    target.append(entry.values)
-    index = len(target) - 1
+    parts = path_parts(path)
+    return _append_entry(ctx, ctx.draft.container(parts[:-1]), (*parts,), entry, whole)
+
+
+def _append_entry(ctx: ReadContext, parent: dict[str, Any], parts: tuple[str | int, ...], entry: Entry,
+                  whole: bool) -> int:
+    """Append an entry to the list `parent[parts[-1]]`, whose JSON pointer is `parts`."""
+    items = parent.setdefault(str(parts[-1]), [])
+    items.append(entry.values)
+    index = len(items) - 1
     base = json_pointer(*parts, index)
     _record_entry(ctx, base, entry)
     if whole:
@@ -82,11 +99,8 @@ def set_entry(ctx: ReadContext, path: str, entry: Entry) -> bool:
     """Set a single-valued object of the study (e.g. the lead sponsor) from an entry."""
     if ctx.draft.has(path):
         return False
-    parts = path.split(".")
-    node = ctx.draft.data
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = entry.values
+    parts = path_parts(path)
+    ctx.draft.container(parts[:-1])[parts[-1]] = entry.values
     base = json_pointer(*parts)
     _record_entry(ctx, base, entry)
     ctx.draft.note(base, (entry.first, entry.last))
@@ -112,12 +126,12 @@ def convert_into(ctx: ReadContext, entry: Entry, rule: FieldRule, text: str, spa
             # model fields that take the wording as written when no vocabulary knows it
             ctx.draft.report(codes.VALUE_UNRECOGNISED(ctx.draft.where(span), value=text.strip(),
                                                       label=rule.display_label, what=result.what))
-            entry.put(rule.target, text.strip(), span)
+            put_once(ctx, entry, rule.target, text.strip(), span, rule.display_label)
         else:
             ctx.keep_unrecognised(rule, text.strip(), span, result.what)
         return
     for key, value in result.items:
-        entry.put(key, value, span)
+        put_once(ctx, entry, key, value, span, rule.display_label)
 
 
 class LabelReader:
@@ -179,7 +193,7 @@ def _apply(ctx: ReadContext, rule: FieldRule, text: str, span: Span, prefix: str
     if not prefix:
         ctx.apply(rule, text, span)
         return
-    relative = FieldRule(**{**rule.__dict__, "target": prefix + rule.target})
+    relative = replace(rule, target=prefix + rule.target)
     ctx.apply(relative, text, span)
 
 
@@ -189,7 +203,8 @@ def parse_text(ctx: ReadContext, section: PageSection) -> None:
     if not lines or section.rule.target is None:
         return
     text = join_lines(ctx, [(line.no, line.stripped) for line in lines])
-    ctx.draft.assign(section.rule.target, text, (lines[0].no, lines[-1].no), section.title)
+    rule = FieldRule(target=section.rule.target, convert="text", label=section.title)
+    ctx.apply(rule, text, (lines[0].no, lines[-1].no))  # a placeholder ("N/A") gives no value
 
 
 def parse_list(ctx: ReadContext, section: PageSection) -> None:
@@ -198,6 +213,8 @@ def parse_list(ctx: ReadContext, section: PageSection) -> None:
     if target is None:
         return
     for line in section.lines:
+        if line.no in section.separators:
+            continue  # markup, listed by the reader
         if ctx.converter.is_placeholder(line.stripped):
             ctx.ledger.skip(line.no, REASON_PLACEHOLDER)
             continue
@@ -207,6 +224,8 @@ def parse_list(ctx: ReadContext, section: PageSection) -> None:
 def parse_intervention_names(ctx: ReadContext, section: PageSection) -> None:
     """A list of treatment names: one intervention each (nothing else is stated)."""
     for line in section.lines:
+        if line.no in section.separators:
+            continue  # markup, listed by the reader
         if ctx.converter.is_placeholder(line.stripped):
             ctx.ledger.skip(line.no, REASON_PLACEHOLDER)
             continue
@@ -279,7 +298,8 @@ def parse_arms(ctx: ReadContext, section: PageSection) -> None:
 
 def parse_sponsors(ctx: ReadContext, section: PageSection) -> None:
     """Blocks of: organisation name, agency class, role (lead or collaborator)."""
-    entries: list[tuple[Entry, str | None]] = []
+    entries: list[Entry] = []
+    roles: list[tuple[str, int] | None] = []  # per entry: the role stated and its line
     current: Entry | None = None
     for rule, text, span, _line in LabelReader(ctx, section).items():
         if rule is not None:
@@ -287,11 +307,17 @@ def parse_sponsors(ctx: ReadContext, section: PageSection) -> None:
                 continue
             if rule.target == "role":
                 found = ctx.converter.lookup(rule.vocabulary or "", text)
+                stated = roles[-1]
                 if found is None:
                     ctx.keep_unrecognised(rule, text, span, f"a known {rule.vocabulary} wording")
-                else:
-                    entries[-1] = (current, found)
+                elif stated is None:
+                    roles[-1] = (found, span[0])
                     current.last = span[1]
+                else:  # a second role line: the first is kept
+                    if found != stated[0]:
+                        ctx.draft.report(codes.FIELD_REPEATED(ctx.draft.where(span), field=rule.display_label,
+                                                              value=text, first_line=stated[1]))
+                    ctx.ledger.skip(span[0], REASON_REPEATED)
                 continue
             convert_into(ctx, current, rule, text, span)
             continue
@@ -301,12 +327,16 @@ def parse_sponsors(ctx: ReadContext, section: PageSection) -> None:
             continue
         current = Entry(span[0], span[1])
         current.put("name", text, span)
-        entries.append((current, None))
-    for entry, found_role in entries:
-        if found_role == "lead":
-            if not set_entry(ctx, "sponsors.lead", entry):
+        entries.append(current)
+        roles.append(None)
+    for entry, role in zip(entries, roles, strict=True):
+        if role is not None and role[0] == "lead":
+            if not set_entry(ctx, "sponsors.lead", entry):  # a second lead: kept, its role contradicts the first
+                ctx.draft.report(codes.FIELD_REPEATED(ctx.draft.where((role[1], role[1])), field="lead sponsor",
+                                                      value=entry.values["name"],
+                                                      first_line=ctx.draft.provenance["/sponsors/lead"][0]))
                 store_entry(ctx, "sponsors.role_unstated", entry)
-        elif found_role == "collaborator":
+        elif role is not None and role[0] == "collaborator":
             store_entry(ctx, "sponsors.collaborators", entry)
         else:
             store_entry(ctx, "sponsors.role_unstated", entry)
@@ -319,7 +349,8 @@ def parse_responsible_party(ctx: ReadContext, section: PageSection) -> None:
 
 
 def parse_officials(ctx: ReadContext, section: PageSection) -> None:
-    """Blocks of: 'Name, Degrees', role, affiliation."""
+    """Blocks of: name (with degrees after the layout's separator, if it names one), role, affiliation."""
+    separator = section.rule.name_degrees_separator
     current: Entry | None = None
     entries: list[Entry] = []
     for rule, text, span, _line in LabelReader(ctx, section).items():
@@ -329,7 +360,7 @@ def parse_officials(ctx: ReadContext, section: PageSection) -> None:
             continue
         if current is None or "affiliation" in current.values:
             current = Entry(span[0], span[1])
-            name, _, degrees = text.partition(", ")
+            name, _, degrees = text.partition(separator) if separator else (text, "", "")
             current.put("name", name.strip(), span)
             if degrees.strip():
                 current.put("degrees", degrees.strip(), span)
@@ -376,6 +407,9 @@ def _site_entry(ctx: ReadContext, block: list[tuple[FieldRule | None, str, Span]
         glued = _glued_status(ctx, text) if "facility" in entry.values else None
         if glued is not None:
             status = ctx.converter.lookup("RecruitmentStatus", glued["status"])
+            if "status" in entry.values:  # a second status: reported when it differs, never read
+                put_once(ctx, entry, "status", status or text, span, "site status")
+                continue
             if status is not None:
                 entry.put("status", status, span)
             prefix = text[: glued.start()].strip()
@@ -387,15 +421,15 @@ def _site_entry(ctx: ReadContext, block: list[tuple[FieldRule | None, str, Span]
         elif address is None:
             address = (text, span)
         else:
-            entry.last = max(entry.last, span[1])
+            ctx.ledger.skip(span[0], REASON_SITE_EXTRA)
     if address is not None:
-        _address(entry, address, country)
+        _address(ctx, entry, address, country)
     elif country is not None:
         entry.put("country", country[0], country[1])
     return entry if entry.values else None
 
 
-def _address(entry: Entry, address: tuple[str, Span], country: tuple[str, Span] | None) -> None:
+def _address(ctx: ReadContext, entry: Entry, address: tuple[str, Span], country: tuple[str, Span] | None) -> None:
     """'City, State, Zip, Country' as the page writes it; a country stated on its own line wins."""
     text, span = address
     parts = [part.strip() for part in text.split(",") if part.strip()]
@@ -412,7 +446,7 @@ def _address(entry: Entry, address: tuple[str, Span], country: tuple[str, Span] 
     elif len(parts) >= 2:
         entry.put("country", parts.pop(), span)
     else:
-        entry.last = max(entry.last, span[1])
+        ctx.ledger.skip(span[0], REASON_ONE_PART_ADDRESS)
         return
     if parts:
         entry.put("city", parts.pop(0), span)
@@ -454,8 +488,10 @@ def _contact_detail(entry: Entry, text: str) -> str | None:
 
 def parse_contacts(ctx: ReadContext, section: PageSection) -> None:
     """Blocks of: name, 'Role: X', phone, email."""
+    target = section.rule.target
+    if target is None:
+        return
     entries = _labelled_blocks(ctx, section, "name", _contact_detail)
-    target = section.rule.target or "central_contacts"
     if target == "sites.contacts":
         sites = ctx.draft.data.get("sites") or []
         if len(sites) != 1:
@@ -464,24 +500,17 @@ def parse_contacts(ctx: ReadContext, section: PageSection) -> None:
                     ctx.ledger.skip(line, REASON_NO_SITE)
             return
         for entry in entries:
-            _store_site_contact(ctx, entry)
+            _append_entry(ctx, sites[0], ("sites", 0, "contacts"), entry, whole=True)
         return
     for entry in entries:
         store_entry(ctx, target, entry)
 
 
-def _store_site_contact(ctx: ReadContext, entry: Entry) -> None:
-    site = ctx.draft.data["sites"][0]
-    contacts = site.setdefault("contacts", [])
-    contacts.append(entry.values)
-    base = json_pointer("sites", 0, "contacts", len(contacts) - 1)
-    _record_entry(ctx, base, entry)
-    ctx.draft.note(base, (entry.first, entry.last))
-
-
 def parse_contact_names(ctx: ReadContext, section: PageSection) -> None:
     """'Name, MD; Name, MD': one contact per name (only the names are stated)."""
-    target = section.rule.target or "central_contacts"
+    target = section.rule.target
+    if target is None:
+        return
     for line in section.lines:
         for part in line.stripped.split(";"):
             if part.strip() and not ctx.converter.is_placeholder(part):
@@ -500,7 +529,7 @@ def parse_identifiers(ctx: ReadContext, section: PageSection) -> None:
             continue
         kind = entry.values.pop("kind", None)
         kind_span = entry.spans.pop("kind", None)
-        values: dict[str, Any] = {"value": value, "kind": kind or "secondary"}
+        values: dict[str, Any] = {"value": value, "kind": kind or section.rule.kind_when_unstated}
         spans: dict[str, Span] = {"value": entry.spans["value"]}
         if kind_span is not None:
             spans["kind"] = kind_span
@@ -517,7 +546,7 @@ def parse_identifiers(ctx: ReadContext, section: PageSection) -> None:
 
 def parse_related_list(ctx: ReadContext, section: PageSection) -> None:
     """Title lines, each followed by an id line ('NCT07219563 RECRUITING PHASE1'): related studies."""
-    relation = section.rule.relation or "related"
+    relation = section.rule.relation
     title: list[Line] = []
     for line in section.lines:
         token, _, rest = line.stripped.partition(" ")
@@ -535,6 +564,24 @@ def parse_related_list(ctx: ReadContext, section: PageSection) -> None:
         title = []
 
 
+def put_related_status(ctx: ReadContext, entry: Entry, text: str, span: Span) -> None:
+    """A related study's status: its coded value, or the wording as written (reported)."""
+    status = ctx.converter.lookup("Status", text)
+    if status is None:
+        ctx.draft.report(codes.VALUE_UNRECOGNISED(ctx.draft.where(span), value=text, label="related study status",
+                                                  what="a known status"))
+    entry.put("status", status or text, span)
+
+
+def put_related_phase(ctx: ReadContext, entry: Entry, text: str, span: Span) -> None:
+    """A related study's phase(s), comma-separated coded values, or the wording as written (reported)."""
+    phases = ctx.converter.phases(text)
+    if phases is None:
+        ctx.draft.report(codes.VALUE_UNRECOGNISED(ctx.draft.where(span), value=text, label="related study phase",
+                                                  what="a known phase"))
+    entry.put("phase", ", ".join(phases) if phases else text, span)
+
+
 def _status_and_phase(ctx: ReadContext, entry: Entry, text: str, span: Span) -> None:
     """'RECRUITING PHASE1' / 'Not yet recruiting Phase 2': the longest status wording, then a phase."""
     if not text:
@@ -547,8 +594,7 @@ def _status_and_phase(ctx: ReadContext, entry: Entry, text: str, span: Span) -> 
         entry.put("status", status, span)
         rest = " ".join(tokens[cut:])
         if rest:
-            phases = ctx.converter.phases(rest)
-            entry.put("phase", ", ".join(phases) if phases else rest, span)
+            put_related_phase(ctx, entry, rest, span)
         return
     phases = ctx.converter.phases(text)
     if phases:
@@ -564,16 +610,26 @@ def parse_criteria(ctx: ReadContext, section: PageSection) -> None:
     lines = list(section.lines)
     trailing = _trailing_fields(ctx, section, lines)
     criteria_lines = lines[: len(lines) - len(trailing)] if trailing else lines
-    separators = section.separators
-    for line in criteria_lines:
-        if line.no in separators:
-            ctx.ledger.skip(line.no, REASON_MARKUP)
+    separators = section.separators  # listed as markup by the reader, after all sections are read
     read_criteria(ctx, [(line.no, line.text, line.no in separators) for line in criteria_lines],
                   section.rule.category, (section.heading.stripped, (section.heading.no, section.heading.no))
                   if section.rule.category and section.heading else None)
     if trailing:
         sub = PageSection(section.rule, section.heading, trailing, set())
         parse_fields(ctx, sub)
+
+
+def read_labelled(ctx: ReadContext, rule: FieldRule | None, label: str, value: str, line: int) -> None:
+    """A 'Label: value' or 'Label | value |' line: converted into its field, read as criteria, or kept as a
+    labelled value when no field has the label."""
+    span = (line, line)
+    if rule is None:
+        if value:
+            ctx.labelled(label, value, span)
+    elif rule.convert == "criteria":
+        read_criteria(ctx, [(line, value, False)], None, None)
+    else:
+        ctx.apply(rule, value, span)
 
 
 def read_criteria(ctx: ReadContext, lines: list[tuple[int, str, bool]], category: str | None,

@@ -15,7 +15,15 @@ from converters.problem_codes import page as codes
 from converters.readers.registry_page.context import ReadContext
 from converters.readers.registry_page.draft import Span
 from converters.readers.registry_page.page import REASON_PLACEHOLDER, REASON_TABLE_HEADER, Line
-from converters.readers.registry_page.parsers import Entry, parse_fields, read_criteria, set_entry, store_entry
+from converters.readers.registry_page.parsers import (
+    Entry,
+    parse_fields,
+    put_related_phase,
+    put_related_status,
+    read_labelled,
+    set_entry,
+    store_entry,
+)
 from converters.readers.registry_page.rules import TableRule
 from converters.readers.registry_page.sections import PageSection
 
@@ -28,6 +36,7 @@ class Cell:
     text: str
     first: int
     last: int
+    column: str = ""  # the column's header as the page writes it
 
     @property
     def span(self) -> Span:
@@ -73,22 +82,14 @@ def _label_row(ctx: ReadContext, section: PageSection, line: Line) -> None:
     if not cells:
         return
     label, value = cells[0], " | ".join(cells[1:]).strip()
-    rule = section.rule.rows.label_only(normalise_wording(label))
-    span = (line.no, line.no)
-    if rule is None:
-        if value:
-            ctx.labelled(label, value, span)
-        return
-    if rule.convert == "criteria":
-        read_criteria(ctx, [(line.no, value, False)], None, None)
-        return
-    ctx.apply(rule, value, span)
+    read_labelled(ctx, section.rule.rows.label_only(normalise_wording(label)), label, value, line.no)
 
 
 def _table(ctx: ReadContext, section: PageSection, lines: list[Line], index: int) -> int:
     """Read one table from its header line; returns the index after it."""
     header = lines[index]
-    columns = [normalise_wording(c) for c in cells_of(header.text)]
+    headers = cells_of(header.text)
+    columns = [normalise_wording(c) for c in headers]
     named = [c for c in columns if c]
     pipes = header.text.count("|")
     rule = next((t for t in section.rule.tables if list(t.columns) == named), None)
@@ -115,6 +116,8 @@ def _table(ctx: ReadContext, section: PageSection, lines: list[Line], index: int
     if rule is None:
         return index
     for row in rows:
+        for cell, column in zip(row.cells, headers, strict=False):
+            cell.column = column
         by_role = {rule.cells.get(columns[i], ""): cell for i, cell in enumerate(row.cells) if i < len(columns)}
         _TABLES[rule.target](ctx, rule, row, by_role)
     return index
@@ -203,7 +206,7 @@ def _outcomes(ctx: ReadContext, rule: TableRule, row: Row, cells: dict[str, Cell
     store_entry(ctx, "outcomes", entry)
     safety = _value(ctx, cells.get("safety_issue"))
     if safety is not None:
-        ctx.labelled("Safety issue", safety, cells["safety_issue"].span)
+        ctx.labelled(cells["safety_issue"].column, safety, cells["safety_issue"].span)
 
 
 def _related(ctx: ReadContext, rule: TableRule, row: Row, cells: dict[str, Cell]) -> None:
@@ -213,24 +216,15 @@ def _related(ctx: ReadContext, rule: TableRule, row: Row, cells: dict[str, Cell]
         return
     entry = Entry(row.first, row.last)
     entry.put("identifier", m["id"], (trial.first, trial.first))
-    entry.put("relation", rule.relation or "related", (trial.first, trial.first))
+    entry.put("relation", rule.relation, (trial.first, trial.first))
     if m["title"] and m["title"].strip():
         entry.put("title", m["title"].strip(), trial.span)
     status_text = _value(ctx, cells.get("status"))
     if status_text is not None:
-        status = ctx.converter.lookup("Status", status_text)
-        if status is None:
-            ctx.draft.report(codes.VALUE_UNRECOGNISED(ctx.draft.where(cells["status"].span), value=status_text,
-                                                      label="related study status", what="a known status"))
-        entry.put("status", status or status_text, cells["status"].span)
+        put_related_status(ctx, entry, status_text, cells["status"].span)
     phase_cell = cells.get("phase")
-    phase_text = phase_cell.text if phase_cell is not None and phase_cell.text else None
-    if phase_cell is not None and phase_text is not None:
-        phases = ctx.converter.phases(phase_text)
-        if phases is None:
-            ctx.draft.report(codes.VALUE_UNRECOGNISED(ctx.draft.where(phase_cell.span), value=phase_text,
-                                                      label="related study phase", what="a known phase"))
-        entry.put("phase", ", ".join(phases) if phases else phase_text, phase_cell.span)
+    if phase_cell is not None and phase_cell.text:
+        put_related_phase(ctx, entry, phase_cell.text, phase_cell.span)
     store_entry(ctx, "related_studies", entry)
 
 

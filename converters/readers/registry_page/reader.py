@@ -25,7 +25,7 @@ from converters.readers.registry_page.page import (
     Line,
     Page,
 )
-from converters.readers.registry_page.parsers import PARSERS, read_criteria
+from converters.readers.registry_page.parsers import PARSERS, read_labelled
 from converters.readers.registry_page.pipe import cells_of, parse_pipe_page
 from converters.readers.registry_page.rules import LayoutRule, PageRules
 from converters.readers.registry_page.sections import PageSection, split_sections
@@ -216,14 +216,7 @@ def _read_generic(ctx: ReadContext, content: list[Line]) -> None:
         if pair is None:
             continue
         label, value = pair
-        span = (line.no, line.no)
-        rule = ctx.rules.generic.label_only(normalise_wording(label))
-        if rule is None:
-            ctx.labelled(label, value, span)
-        elif rule.convert == "criteria":
-            read_criteria(ctx, [(line.no, value, False)], None, None)
-        else:
-            ctx.apply(rule, value, span)
+        read_labelled(ctx, ctx.rules.generic.label_only(normalise_wording(label)), label, value, line.no)
 
 
 def _label_value(text: str) -> tuple[str, str] | None:
