@@ -111,6 +111,17 @@ def as_number(value: Any) -> float:
     return math.nan
 
 
+def number_comparator(frame: Frame, leaf: Leaf) -> list[Any]:
+    """The comparator for each record: the named column's value, or the literal, which must be a number."""
+    others = comparator_column(frame, leaf)
+    if others is not None:
+        return others
+    bound = as_number(leaf.value)
+    if math.isnan(bound):
+        raise RuleEvaluationError(f"{leaf.operator} needs a number, got {leaf.value!r}")
+    return [bound] * len(frame)
+
+
 def negate(fn: OperatorFn) -> OperatorFn:
     def negated(frame: Frame, leaf: Leaf) -> Mask:
         return [not hit for hit in fn(frame, leaf)]
@@ -183,14 +194,8 @@ def _regex(wanted: bool) -> OperatorFn:
 def _length(compare: Callable[[float, float], bool]) -> OperatorFn:
     def check(frame: Frame, leaf: Leaf) -> Mask:
         targets = column(frame, leaf.target)
-        others = comparator_column(frame, leaf)
-        if others is None:
-            limit = as_number(leaf.value)
-            if math.isnan(limit):
-                raise RuleEvaluationError(f"{leaf.operator} needs a number, got {leaf.value!r}")
-            others = [limit] * len(frame)
         result: Mask = []
-        for value, other in zip(targets, others, strict=True):
+        for value, other in zip(targets, number_comparator(frame, leaf), strict=True):
             bound = float(len(other)) if isinstance(other, str) else as_number(other)
             result.append(isinstance(value, str) and not math.isnan(bound) and compare(len(value), bound))
         return result
@@ -318,12 +323,7 @@ def _date_compare(compare: Callable[[Any, Any], bool]) -> OperatorFn:
 
 def _numeric(compare: Callable[[float, float], bool]) -> OperatorFn:
     def check(frame: Frame, leaf: Leaf) -> Mask:
-        others = comparator_column(frame, leaf)
-        if others is None:
-            bound = as_number(leaf.value)
-            if math.isnan(bound):
-                raise RuleEvaluationError(f"{leaf.operator} needs a number, got {leaf.value!r}")
-            others = [bound] * len(frame)
+        others = number_comparator(frame, leaf)
         result: Mask = []
         for value, other in zip(column(frame, leaf.target), others, strict=True):
             left, right = as_number(value), as_number(other)
