@@ -189,3 +189,10 @@ def test_the_runner_needs_only_the_shipped_data_folders(tmp_path: Path) -> None:
     (runner.rules_path).write_text("- core_id: X\n  rule: {Core: {Id: X}}\n", encoding="utf-8")
     with pytest.raises(MappingError, match="Check"):
         CoreRuleRunner(Resources(root=tmp_path))
+
+
+def test_classes_and_numeric_variables_are_the_sdtmig_metadata_the_writer_writes_from(
+        runner: CoreRuleRunner) -> None:
+    assert runner.dataset_classes == dict.fromkeys(("TS", "TA", "TE", "TV", "TI"), "TRIAL DESIGN")
+    assert runner.numeric_variables == {"TSSEQ", "TAETORD", "VISITNUM", "VISITDY"}
+    assert runner.standard_domains == {"TS", "TA", "TE", "TV", "TI"}

@@ -6,13 +6,15 @@ Public API
     What the SDTM writer hands over: domain code -> rows; values are str, int/float or None.
 `CoreRuleRunner(resources=None, *, standard=None, version=None)`
     Loads the shipped CORE rule file (`schemas/cdisc/core-rules/`, CDISC open rules, MIT) and the runner
-    configuration (`mappings/sdtm/core-rule-runner.yaml`: SDTMIG 3.4 by default).
+    configuration (`mappings/sdtm/core-rule-runner.yaml`: SDTMIG 3.4 by default; dataset classes and
+    numeric variables from `mappings/sdtm/variables.yaml`).
     `.run(tables, *, file=None, files=None) -> RuleRunReport` runs every rule; `.plan()` says, from the rule
     file alone, which rules can run on Trial Design datasets and why the others cannot.
 `RuleRunReport`
     `.results` (one `RuleResult` per rule: passed / failed with `Finding`s / skipped with a `SkipReason` /
-    error), `.result(core_id)`, `.counts()` and `.problems()` -> `list[Problem]` (`sdtm-core-rule` errors,
-    `sdtm-core-rule-skipped` info, `sdtm-core-rule-error` warnings and one `sdtm-core-rules-summary`).
+    error), `.result(core_id)`, `.counts()` and `.problems(report_finding=None)` -> `list[Problem]`
+    (`sdtm-core-rule` errors, `sdtm-core-rule-skipped` info, `sdtm-core-rule-error` warnings and one
+    `sdtm-core-rules-summary`; `report_finding` (a `FindingReporter`) may report a finding differently).
 `load_tdm_folder(path) -> (TdmTables, list[Problem])`
     Reads `ts.csv` / `ts.json` / `ts.ndjson` / `ts.xpt` ... from one folder, or from its `csv/`, `json/`,
     `xpt/` subfolders as the SDTM writer lays them out (formats of one table must agree).
@@ -35,6 +37,7 @@ from converters.validation.sdtm.runner import (
     CoreRuleRunner,
     DatasetOutcome,
     Finding,
+    FindingReporter,
     RulePlan,
     RuleResult,
     RuleRunReport,
@@ -48,6 +51,7 @@ __all__ = [
     "CoreRuleRunner",
     "DatasetOutcome",
     "Finding",
+    "FindingReporter",
     "RulePlan",
     "RuleResult",
     "RuleRunReport",

@@ -9,7 +9,7 @@ it). A rule that cannot run is never reported as passed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -49,6 +49,8 @@ from converters.validation.sdtm.rules import (
 from converters.validation.sdtm.tables import TDM_DOMAINS, Frame, TdmTables, make_frame, number_text
 
 CONFIG_MAPPING = "sdtm/core-rule-runner.yaml"
+VARIABLES_MAPPING = "sdtm/variables.yaml"  # the SDTMIG dataset metadata the SDTM writer writes from
+NUMERIC_TYPES = ("integer", "float")
 RECORD_DATA = "Record Data"
 SUPPORTED_SENSITIVITIES = ("Record", "Dataset")
 
@@ -90,6 +92,10 @@ class Finding:
     seq: int | None
     values: tuple[tuple[str, str], ...]
     message: str
+
+
+FindingReporter = Callable[[Finding, Problem], Problem]
+"""How a caller reports one finding: given the finding and its default `sdtm-core-rule` problem."""
 
 
 @dataclass(frozen=True)
@@ -158,19 +164,23 @@ class RuleRunReport:
         counts.update(f"n/a: {r.reason}" for r in self.results if not r.applies)
         return dict(sorted(counts.items()))
 
-    def problems(self) -> list[Problem]:
-        """Findings as errors, rules that could not run as info, evaluation errors as warnings, one summary."""
+    def problems(self, report_finding: FindingReporter | None = None) -> list[Problem]:
+        """Findings as errors, rules that could not run as info, evaluation errors as warnings, one summary.
+
+        `report_finding(finding, problem)` lets a caller that knows more about the tables than the rules do
+        report a finding differently (the SDTM writer: a rule firing on a value it left out because the source
+        lacks it); it decides from the structured `Finding` and gets the default problem to keep or replace.
+        """
         problems: list[Problem] = []
         for result in self.results:
             refs = _references(result.rule, self.standard, self.version)
             for finding in result.findings:
-                problems.append(
-                    SDTM_CORE_RULE(
-                        self._location(finding.domain, finding.row),
-                        rule_id=finding.rule_id, references=refs, message=finding.message,
-                        values=_values_text(finding.values),
-                    )
+                problem = SDTM_CORE_RULE(
+                    self._location(finding.domain, finding.row),
+                    rule_id=finding.rule_id, references=refs, message=finding.message,
+                    values=_values_text(finding.values),
                 )
+                problems.append(report_finding(finding, problem) if report_finding else problem)
             for outcome in result.outcomes:
                 if outcome.status is RuleStatus.ERROR:
                     problems.append(
@@ -241,11 +251,16 @@ class CoreRuleRunner:
         config = self.resources.mapping(CONFIG_MAPPING)
         self.standard: str = standard or str(config["standard"]["name"])
         self.version: str = version or str(config["standard"]["version"])
-        self.dataset_classes: dict[str, str] = {str(k): str(v) for k, v in config["dataset_classes"].items()}
-        self.numeric_variables: frozenset[str] = frozenset(config["numeric_variables"])
+        datasets = self.resources.mapping(VARIABLES_MAPPING)["datasets"]
+        # Rule scopes name SDTM classes, and CSV carries no types: both come from the datasets' SDTMIG
+        # metadata, the same the writer writes from. Those datasets are also the domains known to be standard.
+        self.dataset_classes: dict[str, str] = {str(name): str(body["class"]) for name, body in datasets.items()}
+        self.numeric_variables: frozenset[str] = frozenset(
+            str(v["name"]) for body in datasets.values() for v in body["variables"] if v["type"] in NUMERIC_TYPES
+        )
+        self.standard_domains: frozenset[str] = frozenset(self.dataset_classes)
         self.unsupported_rule_types: dict[str, str] = dict(config["unsupported_rule_types"])
         self.unsupported_operations: dict[str, str] = dict(config["unsupported_operations"])
-        self.standard_domains: frozenset[str] = frozenset(config["standard_domains"])
         self.rules_path = self.resources.schemas_dir / str(config["rules_file"])
         self.rules_source: dict[str, str] = {str(k): str(v) for k, v in config["rules_source"].items()}
         try:

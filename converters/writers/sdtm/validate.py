@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import fastjsonschema
@@ -19,7 +20,7 @@ from lxml import etree
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources
-from converters.validation.sdtm import CoreRuleRunner
+from converters.validation.sdtm import CoreRuleRunner, Finding
 
 DATASET_JSON_SCHEMA = "cdisc/dataset-json-1.1/dataset.schema.json"
 DEFINE_XSD = "cdisc/define-xml-2.1/cdisc-define-2.1/define2-1-0.xsd"
@@ -74,24 +75,22 @@ class OutputValidators:
         if runner is None:
             return [codes.SDTM_RULES_UNAVAILABLE(Location(file=folder), reason=self._runner_error or "unknown")]
         report = runner.run(dict(tables), file=folder, files=dict(files))
-        return [_absent_in_source(problem, tables) for problem in report.problems()]
+        return report.problems(partial(_absent_in_source, tables.get("TS", [])))
 
 
-def _absent_in_source(problem: Problem, tables: Mapping[str, list[dict[str, Any]]]) -> Problem:
+def _absent_in_source(ts_rows: Sequence[Mapping[str, Any]], finding: Finding, problem: Problem) -> Problem:
     """A rule finding on a TS row that the writer null-flavoured because the source lacks the value is a
-    warning about the source (with the rule named), not an error in the tables: nothing may be invented."""
-    if problem.code != "sdtm-core-rule" or not problem.location.record:
+    warning about the source (with the rule named), not an error in the tables: nothing may be invented.
+
+    Decided from the finding itself (domain and row number in the table the rules ran on), never from the
+    wording of the problem."""
+    if finding.domain != "TS" or finding.row is None or not 1 <= finding.row <= len(ts_rows):
         return problem
-    domain, _, row_text = problem.location.record.partition(" row ")
-    rows = tables.get(domain, [])
-    if domain != "TS" or not row_text.isdigit() or not 1 <= int(row_text) <= len(rows):
-        return problem
-    row = rows[int(row_text) - 1]
+    row = ts_rows[finding.row - 1]
     null_flavor = row.get("TSVALNF")
     if row.get("TSVAL") not in (None, "") or not null_flavor:
         return problem
-    rule_id = problem.message.split(" ", 1)[0]
     return codes.SDTM_REQUIRED_VALUE_ABSENT(
-        problem.location, rule_id=rule_id, record=problem.location.record,
+        problem.location, rule_id=finding.rule_id, record=f"{finding.domain} row {finding.row}",
         parameter=str(row.get("TSPARMCD")), null_flavor=str(null_flavor), message=problem.message,
     )

@@ -1,0 +1,74 @@
+"""The writer's reading of CORE rule findings: a finding on a TS record it null-flavoured is a warning about the
+source, decided from the runner's structured finding (domain, row), not from the problem's wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from converters.model.schedule import derive_schedule
+from converters.problems import Problem, Severity
+from converters.resources import Resources
+from converters.validation.sdtm import CoreRuleRunner, Finding
+from converters.writers.sdtm.spec import SdtmSpec
+from converters.writers.sdtm.validate import OutputValidators
+from converters.writers.sdtm.writer import tables_only
+
+from .studies import seed_001_study
+
+Tables = dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def validators(resources: Resources) -> OutputValidators:
+    return OutputValidators(resources)
+
+
+def seed_001_tables(spec: SdtmSpec, resources: Resources) -> Tables:
+    study = seed_001_study()
+    return {name: [dict(r) for r in rows]
+            for name, rows in tables_only(study, derive_schedule(study, resources), spec).items()}
+
+
+def sstdtc_row(tables: Tables) -> int:
+    return next(i for i, r in enumerate(tables["TS"], start=1) if r["TSPARMCD"] == "SSTDTC")
+
+
+def test_a_finding_on_a_null_flavoured_ts_record_is_a_warning_naming_the_rule(
+        validators: OutputValidators, spec: SdtmSpec, resources: Resources) -> None:
+    tables = seed_001_tables(spec, resources)
+    row = sstdtc_row(tables)
+    assert tables["TS"][row - 1]["TSVAL"] is None and tables["TS"][row - 1]["TSVALNF"] == "NAV"
+    problems = validators.core_rules(tables, {"TS": "csv/ts.csv"}, "sdtm")
+    absent = [p for p in problems if p.code == "sdtm-write-required-value-absent"]
+    assert len(absent) == 1 and absent[0].severity is Severity.WARNING
+    assert absent[0].message.startswith(f"CORE-000505 fires on TS row {row}: SSTDTC is null-flavoured (NAV)")
+    assert absent[0].location.file == "csv/ts.csv" and absent[0].location.record == f"TS row {row}"
+    assert not [p for p in problems if p.code == "sdtm-core-rule"]
+
+
+def test_a_finding_on_a_stated_value_stays_an_error(
+        validators: OutputValidators, spec: SdtmSpec, resources: Resources) -> None:
+    tables = seed_001_tables(spec, resources)
+    row = sstdtc_row(tables)
+    tables["TS"][row - 1] |= {"TSVAL": "2012-13-06", "TSVALNF": None}
+    problems = validators.core_rules(tables, {"TS": "csv/ts.csv"}, "sdtm")
+    assert not [p for p in problems if p.code == "sdtm-write-required-value-absent"]
+    errors = [p for p in problems if p.code == "sdtm-core-rule"]
+    assert [(p.message.split(" ", 1)[0], p.location.record) for p in errors] == [("CORE-000505", f"TS row {row}")]
+    assert errors[0].severity is Severity.ERROR
+
+
+def test_the_runner_hands_each_finding_with_its_default_problem(spec: SdtmSpec, resources: Resources) -> None:
+    tables = seed_001_tables(spec, resources)
+    report = CoreRuleRunner(resources).run(tables, file="sdtm")
+    seen: list[tuple[Finding, Problem]] = []
+
+    def keep(finding: Finding, problem: Problem) -> Problem:
+        seen.append((finding, problem))
+        return problem
+
+    assert report.problems(keep) == report.problems()
+    assert [(f.rule_id, f.domain, f.row) for f, _ in seen] == [("CORE-000505", "TS", sstdtc_row(tables))]
+    assert all(p.code == "sdtm-core-rule" and p.message.startswith(f.rule_id) for f, p in seen)
