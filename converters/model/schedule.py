@@ -364,9 +364,8 @@ def derive_schedule(study: Study, resources: Resources) -> Schedule:
     rules = resources.mapping(SCHEDULE_MAPPING)
     units = _text_units(study)
     absorbed: set[int] = set()
-    found = _rule_steps(study, units, rules, absorbed)
-    pre = [s for s in found if s.kind in ("screening", "pretreatment")]
-    steps = pre + _treatment_steps(study, rules, absorbed)
+    steps = _rule_steps(study, units, rules, absorbed)  # screening and pre-treatment (schedule-rules schema)
+    steps += _treatment_steps(study, rules, absorbed)
     visits, notes = _visits(study, steps, rules)
     frames = [json_pointer("outcomes", i, "time_frame") for i, o in enumerate(study.outcomes) if o.time_frame]
     if frames:

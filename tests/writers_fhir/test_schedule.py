@@ -11,12 +11,12 @@ from converters.model import (
     Outcome,
     OutcomeKind,
     Study,
+    resolve_pointer,
     study_to_dict,
 )
 from converters.model.schedule import derive_schedule
 from converters.resources import Resources
 
-from .helpers import at_pointer
 from .studies import bare_study, cell_therapy_study
 
 
@@ -55,7 +55,7 @@ def test_every_source_pointer_exists_in_study_json(resources: Resources) -> None
     pointers = [p for s in schedule.steps for p in s.sources] + [p for v in schedule.visits for p in v.sources]
     assert pointers
     for pointer in pointers:
-        assert at_pointer(document, pointer) is not None, pointer
+        assert resolve_pointer(document, pointer) is not None, pointer
 
 
 def test_nothing_is_invented_for_a_study_without_schedule_text(resources: Resources) -> None:
