@@ -11,6 +11,16 @@ SDTM_OPTION_INVALID = ProblemKind(
     "xpt, define) and sdtm_creation_datetime (an ISO 8601 date-time without time zone).",
     _MAPPING,
 )
+SDTM_STUDY_ID_DERIVED = ProblemKind(
+    "sdtm-write-study-id-derived", Severity.WARNING, "STUDYID made from the source file",
+    "The source states no registry id and no sponsor study id; STUDYID {study_id} is made from the source "
+    "file's SHA-256.",
+    "STUDYID is required in every Trial Design record and cannot be null-flavoured. When the record names "
+    "neither a registry id nor the sponsor's study id, the writer uses a stable id made from the source file's "
+    "digest (the prefix in mappings/sdtm/settings.yaml and 12 hex digits): the same input always gets the same "
+    "id, but it is not the study's. Replace it with the sponsor's study id before a submission.",
+    _MAPPING,
+)
 SDTM_TS_NULL_FLAVORS = ProblemKind(
     "sdtm-write-ts-null-flavors", Severity.INFO, "TS parameters without a value",
     "{count} TS parameters that the SDTMIG or the FDA require have no value in the source and were written "
@@ -32,7 +42,7 @@ SDTM_VALUE_UNMAPPED = ProblemKind(
 )
 SDTM_COUNTRY_UNKNOWN = ProblemKind(
     "sdtm-write-country-unknown", Severity.WARNING, "Country without an ISO 3166 code",
-    "Country {country!r} matches no ISO 3166-1 name in mappings/sdtm/countries.yaml; it is left out of FCNTRY.",
+    "Country {country!r} matches no ISO 3166-1 name in mappings/common/countries.yaml; it is left out of FCNTRY.",
     "FCNTRY holds ISO 3166-1 alpha-3 codes. A country name the table does not know is reported, not guessed.",
     _MAPPING,
 )
@@ -120,7 +130,7 @@ SDTM_REQUIRED_VALUE_ABSENT = ProblemKind(
 )
 
 KINDS = (
-    SDTM_REQUIRED_VALUE_ABSENT, SDTM_OPTION_INVALID,
+    SDTM_REQUIRED_VALUE_ABSENT, SDTM_OPTION_INVALID, SDTM_STUDY_ID_DERIVED,
     SDTM_TS_NULL_FLAVORS, SDTM_VALUE_UNMAPPED, SDTM_COUNTRY_UNKNOWN, SDTM_VALUE_UNREADABLE,
     SDTM_TI_CATEGORY_UNKNOWN, SDTM_TEXT_SHORTENED, SDTM_DESIGN_INCOMPLETE, SDTM_CODE_ADJUSTED,
     SDTM_DUPLICATE_STUDY, SDTM_XPT_NOT_ASCII, SDTM_OUTPUT_INVALID, SDTM_VALUE_TOO_LONG, SDTM_RULES_UNAVAILABLE,

@@ -86,12 +86,13 @@ def test_the_same_schedule_as_the_fhir_plan_definition(spec: SdtmSpec, resources
     assert [r["ETCD"] for r in result.ta] == [s.key for s in schedule.steps]
 
 
-def test_arm_codes_are_short_unique_and_stable() -> None:
+def test_arm_codes_are_short_unique_and_stable(spec: SdtmSpec) -> None:
     labels = ["Drug X 10 mg", "Drug X 10 mg!", "Cohort: relapsed/refractory systemic lupus erythematosus",
               "狼疮队列"]
-    codes = arm_codes(labels)
+    max_length = spec.max_length("TA", "ARMCD")
+    codes = arm_codes(labels, max_length)
     assert codes == ["DRUG_X_10_MG", "DRUG_X_10_MG_2", "COHORT_RELAPSED_REFR", "ARM4"]
-    assert all(len(c) <= 20 for c in codes) and arm_codes(labels) == codes
+    assert all(len(c) <= 20 for c in codes) and arm_codes(labels, max_length) == codes
 
 
 def test_randomized_arms_get_their_own_treatment(spec: SdtmSpec, resources: Resources) -> None:

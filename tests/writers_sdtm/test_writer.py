@@ -84,6 +84,13 @@ def test_invalid_options_stop_the_writer(resources: Resources, tmp_path: Path) -
     assert not (tmp_path / "sdtm").exists()
 
 
+def test_a_creation_datetime_that_is_no_real_time_is_an_invalid_option(resources: Resources, tmp_path: Path) -> None:
+    for stamp in ("2024-02-30T10:00:00", "2024-05-17T25:00:00", "2024-5-17T01:02:03"):
+        result = make(resources, sdtm_creation_datetime=stamp).write_study(seed_001_study(), tmp_path)
+        assert [p.code for p in result.problems] == ["sdtm-write-option-invalid"], stamp
+    assert not (tmp_path / "sdtm").exists()
+
+
 def test_creation_datetime_comes_from_the_source_or_the_option(resources: Resources, tmp_path: Path) -> None:
     make(resources).write_study(randomized_study(), tmp_path / "a")
     doc = json.loads((tmp_path / "a" / "sdtm" / "json" / "ta.json").read_text(encoding="utf-8"))
@@ -105,6 +112,15 @@ def test_study_id_without_any_identifier_is_stable(resources: Resources, tmp_pat
     make(resources).write_study(bare_study(), tmp_path)
     doc = json.loads((tmp_path / "sdtm" / "json" / "ts.json").read_text(encoding="utf-8"))
     assert {row[0] for row in doc["rows"]} == {"SRC-" + bare_study().source.sha256[:12].upper()}
+
+
+def test_a_study_id_made_from_the_source_file_is_reported(resources: Resources, tmp_path: Path) -> None:
+    bare = make(resources).write_study(bare_study(), tmp_path / "bare")
+    derived = [p for p in bare.problems if p.code == "sdtm-write-study-id-derived"]
+    assert len(derived) == 1 and derived[0].severity is Severity.WARNING
+    assert "SRC-" + bare_study().source.sha256[:12].upper() in derived[0].message
+    stated = make(resources).write_study(seed_001_study(), tmp_path / "stated")
+    assert not [p for p in stated.problems if p.code == "sdtm-write-study-id-derived"]
 
 
 def test_validation_can_be_switched_off(resources: Resources, tmp_path: Path) -> None:

@@ -17,13 +17,12 @@ from converters.model import Study
 from converters.model.schedule import Schedule, ScheduleStep
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
+from converters.validation.sdtm.tables import Row
 from converters.writers.sdtm import text as sdtm_text
 from converters.writers.sdtm.spec import SdtmSpec
 
-Row = dict[str, str | int | float | None]
 _NOT_CODE = re.compile(r"[^A-Z0-9]+")
-_ETCD = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
-ARMCD_MAX = 20
+_ETCD_CHARACTERS = re.compile(r"[A-Z][A-Z0-9_]*")  # its length limit is in variables.yaml
 
 
 @dataclass(frozen=True)
@@ -40,34 +39,36 @@ def code_from_label(label: str, max_length: int) -> str:
     return code[:max_length].rstrip("_")
 
 
-def arm_codes(labels: list[str]) -> list[str]:
-    """ARMCD per arm: from the label, unique (numbered on a clash), at most 20 characters."""
+def arm_codes(labels: list[str], max_length: int) -> list[str]:
+    """ARMCD per arm: from the label, unique (numbered on a clash), at most `max_length` characters."""
     out: list[str] = []
     for i, label in enumerate(labels, start=1):
-        base = code_from_label(label, ARMCD_MAX) or f"ARM{i}"
+        base = code_from_label(label, max_length) or f"ARM{i}"
         code, n = base, 1
         while code in out:
             n += 1
             tail = f"_{n}"
-            code = base[: ARMCD_MAX - len(tail)].rstrip("_") + tail
+            code = base[: max_length - len(tail)].rstrip("_") + tail
         out.append(code)
     return out
 
 
-def _element_codes(steps: tuple[ScheduleStep, ...], file: str, problems: list[Problem]) -> dict[str, str]:
+def _element_codes(steps: tuple[ScheduleStep, ...], max_length: int, file: str,
+                   problems: list[Problem]) -> dict[str, str]:
     out: dict[str, str] = {}
     for step in steps:
         code = step.key
-        if not _ETCD.match(code):
-            fixed = code_from_label(code, 8) or f"EL{len(out) + 1}"
+        if len(code) > max_length or not _ETCD_CHARACTERS.fullmatch(code):
+            fixed = code_from_label(code, max_length) or f"EL{len(out) + 1}"
             if not fixed[0].isalpha():
-                fixed = ("E" + fixed)[:8]
+                fixed = ("E" + fixed)[:max_length]
             problems.append(codes.SDTM_CODE_ADJUSTED(Location(file=file, path="TE"), variable="ETCD",
-                                                     original=code, reason="at most 8 letters, digits or _",
+                                                     original=code,
+                                                     reason=f"at most {max_length} letters, digits or _",
                                                      code=fixed))
             code = fixed
         while code in out.values():
-            code = code[:7] + str(len(out) % 10)
+            code = code[:max_length - 1] + str(len(out) % 10)
         out[step.key] = code
     return out
 
@@ -84,9 +85,9 @@ def build_design(study: Study, schedule: Schedule, study_id: str, spec: SdtmSpec
     settings = spec.settings
     problems: list[Problem] = []
     marker = settings.shortened_marker
-    etcd = _element_codes(schedule.steps, file, problems)
+    etcd = _element_codes(schedule.steps, spec.max_length("TE", "ETCD"), file, problems)
     labels = [arm.label for arm in study.arms]
-    armcds = arm_codes(labels)
+    armcds = arm_codes(labels, spec.max_length("TA", "ARMCD"))
 
     ta: list[Row] = []
     paths: dict[str, list[str]] = {}  # arm label -> step keys

@@ -8,32 +8,22 @@ number as text. CSV, Dataset-JSON, XPT and Define-XML are all written from the s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
+from converters.validation.sdtm.tables import TDM_DOMAINS, Value, is_missing, number_text
 from converters.writers.sdtm import text as sdtm_text
 from converters.writers.sdtm.spec import DatasetSpec, SdtmSpec, VariableSpec
 
-Value = str | int | float | None
-Row = dict[str, Value]
-
 
 @dataclass(frozen=True)
-class Column:
-    name: str
-    label: str
-    type: str  # text | integer | float
-    role: str
-    core: str
-    origin: str
-    key_sequence: int | None
-    length: int
-    codelist: str | None
-    external: str | None
-    max_length: int | None
+class Column(VariableSpec):
+    """A variable as written in one dataset: its spec, its place in the keys and its length there."""
+
+    key_sequence: int | None = None
+    length: int = 1
 
     @property
     def mandatory(self) -> bool:
@@ -54,18 +44,8 @@ class Dataset:
         return [dict(zip(names, row, strict=True)) for row in self.rows]
 
 
-def missing(value: object) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
-
-
-def number_text(value: int | float) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _length(kind: str, values: Sequence[Value]) -> int:
-    present = [v for v in values if not missing(v)]
+    present = [v for v in values if not is_missing(v)]
     if not present:
         return 1
     if kind == "text":
@@ -78,7 +58,7 @@ def _split_columns(var: VariableSpec, rows: Sequence[Mapping[str, Value]]) -> li
         return []
     extra = []
     n = 1
-    while any(not missing(r.get(f"{var.name}{n}")) for r in rows):
+    while any(not is_missing(r.get(f"{var.name}{n}")) for r in rows):
         extra.append(VariableSpec(name=f"{var.name}{n}", label=var.split_label.format(n=n), type=var.type,
                                   role=var.role, core="Perm", origin=var.origin, max_length=var.max_length))
         n += 1
@@ -89,24 +69,21 @@ def describe(spec: DatasetSpec, rows: Sequence[Mapping[str, Value]]) -> Dataset:
     """The dataset as written: its present columns (spec order) and its rows as tuples in that order."""
     variables: list[VariableSpec] = []
     for var in spec.variables:
-        present = var.core != "Perm" or any(not missing(r.get(var.name)) for r in rows)
+        present = var.core != "Perm" or any(not is_missing(r.get(var.name)) for r in rows)
         if present:
             variables.append(var)
         variables.extend(_split_columns(var, rows))
     keys = {name: i for i, name in enumerate(spec.keys, start=1)}
     columns = tuple(
-        Column(name=v.name, label=v.label, type=v.type, role=v.role, core=v.core, origin=v.origin,
-               key_sequence=keys.get(v.name),
-               length=_length(v.type, [r.get(v.name) for r in rows]), codelist=v.codelist, external=v.external,
-               max_length=v.max_length)
+        Column(**vars(v), key_sequence=keys.get(v.name), length=_length(v.type, [r.get(v.name) for r in rows]))
         for v in variables
     )
-    out_rows = tuple(tuple(None if missing(r.get(c.name)) else r.get(c.name) for c in columns) for r in rows)
+    out_rows = tuple(tuple(None if is_missing(r.get(c.name)) else r.get(c.name) for c in columns) for r in rows)
     return Dataset(spec.name, spec.label, spec.structure, spec.klass, columns, out_rows)
 
 
 def describe_all(tables: Mapping[str, Sequence[Mapping[str, Value]]], spec: SdtmSpec) -> list[Dataset]:
-    return [describe(spec.datasets[name], tables[name]) for name in ("TS", "TA", "TE", "TV", "TI")]
+    return [describe(spec.datasets[name], tables[name]) for name in TDM_DOMAINS]
 
 
 def check_lengths(dataset: Dataset, file: str) -> list[Problem]:

@@ -3,9 +3,9 @@
 Everything the writer needs that is not a value of the study lives in the mapping files: the controlled
 terminology and the value maps into it (`ct.yaml`), the TS parameter table (`ts-parameters.yaml`), the dataset
 and variable metadata (`variables.yaml`), fixed settings (`settings.yaml`) and country codes
-(`countries.yaml`). `load_spec` checks the files against each other (every mapped value exists in its
-codelist, every TS parameter is a CT term) so that a steward's edit that breaks a reference fails at start-up,
-not in the middle of a batch.
+(`common/countries.yaml`, shared with the FHIR writer). `load_spec` checks the files against each other
+(every mapped value exists in its codelist, every TS parameter is a CT term) so that a steward's edit that
+breaks a reference fails at start-up, not in the middle of a batch.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typing import Any
 
 from converters.model.vocabulary import IdentifierSystems, normalise_wording
 from converters.resources import MappingError, Resources
-
-NULL_FLAVORS = ("NI", "INV", "OTH", "PINF", "NINF", "UNC", "DER", "UNK", "ASKU", "NAV", "NASK", "QS", "TRC",
-                "MSK", "NA", "NP")
+from converters.validation.sdtm.tables import TDM_DOMAINS
 
 
 @dataclass(frozen=True)
@@ -124,6 +122,10 @@ class DatasetSpec:
         return next((v for v in self.variables if v.name == name), None)
 
 
+CODE_VARIABLES = (("TA", "ARMCD"), ("TE", "ETCD"), ("TI", "IETESTCD"))
+"""Codes the writer derives, which must fit the length variables.yaml gives them."""
+
+
 @dataclass(frozen=True)
 class ExternalCodelist:
     key: str
@@ -143,6 +145,8 @@ class Settings:
     iso3166_name: str
     registry_names: Mapping[str, str]
     in_progress_statuses: frozenset[str]
+    not_started_statuses: frozenset[str]
+    comparator_arm_types: frozenset[str]
     unbounded_max_age_formats: frozenset[str]
     pediatric_below_years: float
     element_start: str
@@ -183,6 +187,13 @@ class SdtmSpec:
     datasets: Mapping[str, DatasetSpec]
     settings: Settings
     countries: CountryCodes
+
+    def max_length(self, dataset: str, variable: str) -> int:
+        """The length limit variables.yaml sets for a variable (`load_spec` checks the code variables have one)."""
+        spec = self.datasets[dataset].variable(variable)
+        if spec is None or spec.max_length is None:
+            raise MappingError(f"sdtm/variables.yaml: {dataset}.{variable} has no max_length")
+        return spec.max_length
 
 
 # --- loading -----------------------------------------------------------------------------------------
@@ -291,6 +302,8 @@ def _settings(data: Mapping[str, Any]) -> Settings:
         iso8601_name=data["reference_names"]["iso8601"], iso3166_name=data["reference_names"]["iso3166"],
         registry_names=dict(data["registry_names"]),
         in_progress_statuses=frozenset(data["in_progress_statuses"]),
+        not_started_statuses=frozenset(data["not_started_statuses"]),
+        comparator_arm_types=frozenset(data["comparator_arm_types"]),
         unbounded_max_age_formats=frozenset(data["formats_absent_maximum_age_is_unbounded"]),
         pediatric_below_years=float(data["pediatric_below_years"]),
         element_start=te["start_rule"], element_start_with_timing=te["start_rule_with_timing"],
@@ -315,7 +328,7 @@ def _countries(data: Mapping[str, Any]) -> CountryCodes:
         for wording in (alpha3, body["alpha2"], *body["names"]):
             key = normalise_wording(wording)
             if by_name.get(key, alpha3) != alpha3:
-                raise MappingError(f"sdtm/countries.yaml: {wording!r} names both {by_name[key]} and {alpha3}")
+                raise MappingError(f"common/countries.yaml: {wording!r} names both {by_name[key]} and {alpha3}")
             by_name[key] = alpha3
     return CountryCodes(by_name, names)
 
@@ -328,11 +341,14 @@ def load_spec(resources: Resources) -> SdtmSpec:
     settings = replace(settings, registry_names={**registries, **settings.registry_names})
     parameters = _parameters(resources.mapping("sdtm/ts-parameters.yaml"), ct)
     datasets = _datasets(resources.mapping("sdtm/variables.yaml"), ct, settings.external_codelists)
-    countries = _countries(resources.mapping("sdtm/countries.yaml"))
-    for required in ("TS", "TA", "TE", "TV", "TI"):
+    countries = _countries(resources.mapping("common/countries.yaml"))
+    for required in TDM_DOMAINS:
         if required not in datasets:
             raise MappingError(f"sdtm/variables.yaml: dataset {required} is missing")
     for needed in ("inclusion_category", "epoch"):
         if needed not in ct.value_maps:
             raise MappingError(f"sdtm/ct.yaml: value map {needed} is missing")
-    return SdtmSpec(ct, parameters, datasets, settings, countries)
+    spec = SdtmSpec(ct, parameters, datasets, settings, countries)
+    for dataset, variable in CODE_VARIABLES:
+        spec.max_length(dataset, variable)
+    return spec

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 from converters.model import IdentifierKind, PartialDate, Study
 from converters.model.schedule import Schedule
-from converters.problems import Problem
+from converters.problem_codes import sdtm_writer as codes
+from converters.problems import Location, Problem
+from converters.validation.sdtm.tables import TDM_DOMAINS, Row
 from converters.writers.sdtm.design import build_design
 from converters.writers.sdtm.spec import SdtmSpec
 from converters.writers.sdtm.ti import build_ti
 from converters.writers.sdtm.ts import build_ts
-
-DOMAINS = ("TS", "TA", "TE", "TV", "TI")
-Row = dict[str, str | int | float | None]
 
 
 @dataclass
@@ -36,13 +35,16 @@ class StudyTables:
     problems: list[Problem] = field(default_factory=list)
 
 
-def study_identifier(study: Study, spec: SdtmSpec) -> str:
-    """STUDYID: the registry id, else the sponsor's study id, else a stable id from the source digest."""
+def study_identifier(study: Study, spec: SdtmSpec) -> tuple[str, Problem | None]:
+    """STUDYID: the registry id, else the sponsor's study id, else a stable id from the source digest, which
+    is not the study's and so is reported."""
     for kind in (IdentifierKind.REGISTRY, IdentifierKind.SPONSOR):
         for ident in study.identifiers:
             if ident.kind is kind and ident.value.strip():
-                return ident.value.strip()
-    return f"{spec.settings.digest_prefix}{study.source.sha256[:12].upper()}"
+                return ident.value.strip(), None
+    derived = f"{spec.settings.digest_prefix}{study.source.sha256[:12].upper()}"
+    return derived, codes.SDTM_STUDY_ID_DERIVED(Location(file=study.source.file, path="/identifiers"),
+                                                study_id=derived)
 
 
 def _as_datetime(date: PartialDate) -> str:
@@ -61,7 +63,8 @@ def last_update_datetime(study: Study) -> str | None:
 
 
 def build_study_tables(study: Study, schedule: Schedule, spec: SdtmSpec) -> StudyTables:
-    study_id = study_identifier(study, spec)
+    study_id, derived = study_identifier(study, spec)
+    problems = [derived] if derived else []
     file = study.source.file
     ts = build_ts(study, study_id, spec, file)
     ti = build_ti(study, study_id, spec, file)
@@ -71,7 +74,7 @@ def build_study_tables(study: Study, schedule: Schedule, spec: SdtmSpec) -> Stud
         study_ids=(study_id,), tables=tables, ts_value_kinds=ts.value_kinds,
         ti_full_texts={(study_id, code): text for code, text in ti.full_texts.items()},
         title=study.titles.brief or study.titles.official, last_update=last_update_datetime(study),
-        sources=(file,), problems=[*ts.problems, *ti.problems, *design.problems],
+        sources=(file,), problems=[*problems, *ts.problems, *ti.problems, *design.problems],
     )
 
 
@@ -79,12 +82,12 @@ def merge_packages(packages: Sequence[StudyTables]) -> StudyTables:
     """Several studies' tables as one package, in the order given (callers sort by STUDYID)."""
     if len(packages) == 1:
         return packages[0]
-    tables: dict[str, list[Row]] = {d: [] for d in DOMAINS}
+    tables: dict[str, list[Row]] = {d: [] for d in TDM_DOMAINS}
     kinds: dict[str, tuple[str, str | None]] = {}
     texts: dict[tuple[str, str], str] = {}
     updates = [p.last_update for p in packages if p.last_update]
     for p in packages:
-        for domain in DOMAINS:
+        for domain in TDM_DOMAINS:
             tables[domain].extend(p.tables[domain])
         for code, kind in p.ts_value_kinds.items():
             kinds.setdefault(code, kind)

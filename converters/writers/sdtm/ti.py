@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from converters.model import Criterion, Study, json_pointer
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
+from converters.validation.sdtm.tables import Row
 from converters.writers.sdtm import text as sdtm_text
 from converters.writers.sdtm.spec import SdtmSpec
 
-Row = dict[str, str | int | float | None]
-_CODE = re.compile(r"^[A-Z_][A-Z0-9_]{0,7}$")
+_CODE_CHARACTERS = re.compile(r"[A-Z_][A-Z0-9_]*")  # its length limit is in variables.yaml
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _suffix(path: tuple[int, ...]) -> str | None:
     return "".join(parts)
 
 
-def _assign_codes(entries: list[_Entry], prefixes: dict[str, str]) -> list[str]:
+def _assign_codes(entries: list[_Entry], prefixes: dict[str, str], max_length: int) -> list[str]:
     tops = Counter(e.category for e in entries if len(e.path) == 1)
     widths = {cat: max(2, len(str(n))) for cat, n in tops.items()}
     spare = dict(tops)
@@ -102,7 +102,7 @@ def _assign_codes(entries: list[_Entry], prefixes: dict[str, str]) -> list[str]:
         width = widths.get(e.category, 2)
         suffix = _suffix(e.path)
         code = f"{prefix}{e.path[0]:0{width}d}{suffix}" if suffix is not None else ""
-        if not _CODE.match(code):
+        if len(code) > max_length or not _CODE_CHARACTERS.fullmatch(code):
             spare[e.category] = spare.get(e.category, 0) + 1
             code = f"{prefix}{spare[e.category]:0{width}d}"
         out.append(code)
@@ -120,7 +120,8 @@ def build_ti(study: Study, study_id: str, spec: SdtmSpec, file: str) -> TiResult
     rows: list[Row] = []
     full_texts: dict[str, str] = {}
     marker = settings.shortened_marker
-    for entry, code in zip(entries, _assign_codes(entries, dict(settings.criterion_prefix)), strict=True):
+    ietestcds = _assign_codes(entries, dict(settings.criterion_prefix), spec.max_length("TI", "IETESTCD"))
+    for entry, code in zip(entries, ietestcds, strict=True):
         mapped = spec.terminology.map_value("inclusion_category", entry.category)
         assert mapped is not None and mapped.term is not None
         test = sdtm_text.shorten(entry.text, marker)

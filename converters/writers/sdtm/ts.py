@@ -16,12 +16,10 @@ from converters.model import Age, IdentifierKind, PartialDate, Study, json_point
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.readers.values import parse_age
+from converters.validation.sdtm.tables import Row
 from converters.writers.sdtm import text as sdtm_text
 from converters.writers.sdtm.spec import SdtmSpec, TsParameter
 
-Row = dict[str, str | int | float | None]
-
-COMPARATOR_ARM_TYPES = ("PLACEBO_COMPARATOR", "ACTIVE_COMPARATOR", "SHAM_COMPARATOR", "NO_INTERVENTION")
 _DURATION_UNITS = {"YEARS": "Y", "MONTHS": "M", "WEEKS": "W", "DAYS": "D"}
 _TIME_UNITS = {"HOURS": "H", "MINUTES": "M"}
 _YEARS_PER_UNIT = {"YEARS": 1.0, "MONTHS": 1 / 12, "WEEKS": 7 / 365.25, "DAYS": 1 / 365.25,
@@ -159,10 +157,10 @@ def _intervention_types(ctx: TsContext) -> list[Found]:
 
 
 def _control_types(ctx: TsContext) -> list[Found]:
-    arms = ctx.study.arms
+    comparators = ctx.spec.settings.comparator_arm_types
     found = _dedupe(Found(arm.type, json_pointer("arms", i, "type"))
-                    for i, arm in enumerate(arms) if arm.type in COMPARATOR_ARM_TYPES)
-    if not found and arms and all(arm.type for arm in arms):
+                    for i, arm in enumerate(ctx.study.arms) if arm.type in comparators)
+    if not found and _no_comparator_arm(ctx.study, ctx.spec):
         return [Found("NONE_STATED", json_pointer("arms"))]
     return found
 
@@ -173,8 +171,8 @@ def _enrollment(kind: str) -> Extractor:
         if enrollment is None:
             return []
         stated = enrollment.type
-        if stated is None and ctx.study.status.overall == "NOT_YET_RECRUITING":
-            stated = "ESTIMATED"  # nobody is enrolled before recruitment opens: the number is the plan
+        if stated is None and ctx.study.status.overall in ctx.spec.settings.not_started_statuses:
+            stated = "ESTIMATED"  # nobody is enrolled before the study starts: the number is the plan
         return _one(enrollment.count, "design", "enrollment", "count") if stated == kind else []
     return extract
 
@@ -209,12 +207,13 @@ def _treatments(comparator: bool) -> Extractor:
     def extract(ctx: TsContext) -> list[Found]:
         study = ctx.study
         types = _arm_types(study)
+        comparators = ctx.spec.settings.comparator_arm_types
         found = []
         for i, iv in enumerate(study.interventions):
             labels = {label.casefold() for label in iv.arm_group_labels}
             labels |= {arm.label.casefold() for arm in study.arms if iv.name in arm.intervention_names}
             arm_types = [types.get(label) for label in labels]
-            is_comparator = bool(arm_types) and all(t in COMPARATOR_ARM_TYPES for t in arm_types)
+            is_comparator = bool(arm_types) and all(t in comparators for t in arm_types)
             if is_comparator is comparator:
                 found.append(Found(iv.name, json_pointer("interventions", i, "name")))
         return _dedupe(found)
@@ -228,27 +227,30 @@ def _outcomes(kind: str) -> Extractor:
     return extract
 
 
-def _final_date(date: PartialDate | None, study: Study, anticipated_statuses: Iterable[str]) -> bool:
-    """A stated date that is actual: not marked anticipated, and not of a study that cannot have reached it."""
-    if date is None or date.type == "ESTIMATED":
-        return False
-    return not (date.type is None and study.status.overall in set(anticipated_statuses))
+def _anticipated(date: PartialDate | None, study: Study, statuses: Iterable[str]) -> bool:
+    """The date (or its absence) is a plan: marked estimated, or unmarked in a study whose overall status says
+    it cannot have reached that date yet."""
+    if date is not None and date.type == "ESTIMATED":
+        return True
+    return (date is None or date.type is None) and study.status.overall in set(statuses)
 
 
-def _start_date(ctx: TsContext) -> list[Found]:
-    start = ctx.study.status.start
-    if not _final_date(start, ctx.study, ("NOT_YET_RECRUITING",)):
-        return []
-    assert start is not None
-    return [Found(start.value, json_pointer("status", "start", "value"))]
+def _start_anticipated(study: Study, spec: SdtmSpec) -> bool:
+    return _anticipated(study.status.start, study, spec.settings.not_started_statuses)
 
 
-def _completion_date(ctx: TsContext) -> list[Found]:
-    end = ctx.study.status.completion
-    if not _final_date(end, ctx.study, ctx.spec.settings.in_progress_statuses):
-        return []
-    assert end is not None
-    return [Found(end.value, json_pointer("status", "completion", "value"))]
+def _completion_anticipated(study: Study, spec: SdtmSpec) -> bool:
+    return _anticipated(study.status.completion, study, spec.settings.in_progress_statuses)
+
+
+def _actual_date(name: str, anticipated: Condition) -> Extractor:
+    """`status.<name>` when it is stated and not `anticipated` (then TS gets the condition's null flavour)."""
+    def extract(ctx: TsContext) -> list[Found]:
+        date: PartialDate | None = getattr(ctx.study.status, name)
+        if date is None or anticipated(ctx.study, ctx.spec):
+            return []
+        return [Found(date.value, json_pointer("status", name, "value"))]
+    return extract
 
 
 def _number_of_arms(observational: bool) -> Extractor:
@@ -373,8 +375,8 @@ EXTRACTORS: dict[str, Extractor] = {
     "primary_outcomes": _outcomes("primary"),
     "secondary_outcomes": _outcomes("secondary"),
     "other_outcomes": _outcomes("other"),
-    "start_date": _start_date,
-    "completion_date": _completion_date,
+    "start_date": _actual_date("start", _start_anticipated),
+    "completion_date": _actual_date("completion", _completion_anticipated),
     "number_of_arms": _number_of_arms(observational=False),
     "number_of_groups": _number_of_arms(observational=True),
     "countries": _countries,
@@ -404,14 +406,10 @@ EXTRACTORS: dict[str, Extractor] = {
 
 
 def _no_comparator_arm(study: Study, spec: SdtmSpec) -> bool:
+    """Every arm has a type and none is a control arm: the study states it has no control."""
     arms = study.arms
-    return bool(arms) and all(a.type for a in arms) and not any(a.type in COMPARATOR_ARM_TYPES for a in arms)
-
-
-def _anticipated(date: PartialDate | None, study: Study, statuses: Iterable[str]) -> bool:
-    if date is not None and date.type == "ESTIMATED":
-        return True
-    return (date is None or date.type is None) and study.status.overall in set(statuses)
+    comparators = spec.settings.comparator_arm_types
+    return bool(arms) and all(a.type for a in arms) and not any(a.type in comparators for a in arms)
 
 
 CONDITIONS: dict[str, Condition] = {
@@ -422,9 +420,8 @@ CONDITIONS: dict[str, Condition] = {
     "not_randomized": lambda study, spec: study.design.allocation in ("NON_RANDOMIZED", "NA"),
     "no_comparator_arm": _no_comparator_arm,
     "enrollment_not_final": lambda study, spec: study.status.overall in spec.settings.in_progress_statuses,
-    "start_date_anticipated": lambda study, spec: _anticipated(study.status.start, study, ("NOT_YET_RECRUITING",)),
-    "completion_date_anticipated": lambda study, spec: _anticipated(
-        study.status.completion, study, spec.settings.in_progress_statuses),
+    "start_date_anticipated": _start_anticipated,
+    "completion_date_anticipated": _completion_anticipated,
     "no_maximum_age": lambda study, spec: (study.eligibility.maximum_age is None
                                            and study.source.format in spec.settings.unbounded_max_age_formats),
 }

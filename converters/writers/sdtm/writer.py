@@ -15,9 +15,9 @@ CORE rules (`converters.validation.sdtm.CoreRuleRunner`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from converters.writers.sdtm.validate import OutputValidators
 
 LAYOUTS = ("per-study", "concatenated")
 FORMATS = ("csv", "json", "xpt", "define")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,19 @@ def parse_options(options: dict[str, str]) -> tuple[SdtmOptions, list[Problem]]:
         problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_formats", value=raw,
                                                   reason=f"use a comma list of {', '.join(FORMATS)}"))
     stamp = options.get("sdtm_creation_datetime")
-    if stamp is not None and not _DATETIME.match(stamp):
+    if stamp is not None and not _is_datetime(stamp):
         problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_creation_datetime", value=stamp,
                                                   reason="use YYYY-MM-DDThh:mm:ss"))
     ordered = tuple(f for f in FORMATS if f in chosen)
     return SdtmOptions(layout, ordered, stamp), problems
+
+
+def _is_datetime(text: str) -> bool:
+    """A real date-time in the one form the headers take (2024-02-30T25:00:00 has the form but is not one)."""
+    try:
+        return datetime.strptime(text, _DATETIME_FORMAT).strftime(_DATETIME_FORMAT) == text
+    except ValueError:
+        return False
 
 
 class SdtmWriter:
