@@ -48,12 +48,3 @@ def walk_references(node: Any) -> list[str]:
         for item in node:
             found += walk_references(item)
     return found
-
-
-def at_pointer(document: Any, pointer: str) -> Any:
-    """The value at an RFC 6901 JSON pointer (KeyError / IndexError when absent)."""
-    node = document
-    for raw in pointer.lstrip("/").split("/") if pointer != "" else []:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node

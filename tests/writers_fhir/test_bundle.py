@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
-from converters.model import study_to_dict
+from converters.model import resolve_pointer, study_to_dict
 from converters.writers.fhir import BuiltBundle, dumps
 
-from .helpers import at_pointer, by_full_url, research_study, resources_of, walk_references
+from .helpers import by_full_url, research_study, resources_of, walk_references
 from .studies import bare_study, cell_therapy_study
 
 Build = Callable[..., BuiltBundle]
@@ -120,8 +120,8 @@ def test_trace_maps_output_elements_to_study_values_and_source_lines(build: Buil
     elements = built.trace["elements"]
     assert built.trace["source"]["file"] == "001_f387f9769c9c7516.txt"
     for element in elements:
-        at_pointer(built.bundle, element["path"])  # the output element exists
-        at_pointer(document, element["study"])  # the study value exists
+        assert resolve_pointer(built.bundle, element["path"]) is not None, element["path"]  # the element exists
+        assert resolve_pointer(document, element["study"]) is not None, element["study"]  # the study value exists
         assert element["fhirpath"].startswith("Bundle.entry[")
     by_path = {e["path"]: e for e in elements}
     nct = by_path["/entry/0/resource/identifier/0/value"]

@@ -16,6 +16,7 @@ from converters.model import (
     Organization,
     PartialDate,
     ResponsibleParty,
+    Site,
     Sponsors,
     Status,
 )
@@ -288,3 +289,38 @@ def test_responsible_party_of_unstated_type_is_kept_without_a_guessed_code(build
     (practitioner_role,) = resources_of(bundle, "PractitionerRole")
     assert [c["text"] for c in practitioner_role["code"]] == ["Responsible party", "Professor and Chief Physician"]
     assert all("coding" not in c for c in practitioner_role["code"])
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_contact_points_carry_only_what_the_source_gives(build: Build, version: str) -> None:
+    # a registry gives a number or an address, never whether it is work, home or mobile: no `use` is written
+    bundle = build(cell_therapy_study(), version).bundle
+    points = [p for r in resources_of(bundle, "Practitioner") for p in r.get("telecom", [])]
+    points += [p for c in research_study(bundle).get("contact", []) for p in c.get("telecom", [])]
+    assert points
+    assert all(set(p) == {"system", "value"} for p in points), points
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_countries_are_coded_from_the_table_the_sdtm_writer_uses(build: Build, version: str) -> None:
+    # mappings/common/countries.yaml: names (also without accents) and ISO codes, as the SDTM writer matches them
+    study = cell_therapy_study().model_copy(update={"countries": ["Korea, South", "Aland Islands", "USA",
+                                                                  "Atlantis"]})
+    rs = research_study(build(study, version).bundle)
+    countries = rs["location" if version == "R4" else "region"]
+    assert [(c["text"], [x["code"] for x in c.get("coding", [])]) for c in countries] == [
+        ("Korea, South", ["KR"]), ("Aland Islands", ["AX"]), ("USA", ["US"]), ("Atlantis", [])]
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+def test_a_repeated_country_is_traced_to_the_entry_written_for_it(build: Build, version: str) -> None:
+    study = bare_study().model_copy(update={"sites": [
+        Site(facility="Site 1", country="United States"), Site(facility="Site 2", country="Germany"),
+        Site(facility="Site 3", country="united states")]})
+    built = build(study, version)
+    key = "location" if version == "R4" else "region"
+    assert [c["text"] for c in research_study(built.bundle)[key]] == ["United States", "Germany"]
+    traced = {e["study"]: e["path"] for e in built.trace["elements"] if e["study"].endswith("/country")
+              and f"/{key}/" in e["path"]}
+    at = f"/entry/0/resource/{key}/"
+    assert traced == {"/sites/0/country": at + "0", "/sites/1/country": at + "1", "/sites/2/country": at + "0"}

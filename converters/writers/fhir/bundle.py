@@ -57,7 +57,7 @@ def build_bundle(study: Study, maps: FhirMaps, resources: Resources, bundle_type
                  coder: CriterionCoder | None = None) -> BuiltBundle:
     """Every resource of one study in one Bundle, with the trace of each element back to the source."""
     key = study_business_identifier(study, maps)
-    ctx = BuildContext(study=study, maps=maps, study_key=f"{key[0]}|{key[1]}")
+    ctx = BuildContext(study=study, maps=maps, study_key=f"{key.system}|{key.value}")
     schedule = derive_schedule(study, resources)
     plan = build_plan_definition(ctx, schedule)
     group = build_eligibility_group(ctx, coder)

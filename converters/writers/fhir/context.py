@@ -21,6 +21,13 @@ class BuildContext:
     drafts: dict[str, Draft] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def study_name(self) -> str:
+        """What names the study in the titles the writer composes: brief title, official title, registry id,
+        else the source file."""
+        study = self.study
+        return (study.titles.brief or study.titles.official or study.registry_id() or study.source.file).strip()
+
     def report(self, kind: ProblemKind, path: str | None = None, **params: Any) -> None:
         where = Location(file=self.study.source.file,
                          record=self.study.registry_id() or self.study.source.record, path=path)

@@ -103,13 +103,17 @@ def _criterion_extension(ctx: BuildContext, item: CriterionItem) -> dict[str, An
     return {"url": ctx.maps.extension("eligibility-criterion"), "extension": parts}
 
 
+def _characteristic_code(ctx: BuildContext, name: str, text: str | None = None) -> dict[str, Any]:
+    """A code of the project's eligibility-characteristic system; its text is `text` or the code's display."""
+    spec = ctx.maps.values["eligibility_characteristics"][name]
+    return {"coding": [{"system": ctx.maps.project_system("eligibility"), "code": spec["code"],
+                        "display": spec["display"]}], "text": text or spec["display"]}
+
+
 def _criterion_characteristic(ctx: BuildContext, item: CriterionItem, coder: CriterionCoder) -> dict[str, Any]:
     coded = coder.code(item)
     if coded is None:
-        label = {"inclusion": "Inclusion criterion", "exclusion": "Exclusion criterion"}.get(item.section,
-                                                                                            "Criterion")
-        code = {"coding": [{"system": ctx.maps.project_system("eligibility"), "code": f"{item.section}-criterion",
-                            "display": label}], "text": item.text}
+        code = _characteristic_code(ctx, item.section, item.text)
         return {"extension": [_criterion_extension(ctx, item)], "code": code, "valueBoolean": True,
                 "exclude": item.section == "exclusion"}
     exclude = coded.exclude if coded.exclude is not None else item.section == "exclusion"
@@ -138,13 +142,12 @@ def build_eligibility_group(ctx: BuildContext, coder: CriterionCoder | None = No
             or eligibility.healthy_volunteers is not None):
         return None
     draft = ctx.mint("Group", "eligibility", "eligibility", scoped=True)
-    title = ctx.study.titles.brief or ctx.study.titles.official or ctx.study.registry_id() or ctx.study.source.file
     draft.set("type", "person")
     if ctx.maps.r4:
         draft.set("actual", False)
     else:
         draft.set("membership", "definitional")
-    draft.set("name", f"Eligibility criteria: {title.strip()}")
+    draft.set("name", f"Eligibility criteria: {ctx.study_name}")
     if eligibility.minimum_age or eligibility.maximum_age:
         age_range: dict[str, Any] = {}
         pointers = []
@@ -162,8 +165,7 @@ def build_eligibility_group(ctx: BuildContext, coder: CriterionCoder | None = No
         draft.add("characteristic", {"code": _coded(ctx, "sex"), "valueCodeableConcept": gender, "exclude": False},
                   "/eligibility/sex")
     if eligibility.healthy_volunteers is not None:
-        code = {"coding": [{"system": ctx.maps.project_system("eligibility"), "code": "accepts-healthy-volunteers",
-                            "display": "Accepts healthy volunteers"}], "text": "Accepts healthy volunteers"}
+        code = _characteristic_code(ctx, "healthy-volunteers")
         answer = ctx.maps.values["yes_no"]["yes" if eligibility.healthy_volunteers else "no"]
         value = {"coding": [{"system": ctx.maps.values["yes_no"]["system"], "code": answer["code"],
                              "display": answer["display"]}], "text": answer["display"]}

@@ -10,13 +10,24 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from converters.model.vocabulary import IdentifierSystems, normalise_wording
-from converters.resources import Resources
+from converters.resources import MappingError, Resources
 
 FhirVersion = Literal["R4", "R5"]
 
 CANONICAL = "fhir/canonical.yaml"
 VALUE_MAPS = "fhir/value-maps.yaml"
-COUNTRIES = "fhir/countries.yaml"
+COUNTRIES = "common/countries.yaml"  # shared with the SDTM writer, so both code the same countries
+
+
+def country_alpha2(countries: dict[str, Any]) -> dict[str, str]:
+    """Normalised wording (name, alpha-2 or alpha-3 code) -> ISO 3166-1 alpha-2, as the SDTM writer matches."""
+    codes: dict[str, str] = {}
+    for alpha3, body in countries["countries"].items():
+        for wording in (alpha3, body["alpha2"], *body["names"]):
+            key = normalise_wording(wording)
+            if codes.setdefault(key, body["alpha2"]) != body["alpha2"]:
+                raise MappingError(f"{COUNTRIES}: {wording!r} names both {codes[key]} and {body['alpha2']}")
+    return codes
 
 
 @dataclass(frozen=True)
@@ -32,10 +43,10 @@ class FhirMaps:
 
     @classmethod
     def load(cls, resources: Resources, version: FhirVersion) -> FhirMaps:
-        countries = resources.mapping(COUNTRIES)
-        codes = {normalise_wording(name): code for code, names in countries["countries"].items() for name in names}
-        return cls(version=version, canonical=resources.mapping(CANONICAL), values=resources.mapping(VALUE_MAPS),
-                   country_codes=codes, country_system=countries["system"], registries=IdentifierSystems(resources))
+        canonical = resources.mapping(CANONICAL)
+        return cls(version=version, canonical=canonical, values=resources.mapping(VALUE_MAPS),
+                   country_codes=country_alpha2(resources.mapping(COUNTRIES)),
+                   country_system=canonical["country_system"], registries=IdentifierSystems(resources))
 
     @property
     def r4(self) -> bool:

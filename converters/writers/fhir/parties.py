@@ -18,15 +18,18 @@ from converters.writers.fhir.draft import Draft, normalise_name
 
 
 def telecom(contact: Contact) -> list[dict[str, str]]:
-    """ContactPoints for the phone and e-mail a contact gives (the extension kept with the number)."""
+    """ContactPoints for the phone and e-mail a contact gives (the extension kept with the number).
+
+    No `use` (work, home, mobile): registries publish a number or an address without saying which it is.
+    """
     points: list[dict[str, str]] = []
     if contact.phone:
         value = contact.phone.strip()
         if contact.phone_ext:
             value = f"{value} ext. {contact.phone_ext.strip()}"
-        points.append({"system": "phone", "value": value, "use": "work"})
+        points.append({"system": "phone", "value": value})
     if contact.email:
-        points.append({"system": "email", "value": contact.email.strip(), "use": "work"})
+        points.append({"system": "email", "value": contact.email.strip()})
     return points
 
 

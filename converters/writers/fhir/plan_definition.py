@@ -16,10 +16,11 @@ from converters.problem_codes import fhir_writer as kinds
 from converters.writers.fhir.context import BuildContext
 from converters.writers.fhir.draft import Draft, ElementPath
 from converters.writers.fhir.narrative import narrative
+from converters.writers.fhir.research_study import provenance_artifacts
 
 
 def _action_code(ctx: BuildContext, kind: str) -> dict[str, Any]:
-    label = kind.replace("-", " ").capitalize()
+    label: str = ctx.maps.values["schedule_step_kinds"][kind]
     return {"coding": [{"system": ctx.maps.project_system("schedule-step"), "code": kind, "display": label}],
             "text": label}
 
@@ -82,17 +83,13 @@ def build_plan_definition(ctx: BuildContext, schedule: Schedule) -> Draft | None
     if not schedule.steps:
         return None
     draft = ctx.mint("PlanDefinition", "schedule", "schedule", scoped=True)
-    study = ctx.study
-    name = study.titles.brief or study.titles.official or study.registry_id() or study.source.file
-    draft.set("title", f"Schedule: {name.strip()}")
-    draft.set("type", {"coding": [{"system": ctx.maps.hl7_system("plan-definition-type"), "code": "clinical-protocol",
-                                   "display": "Clinical Protocol"}], "text": "Clinical protocol"})
-    draft.set("status", ctx.maps.values["r5_record_status"])
-    draft.set("description", "The study's schedule as the registry record states it: steps, dose levels and the "
-                             "time points of the outcome measures. Timing and order appear only where the source "
-                             "states them.")
-    from converters.writers.fhir.research_study import provenance_artifacts
-
+    draft.set("title", f"Schedule: {ctx.study_name}")
+    spec = ctx.maps.values["plan_definition"]
+    plan_type = spec["type"]
+    draft.set("type", {"coding": [{"system": ctx.maps.hl7_system("plan-definition-type"), "code": plan_type["code"],
+                                   "display": plan_type["display"]}], "text": plan_type["text"]})
+    draft.set("status", spec["status"])
+    draft.set("description", spec["description"])
     for artifact, pointers in provenance_artifacts(ctx):
         draft.add("relatedArtifact", artifact, *pointers)
     for step in schedule.steps:

@@ -7,14 +7,15 @@ versions differ (status, titles, parties, recruitment, arms, outcomes, related a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from converters import __version__
 from converters.model import Contact, Enrollment, IdentifierKind, PartialDate, Study
 from converters.problem_codes import fhir_writer as kinds
 from converters.writers.fhir import parties
 from converters.writers.fhir.context import BuildContext
-from converters.writers.fhir.draft import Draft, normalise_name
+from converters.writers.fhir.draft import Draft, minted_id, normalise_name
+from converters.writers.fhir.maps import FhirMaps
 from converters.writers.fhir.narrative import narrative
 
 Concept = dict[str, Any]
@@ -42,30 +43,37 @@ def hl7_coding(ctx: BuildContext, system: str, code: str) -> dict[str, str]:
 # --- identity ----------------------------------------------------------------------------------------
 
 
-def study_business_identifier(study: Study, ctx_maps: Any) -> tuple[str, str, str]:
-    """(system, value, basis) of the identifier a conditional update matches this study on.
+class StudyKey(NamedTuple):
+    """The business identifier a conditional update matches the study on."""
 
-    The registry id when there is one; else a project identifier derived from the lead sponsor and the
-    sponsor's protocol id; else one derived from the digest of the source file (and record).
-    """
+    system: str
+    value: str
+    project_kind: str | None  # None: the registry id; else the project identifier's kind (identifier_kinds)
+    basis: str  # what it was derived from, for the report
+    pointer: str | None = None  # the study value it was derived from (project identifiers only)
+
+
+def study_business_identifier(study: Study, maps: FhirMaps) -> StudyKey:
+    """The registry id when there is one; else a project identifier derived from the lead sponsor and the
+    sponsor's protocol id; else one derived from the digest of the source file (and record)."""
     for ident in study.identifiers:
         if ident.kind is IdentifierKind.REGISTRY:
-            registry = ident.registry or ctx_maps.registries.classify(ident.value)
-            system = ctx_maps.registries.system(registry) if registry else None
+            registry = ident.registry or maps.registries.classify(ident.value)
+            system = maps.registries.system(registry) if registry else None
             if system:
-                return system, ident.value, "registry id"
-    from converters.writers.fhir.draft import minted_id
-
+                return StudyKey(system, ident.value, None, "registry id")
     sponsor = study.sponsors.lead.name if study.sponsors.lead else None
     sponsor_id = next((i.value for i in study.identifiers if i.kind is IdentifierKind.SPONSOR), None)
     if sponsor and sponsor_id:
         value = minted_id("sponsor-study", f"{normalise_name(sponsor)}|{sponsor_id.strip()}")
-        return ctx_maps.identifier_system("sponsor-study"), value, "lead sponsor and sponsor's protocol id"
+        return StudyKey(maps.identifier_system("sponsor-study"), value, "sponsor-study",
+                        "lead sponsor and sponsor's protocol id", "/sponsors/lead/name")
     value = study.source.sha256 + (f"/{study.source.record}" if study.source.record else "")
-    return ctx_maps.identifier_system("source-record"), value, "digest of the source file"
+    return StudyKey(maps.identifier_system("source-record"), value, "source-record", "digest of the source file",
+                    "/source/sha256")
 
 
-def _identifiers(ctx: BuildContext, draft: Draft, key_system: str, key_value: str, basis: str) -> None:
+def _identifiers(ctx: BuildContext, draft: Draft, key: StudyKey) -> None:
     study = ctx.study
     id_type_system = ctx.maps.project_system("identifier-type")
     registries = ctx.maps.registries
@@ -94,15 +102,15 @@ def _identifiers(ctx: BuildContext, draft: Draft, key_system: str, key_value: st
             entry["assigner"] = {"display": assigner.strip()}
             inner[("assigner",)] = (f"/identifiers/{i}/domain" if ident.domain else "/sponsors/lead/name",)
         draft.add("identifier", entry, inner=inner)
-    if basis != "registry id":
-        kind = ctx.maps.value("identifier_kinds", "sponsor-study" if "sponsor" in basis else "source-record")
+    if key.project_kind is not None:
+        kind = ctx.maps.value("identifier_kinds", key.project_kind)
         draft.add("identifier", {
             "use": kind["use"],
             "type": concept(kind["display"], {"system": id_type_system, "code": kind["code"],
                                               "display": kind["display"]}),
-            "system": key_system, "value": key_value,
-        }, "/source/sha256" if "digest" in basis else "/sponsors/lead/name")
-        ctx.report(kinds.NO_BUSINESS_IDENTIFIER, "/identifiers", system=key_system, value=key_value, basis=basis)
+            "system": key.system, "value": key.value,
+        }, key.pointer or "")
+        ctx.report(kinds.NO_BUSINESS_IDENTIFIER, "/identifiers", system=key.system, value=key.value, basis=key.basis)
 
 
 # --- titles, status, dates ---------------------------------------------------------------------------
@@ -115,20 +123,19 @@ def _titles(ctx: BuildContext, draft: Draft) -> None:
         draft.set("title", main.strip(), "/titles/brief" if titles.brief else "/titles/official")
     others = []
     if titles.official and titles.brief:
-        others.append(("official", "Official title", titles.official, "/titles/official"))
+        others.append(("official", titles.official, "/titles/official"))
     if titles.acronym:
-        others.append(("acronym", "Acronym", titles.acronym, "/titles/acronym"))
-    title_type = "http://hl7.org/fhir/title-type"
-    for code, label, value, pointer in others:
-        coding = {"system": title_type, "code": code}
+        others.append(("acronym", titles.acronym, "/titles/acronym"))
+    for code, value, pointer in others:
+        label: str = ctx.maps.values["title_types"][code]
+        coding = hl7_coding(ctx, "title-type", code)
         if ctx.maps.r4:
             draft.add("extension", {"url": ctx.maps.extension("other-title"), "extension": [
                 {"url": "type", "valueCoding": {**coding, "display": label}},
                 {"url": "value", "valueString": value.strip()},
             ]}, pointer)
         else:
-            draft.add("label", {"type": concept(label, {**coding, "system": ctx.maps.hl7_system("title-type")}),
-                                "value": value.strip()}, pointer)
+            draft.add("label", {"type": concept(label, coding), "value": value.strip()}, pointer)
 
 
 def _registry_status_concept(ctx: BuildContext) -> Concept:
@@ -143,6 +150,13 @@ def _registry_status_concept(ctx: BuildContext) -> Concept:
     return concept("Not stated in the source")
 
 
+def _status_pointers(ctx: BuildContext) -> list[str]:
+    """The study values a written status comes from."""
+    status = ctx.study.status
+    return [p for p, v in (("/status/overall", status.overall), ("/status/last_known", status.last_known),
+                           ("/status/overall_text", status.overall_text)) if v]
+
+
 def _status_r4(ctx: BuildContext, draft: Draft) -> None:
     status = ctx.study.status
     table = ctx.maps.values["overall_status"]
@@ -154,8 +168,7 @@ def _status_r4(ctx: BuildContext, draft: Draft) -> None:
         code, exact = row["r4"], row["exact"]
         if row.get("use_last_known") and status.last_known in table:
             code = table[status.last_known]["r4"]
-    pointers = [p for p, v in (("/status/overall", status.overall), ("/status/last_known", status.last_known),
-                               ("/status/overall_text", status.overall_text)) if v]
+    pointers = _status_pointers(ctx)
     if code is None:
         code = ctx.maps.values["status_fallback_r4"]
         detail = f"status {source or status.overall_text!r}" if (source or status.overall_text) else "none given"
@@ -167,12 +180,9 @@ def _status_r4(ctx: BuildContext, draft: Draft) -> None:
                             "valueCodeableConcept": _registry_status_concept(ctx)}, *pointers)
 
 
-MILESTONES = (("start", "start", "Study start"), ("primary_completion", "primary-completion", "Primary completion"),
-              ("completion", "completion", "Study completion"))
-
-
-def _milestone_coding(ctx: BuildContext, code: str, label: str) -> dict[str, str]:
-    return {"system": ctx.maps.project_system("milestone"), "code": code, "display": label}
+def _milestone_coding(ctx: BuildContext, milestone: dict[str, str]) -> dict[str, str]:
+    return {"system": ctx.maps.project_system("milestone"), "code": milestone["code"],
+            "display": milestone["display"]}
 
 
 def _dates(ctx: BuildContext, draft: Draft) -> None:
@@ -188,19 +198,20 @@ def _dates(ctx: BuildContext, draft: Draft) -> None:
             draft.note(("period", "start"), "/status/start")
         if status.completion:
             draft.note(("period", "end"), "/status/completion")
-    for field_name, code, label in MILESTONES:
+    milestones: dict[str, dict[str, str]] = ctx.maps.values["milestones"]
+    for field_name, milestone in milestones.items():
         date: PartialDate | None = getattr(status, field_name)
         if date is None:
             continue
         pointer = f"/status/{field_name}"
         if ctx.maps.r4:
-            parts: list[dict[str, Any]] = [{"url": "milestone", "valueCoding": _milestone_coding(ctx, code, label)},
+            parts: list[dict[str, Any]] = [{"url": "milestone", "valueCoding": _milestone_coding(ctx, milestone)},
                                            {"url": "date", "valueDateTime": date.value}]
             if date.type:
                 parts.append({"url": "type", "valueCode": date.type})
             draft.add("extension", {"url": ctx.maps.extension("milestone"), "extension": parts}, pointer)
         else:
-            entry: dict[str, Any] = {"state": concept(label, _milestone_coding(ctx, code, label))}
+            entry: dict[str, Any] = {"state": concept(milestone["display"], _milestone_coding(ctx, milestone))}
             if date.type:
                 entry["actual"] = date.type == "ACTUAL"
             entry["period"] = {"end" if "completion" in field_name else "start": date.value}
@@ -210,8 +221,7 @@ def _dates(ctx: BuildContext, draft: Draft) -> None:
 def _status_r5(ctx: BuildContext, draft: Draft) -> None:
     status = ctx.study.status
     draft.set("status", ctx.maps.values["r5_record_status"])
-    pointers = [p for p, v in (("/status/overall", status.overall), ("/status/last_known", status.last_known),
-                               ("/status/overall_text", status.overall_text)) if v]
+    pointers = _status_pointers(ctx)
     state = _registry_status_concept(ctx)
     row = ctx.maps.values["overall_status"].get(status.overall or "")
     if row and row["r5"]:
@@ -220,8 +230,9 @@ def _status_r5(ctx: BuildContext, draft: Draft) -> None:
         draft.add("progressStatus", {"state": state}, *pointers)
     start, end = status.start, status.completion
     if start or end:
-        entry: dict[str, Any] = {"state": concept("Overall study", hl7_coding(ctx, "research-study-status",
-                                                                               "overall-study"))}
+        overall = ctx.maps.values["overall_study_state"]
+        entry: dict[str, Any] = {"state": concept(overall["text"],
+                                                  hl7_coding(ctx, "research-study-status", overall["code"]))}
         types = {d.type for d in (start, end) if d is not None}
         if len(types) == 1 and None not in types:
             entry["actual"] = types == {"ACTUAL"}
@@ -328,13 +339,13 @@ def _conditions_focus_keywords(ctx: BuildContext, draft: Draft) -> None:
     countries: list[tuple[str, str]] = [(c, f"/countries/{i}") for i, c in enumerate(study.countries)]
     if not countries:
         countries = [(s.country, f"/sites/{i}/country") for i, s in enumerate(study.sites) if s.country]
-    seen: set[str] = set()
+    written: dict[str, int] = {}  # normalised name -> its index in location / region
     key = "location" if ctx.maps.r4 else "region"
     for name, pointer in countries:
-        if normalise_name(name) in seen:
-            draft.note((key, len(seen) - 1), pointer)
+        if normalise_name(name) in written:  # a repeat: traced to the entry already written for it
+            draft.note((key, written[normalise_name(name)]), pointer)
             continue
-        seen.add(normalise_name(name))
+        written[normalise_name(name)] = len(written)
         code = ctx.maps.country_code(name)
         codings = [{"system": ctx.maps.country_system, "code": code}] if code else []
         draft.add(key, concept(name, *codings), pointer)
@@ -357,8 +368,13 @@ def _description(ctx: BuildContext, draft: Draft) -> None:
 
 
 def _role(ctx: BuildContext, code: str | None, text: str) -> Concept:
-    party_role = "http://hl7.org/fhir/research-study-party-role"
-    return concept(text, {"system": party_role, "code": code}) if code else concept(text)
+    """A party role: its text, with its research-study-party-role code where the role has one."""
+    return concept(text, hl7_coding(ctx, "research-study-party-role", code)) if code else concept(text)
+
+
+def _fixed_role(ctx: BuildContext, role: str) -> Concept:
+    """One of the roles the mapping names by key (lead-sponsor, sponsor, collaborator, central-contact)."""
+    return _role(ctx, ctx.maps.values["party_roles"][role], ctx.maps.values["party_role_texts"][role])
 
 
 def _associate(ctx: BuildContext, draft: Draft, role: Concept, party: Draft | None, name: str | None,
@@ -383,41 +399,38 @@ def _associate(ctx: BuildContext, draft: Draft, role: Concept, party: Draft | No
     draft.add("associatedParty", entry, *pointers)
 
 
+def _agency_class(ctx: BuildContext, cls: str | None) -> Concept | None:
+    """R5 associatedParty.classifier: the sponsor's CT.gov agency class, where the mapping knows it."""
+    return ctgov_concept(ctx, "AgencyClass", cls) if cls and ctx.maps.display("AgencyClass", cls) else None
+
+
 def _sponsors(ctx: BuildContext, draft: Draft) -> None:
     sponsors = ctx.study.sponsors
-    roles = ctx.maps.values["party_roles"]
     if sponsors.lead:
         org = parties.organization(ctx, sponsors.lead.name, sponsors.lead.organization_class, "/sponsors/lead/name",
                                    "/sponsors/lead/organization_class")
         if ctx.maps.r4:
             draft.set("sponsor", org.reference(sponsors.lead.name.strip()), "/sponsors/lead/name")
         else:
-            cls = sponsors.lead.organization_class
-            classifier = ctgov_concept(ctx, "AgencyClass", cls) if cls and ctx.maps.display("AgencyClass", cls) \
-                else None
-            _associate(ctx, draft, _role(ctx, roles["lead-sponsor"], "Lead sponsor"), org, sponsors.lead.name,
-                       ["/sponsors/lead/name"], classifier)
-    unstated: list[Any] = getattr(sponsors, "role_unstated", [])
-    for i, org_info in enumerate(unstated):  # listed as sponsors, lead or collaborator not said
+            _associate(ctx, draft, _fixed_role(ctx, "lead-sponsor"), org, sponsors.lead.name,
+                       ["/sponsors/lead/name"], _agency_class(ctx, sponsors.lead.organization_class))
+    for i, org_info in enumerate(sponsors.role_unstated):  # listed as sponsors, lead or collaborator not said
         base = f"/sponsors/role_unstated/{i}"
         org = parties.organization(ctx, org_info.name, org_info.organization_class, f"{base}/name",
                                    f"{base}/organization_class")
-        _associate(ctx, draft, _role(ctx, roles["sponsor"], "Sponsor (lead or collaborator not stated)"), org,
-                   org_info.name, [f"{base}/name"])
+        _associate(ctx, draft, _fixed_role(ctx, "sponsor"), org, org_info.name, [f"{base}/name"])
     for i, collaborator in enumerate(sponsors.collaborators):
         base = f"/sponsors/collaborators/{i}"
         org = parties.organization(ctx, collaborator.name, collaborator.organization_class, f"{base}/name",
                                    f"{base}/organization_class")
-        cls = collaborator.organization_class
-        classifier = ctgov_concept(ctx, "AgencyClass", cls) if cls and ctx.maps.display("AgencyClass", cls) \
-            else None
-        _associate(ctx, draft, _role(ctx, roles["collaborator"], "Collaborator"), org, collaborator.name,
-                   [f"{base}/name"], classifier)
+        _associate(ctx, draft, _fixed_role(ctx, "collaborator"), org, collaborator.name, [f"{base}/name"],
+                   _agency_class(ctx, collaborator.organization_class))
 
 
 def _investigators(ctx: BuildContext, draft: Draft) -> None:
     study = ctx.study
     roles = ctx.maps.values["party_roles"]
+    texts = ctx.maps.values["party_role_texts"]
     done: set[tuple[str | None, str]] = set()
     pi_written = False
     people: list[tuple[Concept, str | None, Draft, str, list[str]]] = []
@@ -428,7 +441,7 @@ def _investigators(ctx: BuildContext, draft: Draft) -> None:
         org = parties.organization(ctx, official.affiliation, None, f"{base}/affiliation") \
             if official.affiliation else None
         label = ctx.maps.display("OfficialRole", official.role) if official.role else None
-        role_text = label or official.role or "Study official"
+        role_text = label or official.role or texts["official-role-not-stated"]
         role_concept = ctgov_concept(ctx, "OfficialRole", official.role) if label and official.role \
             else concept(role_text)
         role = parties.practitioner_role(ctx, person, role_concept, [f"{base}/role"] if official.role else [], org)
@@ -449,11 +462,11 @@ def _investigators(ctx: BuildContext, draft: Draft) -> None:
             role = parties.practitioner_role(ctx, person, ctgov_concept(ctx, "ResponsiblePartyType", rp.type),
                                              [f"{base}/type"], org)
             code = roles["responsible_party"][rp.type]
-            party_role = _role(ctx, code, f"Responsible party ({label})")
+            party_role = _role(ctx, code, texts["responsible-party"].format(type=label))
         else:
-            role = parties.practitioner_role(ctx, person, concept("Responsible party"), [], org)
+            role = parties.practitioner_role(ctx, person, concept(texts["responsible-party-untyped-role"]), [], org)
             code = None
-            party_role = _role(ctx, None, "Responsible party (type not stated)")
+            party_role = _role(ctx, None, texts["responsible-party-type-not-stated"])
         if rp.investigator_title and not any(c.get("text") == rp.investigator_title.strip()
                                              for c in role.body.get("code", [])):
             role.add("code", concept(rp.investigator_title), f"{base}/investigator_title")
@@ -471,7 +484,6 @@ def _investigators(ctx: BuildContext, draft: Draft) -> None:
 
 
 def _contacts(ctx: BuildContext, draft: Draft) -> None:
-    roles = ctx.maps.values["party_roles"]
     for i, contact in enumerate(ctx.study.central_contacts):
         base = f"/central_contacts/{i}"
         if ctx.maps.r4:
@@ -489,7 +501,7 @@ def _contacts(ctx: BuildContext, draft: Draft) -> None:
                 draft.add("contact", detail, inner=inner)
             continue
         person = parties.practitioner(ctx, contact.name, None, contact, base, fallback_identity=f"contact|{i}")
-        _associate(ctx, draft, _role(ctx, roles["central-contact"], "Central contact"), person, contact.name,
+        _associate(ctx, draft, _fixed_role(ctx, "central-contact"), person, contact.name,
                    [f"{base}/name"] if contact.name else parties.telecom_sources(contact, base))
 
 
@@ -653,6 +665,10 @@ def provenance_artifacts(ctx: BuildContext) -> list[tuple[dict[str, Any], list[s
     return out
 
 
+def _reference_type(ctx: BuildContext, value: str | None) -> str | None:
+    return (ctx.maps.display("ReferenceType", value) or value) if value else None
+
+
 def _related(ctx: BuildContext, draft: Draft) -> None:
     study = ctx.study
     for artifact, pointers in provenance_artifacts(ctx):
@@ -674,7 +690,7 @@ def _related(ctx: BuildContext, draft: Draft) -> None:
         if not (ref.citation or url):
             continue
         draft.add("relatedArtifact", related_artifact(ctx, "reference", label=label, citation=ref.citation, url=url,
-                                                      display=ref.type.title() if ref.type else None),
+                                                      display=_reference_type(ctx, ref.type)),
                   f"/references/{i}")
     for i, link in enumerate(study.links):
         draft.add("relatedArtifact", related_artifact(ctx, "link", label=link.label, url=link.url,
@@ -691,11 +707,11 @@ def _related(ctx: BuildContext, draft: Draft) -> None:
 # --- the resource ------------------------------------------------------------------------------------
 
 
-def build_research_study(ctx: BuildContext, key: tuple[str, str, str], group: Draft | None,
-                         plan: Draft | None) -> Draft:
-    """The ResearchStudy draft; `key` is the study's business identifier (system, value, basis)."""
-    draft = ctx.add_draft(Draft("ResearchStudy", _study_id(key), identifier_system=key[0], identifier_value=key[1]))
-    _identifiers(ctx, draft, *key)
+def build_research_study(ctx: BuildContext, key: StudyKey, group: Draft | None, plan: Draft | None) -> Draft:
+    """The ResearchStudy draft; `key` is the study's business identifier."""
+    rid = minted_id("ResearchStudy", f"{key.system}|{key.value}")
+    draft = ctx.add_draft(Draft("ResearchStudy", rid, identifier_system=key.system, identifier_value=key.value))
+    _identifiers(ctx, draft, key)
     _titles(ctx, draft)
     if ctx.maps.r4:
         _status_r4(ctx, draft)
@@ -722,12 +738,6 @@ def build_research_study(ctx: BuildContext, key: tuple[str, str, str], group: Dr
     _related(ctx, draft)
     draft.body["text"] = _narrative(ctx, draft)
     return draft
-
-
-def _study_id(key: tuple[str, str, str]) -> str:
-    from converters.writers.fhir.draft import minted_id
-
-    return minted_id("ResearchStudy", f"{key[0]}|{key[1]}")
 
 
 def _narrative(ctx: BuildContext, draft: Draft) -> dict[str, str]:
