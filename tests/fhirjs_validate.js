@@ -2,7 +2,7 @@
 //
 // Usage: node fhirjs_validate.js < request.json > answer.json
 // request: {"packages": {"R4": "<dir of hl7.fhir.r4.core>", "R5": "<dir>"}, "files": [["path", "R4"], ...]}
-// answer:  {"path": ["error Location: message", ...], ...}   (information messages left out)
+// answer:  {"path": ["error Location: message", ...], ...}   (FHIR.js's 'info' messages left out)
 //
 // One process validates a whole batch; each version's definitions are loaded once, on first use, in the
 // order FHIR.js needs (CodeSystems and ValueSets, then type, then resource StructureDefinitions), as in
@@ -12,6 +12,8 @@
 const fs = require('fs');
 const path = require('path');
 const {Fhir, ParseConformance, Versions} = require('fhir');
+// FHIR.js's own severity names: its information messages say 'info', not 'information'.
+const {Severities} = require('fhir/validator');
 
 function loadPackage(dir, version) {
   const names = fs.readdirSync(dir);
@@ -43,7 +45,7 @@ for (const [file, version] of request.files) {
     const resource = JSON.parse(fs.readFileSync(file, 'utf8'));
     const result = validators[version].validate(resource, {errorOnUnexpected: true});
     messages = result.messages
-      .filter((m) => m.severity !== 'information')
+      .filter((m) => m.severity !== Severities.Information)
       .map((m) => `${m.severity} ${m.location}: ${m.message}`);
   } catch (err) {
     messages = [`fatal ${file}: ${err && err.message ? err.message : String(err)}`];

@@ -46,3 +46,10 @@ def test_fhirjs_rejects_every_mutation_it_can_see(fhirjs_results: dict[str, list
               if Path(name).parent.name.startswith("mutations") and not real_errors(messages)]
     assert missed == []
     assert sum(1 for name in fhirjs_results if Path(name).parent.name.startswith("mutations")) >= 30
+
+
+def test_fhirjs_answers_hold_only_warnings_and_errors(fhirjs_results: dict[str, list[str]]) -> None:
+    """`validate_with_fhirjs` promises warnings and errors; FHIR.js names its information severity 'info'."""
+    severities = {message.split(" ", 1)[0] for messages in fhirjs_results.values() for message in messages}
+    assert severities <= {"warning", "error", "fatal"}, severities
+    assert "warning" in severities  # the fixtures do draw warnings, so the filter is seen to keep them
