@@ -111,6 +111,8 @@ THREE_VALUED = [
     ("start.startsWith('20').not()", {"start": "2020"}),
     ("start.matches('^20')", {"start": "2020"}),
     ("start.substring(2) = '20'", {"start": "2020"}),
+    ("start.substring(1, 2) = '02' and start.contains('02') and start.endsWith('20') and end.contains('x').empty()",
+     {"start": "2020"}),
     ("(start & '-01') = '2020-01'", {"start": "2020"}),
     ("start.hasValue() and end.hasValue().not()", {"start": "2020"}),
     ("extension.where(url = 'x').exists()", {"extension": [{"url": "x", "valueString": "y"}]}),
@@ -128,6 +130,9 @@ THREE_VALUED = [
     ("extension.value.ofType(string).exists() and extension.value.is(uri).not()",
      {"extension": [{"url": "a", "valueString": "x"}]}),
     ("%context.start.exists() and %rootResource != %resource", {"start": "2020"}),
+    ("extension.count() >= 1 and extension.count() <= 1 and extension.count() < 2 and ('a' + 'b') > 'aa'",
+     {"extension": [{"url": "x"}]}),
+    ("('b' in ('a' | 'b')) and (('a' | 'b') contains 'c').not() and ({} contains 'a').not()", {}),
 ]
 
 

@@ -22,6 +22,7 @@ mutated copies, and requires identical outcomes.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -234,29 +235,19 @@ def _equal(negate: bool, left: Fn, right: Fn) -> Fn:
 def _membership(collection_left: bool, left: Fn, right: Fn) -> Fn:
     """`a in b` (collection on the right) or `a contains b` (collection on the left), on raw data."""
 
-    def membership_in(focus: list[Any], state: State) -> list[Any]:
+    def membership(focus: list[Any], state: State) -> list[Any]:
         a, b = left(focus, state), right(focus, state)
-        if not a:
+        item, collection = (b, a) if collection_left else (a, b)
+        if not item:
             return _EMPTY
-        if not b:
+        if not collection:
             return [False]
-        if len(a) > 1:
+        if len(item) > 1:
             raise Fallback
-        wanted = _data(a[0])
-        return [any(_data(x) == wanted for x in b)]
+        wanted = _data(item[0])
+        return [any(_data(x) == wanted for x in collection)]
 
-    def membership_contains(focus: list[Any], state: State) -> list[Any]:
-        a, b = left(focus, state), right(focus, state)
-        if not b:
-            return _EMPTY
-        if not a:
-            return [False]
-        if len(b) > 1:
-            raise Fallback
-        wanted = _data(b[0])
-        return [any(_data(x) == wanted for x in a)]
-
-    return membership_contains if collection_left else membership_in
+    return membership
 
 
 def _comparable(item: Any) -> Any:
@@ -269,44 +260,49 @@ def _comparable(item: Any) -> Any:
     raise Fallback
 
 
-def _compare(op: str, left: Fn, right: Fn) -> Fn:
-    def compare(focus: list[Any], state: State) -> list[Any]:
+def _one_each(apply: Callable[[Any, Any], list[Any]], left: Fn, right: Fn) -> Fn:
+    """A binary operator on one item each side: empty when a side is empty; longer collections fall back."""
+
+    def binary(focus: list[Any], state: State) -> list[Any]:
         a, b = left(focus, state), right(focus, state)
         if not a or not b:
             return _EMPTY
         if len(a) != 1 or len(b) != 1:
             raise Fallback
-        x, y = _comparable(a[0]), _comparable(b[0])
+        return apply(a[0], b[0])
+
+    return binary
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _compare(op: str, left: Fn, right: Fn) -> Fn:
+    test = _ORDER.get(op)
+    if test is None:
+        raise Unsupported(f"operator {op}")
+
+    def compare(a: Any, b: Any) -> list[Any]:
+        x, y = _comparable(a), _comparable(b)
         if (type(x) is str) != (type(y) is str):
             raise Fallback
-        if op == "<":
-            return [x < y]
-        if op == "<=":
-            return [x <= y]
-        if op == ">":
-            return [x > y]
-        return [x >= y]
+        return [test(x, y)]
 
-    return compare
+    return _one_each(compare, left, right)
 
 
-def _plus(left: Fn, right: Fn) -> Fn:
-    def plus(focus: list[Any], state: State) -> list[Any]:
-        a, b = left(focus, state), right(focus, state)
-        if not a or not b:
-            return _EMPTY
-        if len(a) != 1 or len(b) != 1:
-            raise Fallback
-        if _is_date(a[0]) or _is_date(b[0]):
-            raise Fallback
-        x, y = _data(a[0]), _data(b[0])
-        if type(x) is str and type(y) is str:
-            return [x + y]
-        if type(x) is int and type(y) is int:
-            return [x + y]
+def _add(a: Any, b: Any) -> list[Any]:
+    """`+` of two strings or two integers; dates and decimals are left to fhirpathpy."""
+    if _is_date(a) or _is_date(b):
         raise Fallback
-
-    return plus
+    x, y = _data(a), _data(b)
+    if type(x) is str and type(y) is str:
+        return [x + y]
+    if type(x) is int and type(y) is int:
+        return [x + y]
+    raise Fallback
 
 
 def _union(left: Fn, right: Fn) -> Fn:
@@ -345,15 +341,19 @@ def _repeat_key(item: Any) -> Any:
     return ("value", item)
 
 
-def _string_operand(value: list[Any]) -> str:
-    if not value:
-        return ""
-    if len(value) > 1:
+def _single_string(focus: list[Any]) -> str:
+    """The one string of a collection; anything else falls back."""
+    if len(focus) != 1:
         raise Fallback
-    data = _data(value[0])
+    data = _data(focus[0])
     if type(data) is not str:
         raise Fallback
     return data
+
+
+def _string_operand(value: list[Any]) -> str:
+    """An operand of `&`: an empty collection counts as ''."""
+    return _single_string(value) if value else ""
 
 
 def _concat(left: Fn, right: Fn) -> Fn:
@@ -366,13 +366,15 @@ def _concat(left: Fn, right: Fn) -> Fn:
 # --- functions --------------------------------------------------------------------------------------
 
 
-def _single_string(focus: list[Any]) -> str:
-    if len(focus) != 1:
-        raise Fallback
-    data = _data(focus[0])
-    if type(data) is not str:
-        raise Fallback
-    return data
+def _string_function(apply: Callable[[str], list[Any]]) -> Fn:
+    """A string function: empty on an empty focus, else `apply` to its one string."""
+
+    def on_string(focus: list[Any], state: State) -> list[Any]:
+        if not focus:
+            return _EMPTY
+        return apply(_single_string(focus))
+
+    return on_string
 
 
 def _truthy_first(result: list[Any]) -> bool:
@@ -477,46 +479,26 @@ def _function(name: str, params: list[Any]) -> Fn:
     if name in ("startsWith", "endsWith"):
         prefix = _literal_string(params)
         test = str.startswith if name == "startsWith" else str.endswith
-
-        def starts(focus: list[Any], state: State) -> list[Any]:
-            if not focus:
-                return _EMPTY
-            text = _single_string(focus)
-            return [bool(text) and test(text, prefix)]
-
-        return starts
+        return _string_function(lambda text: [bool(text) and test(text, prefix)])
     if name == "contains" and len(params) == 1:
         part = _literal_string(params)
-
-        def contains(focus: list[Any], state: State) -> list[Any]:
-            if not focus:
-                return _EMPTY
-            return [part in _single_string(focus)]
-
-        return contains
+        return _string_function(lambda text: [part in text])
     if name == "matches":
-        text = _literal_string(params)
-        pattern = re.compile(text, re.DOTALL)
-
-        def matches(focus: list[Any], state: State) -> list[Any]:
-            if not focus or not text:
-                return _EMPTY
-            return [pattern.search(_single_string(focus)) is not None]
-
-        return matches
+        regex = _literal_string(params)
+        if not regex:
+            return lambda focus, state: _EMPTY
+        pattern = re.compile(regex, re.DOTALL)
+        return _string_function(lambda text: [pattern.search(text) is not None])
     if name == "substring" and len(params) in (1, 2):
         start = _literal_int(params[0])
         length = _literal_int(params[1]) if len(params) == 2 else None
 
-        def substring(focus: list[Any], state: State) -> list[Any]:
-            if not focus:
-                return _EMPTY
-            text = _single_string(focus)
+        def substring(text: str) -> list[Any]:
             if start < 0 or start >= len(text):
                 return _EMPTY
             return [text[start:] if length is None else text[start: start + length]]
 
-        return substring
+        return _string_function(substring)
     if name == "toString" and not params:
         def to_string(focus: list[Any], state: State) -> list[Any]:
             if len(focus) != 1:
@@ -552,8 +534,6 @@ def _function(name: str, params: list[Any]) -> Fn:
         if name == "allFalse":
             return lambda focus, state: [all(not v for v in booleans(focus))]
         return lambda focus, state: [any(not v for v in booleans(focus))]
-    if name in _RUNTIME_FALLBACK:
-        return _fallback_function
     raise Unsupported(f"function {name}()")
 
 
@@ -677,7 +657,7 @@ class _Compiler:
             op = _op(ast)
             left, right = self.compile(children[0]), self.compile(children[1])
             if op == "+":
-                return _plus(left, right)
+                return _one_each(_add, left, right)
             if op == "&":
                 return _concat(left, right)
             raise Unsupported(f"operator {op}")
@@ -693,8 +673,7 @@ class _Compiler:
             fn = _type_test(name, str(raw[0].get("text", "")))
             return fn if left is None else (lambda focus, state: fn(left(focus, state), state))
         if name in _RUNTIME_FALLBACK:
-            return _fallback_function if left is None else (lambda focus, state: _fallback_function(
-                left(focus, state), state))
+            return _fallback_function  # whatever `left` gives, fhirpathpy evaluates the whole expression
         params: list[Any] = []
         for param in raw:
             literal = self.try_literal(param)
