@@ -34,7 +34,7 @@ import contextlib
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -188,26 +188,34 @@ def _range_sides(node: Any) -> tuple[Decimal, Decimal, bool] | None:
     return low_v, high_v, _unit(low) == _unit(high)
 
 
-def check_rng_2_r4(node: Any) -> Outcome:
-    """R4 rng-2: `low <= high` (Quantity comparison: only quantities in the same unit compare)."""
+def _check_rng_2(node: Any, *, unlike_units: Outcome, boundaries: bool) -> Outcome:
+    """rng-2 of both versions: the low value is not above the high one.
+
+    R4 (`low <= high`) compares Quantities: exact values, and different units cannot be compared offline
+    (`unlike_units` is then the reason). R5 (`low.lowBoundary() <= high.highBoundary()`, `boundaries`)
+    widens each value by half its last decimal place, and states that incomparable units meet the
+    invariant (`unlike_units` is True).
+    """
     sides = _range_sides(node)
     if sides is None:
         return True
     low, high, same_unit = sides
     if not same_unit:
-        return "low and high are in different units, which cannot be compared offline"
+        return unlike_units
+    if boundaries:
+        return low - _half_step(low) <= high + _half_step(high)
     return low <= high
+
+
+def check_rng_2_r4(node: Any) -> Outcome:
+    """R4 rng-2: `low <= high` (Quantity comparison: only quantities in the same unit compare)."""
+    reason = "low and high are in different units, which cannot be compared offline"
+    return _check_rng_2(node, unlike_units=reason, boundaries=False)
 
 
 def check_rng_2_r5(node: Any) -> Outcome:
     """R5 rng-2: comparable units imply `low.lowBoundary() <= high.highBoundary()` (decimal precision)."""
-    sides = _range_sides(node)
-    if sides is None:
-        return True
-    low, high, same_unit = sides
-    if not same_unit:
-        return True  # not comparable: the invariant holds by its own `comparable(...).not()` branch
-    return low - _half_step(low) <= high + _half_step(high)
+    return _check_rng_2(node, unlike_units=True, boundaries=True)
 
 
 def check_ratrng_2_r5(node: Any) -> Outcome:
@@ -353,8 +361,7 @@ class Engine:
 
     model: dict[str, Any]
     options: dict[str, Any]
-    fast_model: fastpath.Model | None = None
-    use_fast: bool = True
+    fast_model: fastpath.Model = field(init=False)  # the same model, as the compiled evaluator reads it
 
     def __post_init__(self) -> None:
         self.fast_model = fastpath.Model(
@@ -386,7 +393,7 @@ class Engine:
         if invariant.native is not None:
             return invariant.native(data)
         fast = invariant.fast
-        if fast is not None and self.use_fast and self.fast_model is not None:
+        if fast is not None:
             focus = [fastpath.node(data, fhirpath_type or "")]
             if variables is None:
                 variables = self.variables(resource, root)
