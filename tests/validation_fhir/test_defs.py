@@ -75,6 +75,8 @@ def test_r4_content_matches_the_official_definitions() -> None:
     assert _element(table, "ResearchStudy", "ResearchStudy.id")["types"] == [{"code": "id"}]
     assert table["constraints"]["grp-1"]["expression"] == "member.empty() or (actual = true)"
     assert table["types"]["dateTime"]["regex"].startswith("([0-9]([0-9]([0-9][1-9]")
+    integer = table["types"]["integer"]
+    assert (integer["minValueInteger"], integer["maxValueInteger"]) == (-2147483648, 2147483647)
     assert "recruitment" not in {e["path"].rsplit(".", 1)[1] for e in table["types"]["ResearchStudy"]["elements"]}
 
 

@@ -35,6 +35,25 @@ def test_calendar_dates(value: str, ok: bool) -> None:
     assert (calendar_problem(value) is None) is ok
 
 
+@pytest.mark.parametrize("version", ["R4", "R5"])
+@pytest.mark.parametrize(
+    ("type_code", "accepted", "rejected"),
+    [
+        ("integer", [0, -5, 2**31 - 1, -(2**31)], [2**31, -(2**31) - 1, 1.5, True, "1"]),
+        ("positiveInt", [1, 2**31 - 1], [0, -1, 2**31, 2.0]),
+        ("unsignedInt", [0, 2**31 - 1], [-1, 2**31, False]),
+    ],
+)
+def test_integer_types_follow_their_official_pattern_and_range(
+    validators: dict[str, FhirValidator], version: str, type_code: str, accepted: list[Any], rejected: list[Any]
+) -> None:
+    primitive = validators[version].definitions.primitive(type_code)
+    assert primitive is not None and (primitive.min_value, primitive.max_value) == (-(2**31), 2**31 - 1)
+    check = validators[version]._walker.checker(type_code)
+    assert [check(value) for value in accepted] == [None] * len(accepted)
+    assert all(check(value) is not None for value in rejected), [check(value) for value in rejected]
+
+
 def test_date_boundaries_follow_precision() -> None:
     low, high = date_boundaries("2021-02") or (None, None)
     assert low is not None and high is not None

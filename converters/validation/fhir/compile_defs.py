@@ -6,7 +6,7 @@ version and commits the result under `converters/validation/fhir/defs/`. The tab
 resource types trialbridge emits and every type they reach, what validation needs and nothing else:
 element path -> min/max, types (with reference targets and core profiles), content references,
 required bindings, invariants (key, severity, human text, FHIRPath expression), primitive regexes,
-and the required value sets expanded from the official ValueSets and CodeSystems.
+lengths and integer ranges, and the required value sets expanded from the official ValueSets and CodeSystems.
 
 This module only reads archives that are already on disk; it never downloads anything.
 """
@@ -46,7 +46,8 @@ _REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
 _SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 _SYSTEM_PREFIX = "http://hl7.org/fhirpath/System."
 
-#: JSON representation of each primitive type (FHIR JSON format, "Primitive types").
+#: JSON representation of each primitive type (FHIR JSON format, "Primitive types"; the StructureDefinitions
+#: do not say it: positiveInt's value is typed System.String, and R5 integer64, a System.Integer, is a JSON string).
 _JSON_KIND = {
     "boolean": "boolean",
     "integer": "integer",
@@ -195,6 +196,9 @@ def _primitive_info(sd: Mapping[str, Any]) -> dict[str, Any]:
                     info["regex"] = ext["valueString"]
         if "maxLength" in element:
             info["maxLength"] = int(element["maxLength"])
+        for bound in ("minValueInteger", "maxValueInteger"):  # integer's 32-bit range
+            if bound in element:
+                info[bound] = int(element[bound])
     return info
 
 

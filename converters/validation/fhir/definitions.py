@@ -76,7 +76,6 @@ class Child:
     kind: Kind
     node: str | None  # key of the NodeSpec for complex values
     binding: ValueSetCodes | None
-    binding_url: str | None
     constraints: tuple[str, ...]  # invariant ids of the element itself
     targets: frozenset[str] | None  # resource types a Reference may point at (None: not a Reference)
     prepared: tuple[Any, ...] | None = None  # the walker's prepared invariants (element's and type's)
@@ -86,24 +85,27 @@ class Child:
 class NodeSpec:
     """What a JSON object at one place may hold: its children by JSON key, required ones, invariants."""
 
-    name: str  # type name or backbone path
+    name: str  # the spec's key: type or profile name, or `Type|backbone path`
+    element: str  # what messages name: "Period", "SimpleQuantity", "ResearchStudy.arm"
     fhirpath_type: str  # the path fhirpathpy types this node with ("Period", "Bundle.entry")
     children: dict[str, Child]
-    required: tuple[tuple[str, str, tuple[str, ...]], ...]  # (element name, step, JSON keys incl. `_`) for min >= 1
+    required: tuple[tuple[str, tuple[str, ...]], ...]  # (element name, its JSON keys incl. `_`) for min >= 1
     constraints: tuple[str, ...]  # invariant ids of the type (root element)
     is_resource: bool
-    is_extension: bool
     prepared: tuple[Any, ...] | None = None  # the walker's prepared invariants of the type alone
 
 
 @dataclass(slots=True, eq=False)
 class Primitive:
-    """A primitive type: JSON type, regex (from the official StructureDefinition), maximum length."""
+    """A primitive type: JSON type, and from the official StructureDefinitions its regex, maximum length and
+    integer range (positiveInt and unsignedInt take theirs from their base type, integer)."""
 
     name: str
     json: str  # "string" | "boolean" | "integer" | "number"
     regex: str | None
     max_length: int | None
+    min_value: int | None
+    max_value: int | None
 
 
 def _cap(code: str) -> str:
@@ -145,16 +147,8 @@ class Definitions:
         """The concrete resource types of this version."""
         return self._resource_types
 
-    @property
-    def constraints(self) -> dict[str, Any]:
-        return dict(self.table["constraints"])
-
     def constraint(self, constraint_id: str) -> dict[str, Any]:
         return dict(self.table["constraints"][constraint_id])
-
-    def type_info(self, name: str) -> dict[str, Any] | None:
-        info = self._types.get(name)
-        return None if info is None else dict(info)
 
     def primitive(self, name: str) -> Primitive | None:
         if name not in self._primitives:
@@ -162,9 +156,19 @@ class Definitions:
             if info is None or info["kind"] != "primitive-type":
                 return None
             self._primitives[name] = Primitive(
-                name, info.get("json", "string"), info.get("regex"), info.get("maxLength")
+                name, info.get("json", "string"), info.get("regex"), info.get("maxLength"),
+                self._inherited(name, "minValueInteger"), self._inherited(name, "maxValueInteger"),
             )
         return self._primitives[name]
+
+    def _inherited(self, name: str, key: str) -> Any:
+        """`key` of a type, or of the nearest base type that has it (None when none has)."""
+        info = self._types.get(name)
+        while info is not None:
+            if key in info:
+                return info[key]
+            info = self._types.get(info.get("base", ""))
+        return None
 
     def value_set(self, url: str) -> ValueSetCodes | None:
         if url not in self._value_sets:
@@ -206,7 +210,7 @@ class Definitions:
         path = path or root
         index = self._elements_by_parent(type_name)
         children: dict[str, Child] = {}
-        required: list[tuple[str, str, tuple[str, ...]]] = []
+        required: list[tuple[str, tuple[str, ...]]] = []
         for element in index.get(path, []):
             made = self._children_of(type_name, element, index)
             if not made:
@@ -216,16 +220,16 @@ class Definitions:
             first = made[0]
             keys = tuple(child.key for child in made)
             if first.min > 0:  # present as the value or as the `_name` companion of a primitive
-                required.append((first.name, first.step.split(".ofType(")[0], keys + tuple("_" + k for k in keys)))
+                required.append((first.name, keys + tuple("_" + k for k in keys)))
         is_root = path == root
         return NodeSpec(
             name=key,
+            element=key.partition("|")[2] or key,
             fhirpath_type=(info.get("profileOf", type_name) if is_root else path),
             children=children,
             required=tuple(required),
             constraints=tuple(info.get("constraints", ())) if is_root else (),
             is_resource=is_root and info["kind"] == "resource",
-            is_extension=is_root and (info.get("profileOf", type_name) == "Extension"),
         )
 
     def _children_of(
@@ -236,19 +240,19 @@ class Definitions:
         max_ = _max(element["max"])
         if max_ == 0:
             return []  # prohibited by a profile: any occurrence is an unknown element
-        constraints = tuple(c for c in element.get("constraints", ()))
+        constraints = tuple(element.get("constraints", ()))
         binding_url = element.get("binding")
         binding = self.value_set(binding_url) if binding_url else None
         if "ref" in element:
             backbone = f"{type_name}|{element['ref']}"
             return [self._child(leaf, leaf, leaf, element, max_, "BackboneElement", Kind.COMPLEX, backbone,
-                                binding, binding_url, constraints, None)]
+                                binding, constraints, None)]
         types = element.get("types", [])
         if path in index:  # a backbone element: its children follow in the same definition
             backbone = f"{type_name}|{path}"
             code = types[0]["code"] if types else "BackboneElement"
             return [self._child(leaf, leaf, leaf, element, max_, code, Kind.COMPLEX, backbone,
-                                binding, binding_url, constraints, None)]
+                                binding, constraints, None)]
         is_choice = leaf.endswith("[x]")
         name = leaf[:-3] if is_choice else leaf
         made: list[Child] = []
@@ -259,7 +263,7 @@ class Definitions:
             kind, node = self._kind_of(code, type_entry.get("profile"))
             targets = frozenset(type_entry.get("targets", ())) if code == "Reference" else None
             made.append(self._child(key, name, step, element, max_, code, kind, node,
-                                    binding, binding_url, constraints, targets))
+                                    binding, constraints, targets))
         return made
 
     def _kind_of(self, code: str, profile: str | None) -> tuple[Kind, str | None]:
@@ -285,7 +289,6 @@ class Definitions:
         kind: Kind,
         node: str | None,
         binding: ValueSetCodes | None,
-        binding_url: str | None,
         constraints: tuple[str, ...],
         targets: frozenset[str] | None,
     ) -> Child:
@@ -301,7 +304,6 @@ class Definitions:
             kind=kind,
             node=node,
             binding=binding,
-            binding_url=binding_url,
             constraints=constraints,
             targets=targets,
         )

@@ -1,11 +1,13 @@
 """Checks of primitive values: JSON type, the official regex of the type, calendar dates, integer ranges.
 
-The regular expressions are the ones in the official StructureDefinitions (`regex` extension on
-`<type>.value`, compiled into the definition table); they are matched against the whole value. Numbers
-arrive already parsed from JSON, so the numeric types are checked by JSON type and range instead of by
-regex (the R5 decimal regex in 5.0.0 also has a stray `}` that would reject every exponent). Beyond the
-regexes, dates must exist on the calendar (`2021-02-30` matches the pattern but is not a date) and the
-integer types must fit in 32 bits, as the FHIR datatypes page requires.
+The regular expressions, maximum lengths and integer ranges are the ones in the official
+StructureDefinitions (`regex` extension, `maxLength`, `minValueInteger`/`maxValueInteger` on
+`<type>.value`, compiled into the definition table); regexes are matched against the whole value.
+Numbers arrive already parsed from JSON: an integer is matched in its JSON text (`str` of the int, which
+is how JSON writes it), so positiveInt's `[1-9][0-9]*` rejects 0 and negatives, and checked against the
+32-bit range that positiveInt and unsignedInt inherit from integer; a decimal is checked by JSON type
+only (the R5 decimal regex in 5.0.0 has a stray `}` that would reject every exponent). Beyond the
+regexes, dates must exist on the calendar (`2021-02-30` matches the pattern but is not a date).
 """
 
 from __future__ import annotations
@@ -21,12 +23,6 @@ from converters.validation.fhir.definitions import Primitive
 #: A checker returns None when the value is fine, else the reason in a few words.
 Checker = Callable[[Any], str | None]
 
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-_INTEGER_RANGES = {
-    "integer": (_INT32_MIN, _INT32_MAX),
-    "positiveInt": (1, _INT32_MAX),
-    "unsignedInt": (0, _INT32_MAX),
-}
 _DATE_TYPES = frozenset({"date", "dateTime", "instant"})
 _YMD = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
@@ -62,14 +58,13 @@ def make_checker(type_code: str, primitive: Primitive | None) -> Checker:
     json_kind = primitive.json if primitive is not None else "string"
     if json_kind == "boolean":
         return _check_boolean
-    if json_kind == "integer":
-        low, high = _INTEGER_RANGES.get(type_code, (_INT32_MIN, _INT32_MAX))
-        return _integer_checker(low, high)
     if json_kind == "number":
         return _check_decimal
     # ASCII: in the spec's regexes (XML Schema / Java flavour) \s is ASCII white space only, so a
     # no-break space inside a code or string is not white space, as Python's Unicode \s would have it.
     regex = re.compile(primitive.regex, re.ASCII) if primitive is not None and primitive.regex else None
+    if json_kind == "integer" and primitive is not None:
+        return _integer_checker(type_code, regex, primitive.min_value, primitive.max_value)
     max_length = primitive.max_length if primitive is not None else None
     return _string_checker(type_code, regex, max_length, type_code in _DATE_TYPES)
 
@@ -80,12 +75,18 @@ def _check_boolean(value: Any) -> str | None:
     return f"it is {_json_name(value)}; a boolean is JSON true or false"
 
 
-def _integer_checker(low: int, high: int) -> Checker:
+def _integer_checker(
+    type_code: str, regex: re.Pattern[str] | None, low: int | None, high: int | None
+) -> Checker:
     def check(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"it is {_json_name(value)}; this type is a JSON number without a fraction"
-        if value < low or value > high:
-            return f"it is outside {low}..{high}"
+        if regex is not None and regex.fullmatch(str(value)) is None:
+            return f"it does not match the {type_code} pattern {regex.pattern}"
+        if low is not None and value < low:
+            return f"it is less than {low}"
+        if high is not None and value > high:
+            return f"it is more than {high}"
         return None
 
     return check

@@ -10,7 +10,8 @@ A reference resolves when it points at an entry of the same bundle:
   `identifier=system|value` query, an entry of that type carrying that identifier;
 - `#id` points into `contained` and is checked by invariant ref-1, not here.
 A version suffix `/_history/n` is ignored for matching. Searchset, history and response bundles are not
-checked: their references point at the server that produced them.
+checked: their references point at the server that produced them. What a `Type/id` reference may look
+like comes from the definition table: the version's resource types and the official regex of `id`.
 """
 
 from __future__ import annotations
@@ -23,14 +24,31 @@ from urllib.parse import parse_qsl
 
 from converters.problem_codes import fhir_validation as codes
 from converters.problems import ProblemKind
+from converters.validation.fhir.definitions import Definitions
 
 if TYPE_CHECKING:
     from converters.validation.fhir.walker import Scope
 
 _HISTORY = re.compile(r"/_history/[^/]*$")
-_RESTFUL = re.compile(r"^(?P<base>.*?/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})$")
 _NOT_CHECKED = frozenset({"searchset", "history", "batch-response", "transaction-response"})
 _CONDITIONAL_OK = frozenset({"transaction", "batch"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceSyntax:
+    """How a literal reference names its target in one FHIR version (references.html#literal)."""
+
+    resource_types: frozenset[str]
+    restful: re.Pattern[str]  # `[base/]Type/id`, with the groups base, type and id
+
+
+def reference_syntax(definitions: Definitions) -> ReferenceSyntax:
+    """The reference syntax of a version: its resource types, and `Type/id` with the official `id` regex."""
+    id_type = definitions.primitive("id")
+    if id_type is None or not id_type.regex:
+        raise ValueError(f"the FHIR {definitions.version} definition table has no regex for the id type")
+    restful = re.compile(rf"^(?P<base>.*?/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>{id_type.regex})$", re.ASCII)
+    return ReferenceSyntax(definitions.resource_types, restful)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +67,16 @@ def _strip_history(reference: str) -> str:
     return _HISTORY.sub("", reference)
 
 
-def literal_type(reference: str, resource_types: frozenset[str]) -> str | None:
+def literal_type(reference: str, syntax: ReferenceSyntax) -> str | None:
     """The resource type a literal reference names (`Type/id`, `.../Type/id`, `Type?query`), if any."""
     if reference.startswith(("#", "urn:")):
         return None
     head = reference.split("?", 1)
     if len(head) == 2:
         name = head[0].rsplit("/", 1)[-1]
-        return name if name in resource_types else None
-    match = _RESTFUL.match(_strip_history(reference))
-    if match is None or match.group("type") not in resource_types:
+        return name if name in syntax.resource_types else None
+    match = syntax.restful.match(_strip_history(reference))
+    if match is None or match.group("type") not in syntax.resource_types:
         return None
     return match.group("type")
 
@@ -136,7 +154,7 @@ def _resolve_conditional(reference: str, index: BundleIndex) -> _Target | None:
     return None
 
 
-def resolve(use: ReferenceUse, index: BundleIndex) -> _Target | None:
+def resolve(use: ReferenceUse, index: BundleIndex, syntax: ReferenceSyntax) -> _Target | None:
     reference = _strip_history(use.reference)
     if "?" in reference:
         return _resolve_conditional(reference, index)
@@ -144,14 +162,14 @@ def resolve(use: ReferenceUse, index: BundleIndex) -> _Target | None:
         return index.by_full_url.get(reference)
     full_url = use.scope.full_url
     if full_url and "://" in full_url:
-        match = _RESTFUL.match(_strip_history(full_url))
+        match = syntax.restful.match(_strip_history(full_url))
         base = match.group("base") if match is not None else None
         return index.by_full_url.get(base + reference) if base else None
     return index.by_type_id.get(reference)
 
 
 def check_bundle(
-    bundle: Mapping[str, Any], uses: list[ReferenceUse], resource_types: frozenset[str]
+    bundle: Mapping[str, Any], uses: list[ReferenceUse], syntax: ReferenceSyntax
 ) -> Iterator[tuple[ProblemKind, ReferenceUse, dict[str, object]]]:
     """Problems for the references of one bundle that do not resolve or resolve to a wrong type."""
     bundle_type = bundle.get("type")
@@ -167,7 +185,7 @@ def check_bundle(
                 "why": " (conditional references are only resolved in transaction and batch bundles)",
             }
             continue
-        target = resolve(use, index)
+        target = resolve(use, index, syntax)
         if target is None:
             yield codes.FHIR_REFERENCE_UNRESOLVED, use, {"element": use.element, "reference": use.reference,
                                                         "why": ""}

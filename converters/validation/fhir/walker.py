@@ -88,6 +88,7 @@ class Walker:
         self._invariants: dict[str, Invariant] = {}
         self._checkers: dict[str, primitives.Checker] = {}
         self._element_spec = definitions.spec("Element")
+        self._reference_syntax = references.reference_syntax(definitions)
 
     # --- cached preparations ---------------------------------------------------------------------
 
@@ -145,7 +146,7 @@ class Walker:
         self.object(obj, spec, path, scope, col, None)
         if is_bundle:
             uses = col.ref_frames.pop()
-            for kind, at, params in references.check_bundle(obj, uses, self.defs.resource_types):
+            for kind, at, params in references.check_bundle(obj, uses, self._reference_syntax):
                 col.add(kind, at.path, at.scope, **params)
 
     # --- objects ---------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ class Walker:
                         self.companion(value, node.get(base.key), base, path, scope, col)
                         continue
                 col.add(codes.FHIR_UNKNOWN_ELEMENT, f"{path}.{key}", scope, name=key,
-                        context=spec.name.partition("|")[2] or spec.name, version=self.label)
+                        context=spec.element, version=self.label)
                 continue
             if child.key != child.name:
                 chosen = _choose(chosen, child)
@@ -200,31 +201,31 @@ class Walker:
                     col.add(codes.FHIR_JSON_SHAPE, step, scope, element=child.element,
                             reason="a repeating element must be a JSON array, even with one item")
                 self.value(value, child, step, scope, col, node)
-        for name, req_step, keys in spec.required:
+        for name, keys in spec.required:
             for key in keys:
                 if key in node:
                     break
             else:
-                col.add(codes.FHIR_CARDINALITY, f"{path}.{req_step}", scope,
-                        element=f"{spec.name.partition('|')[2] or spec.name}.{name}", count=0,
+                col.add(codes.FHIR_CARDINALITY, f"{path}.{name}", scope,
+                        element=f"{spec.element}.{name}", count=0,
                         min=children[keys[0]].min, max=_bound(children[keys[0]].max), version=self.label)
         if chosen is not None:
             for name, found in chosen.items():
                 if len(found) > 1:
                     col.add(codes.FHIR_CARDINALITY, f"{path}.{name}", scope,
-                            element=f"{spec.name.partition('|')[2] or spec.name}.{name}[x] ({', '.join(found)})",
+                            element=f"{spec.element}.{name}[x] ({', '.join(found)})",
                             count=len(found), min=children[found[0]].min, max=1, version=self.label)
         if not spec.is_resource and not has_value:
             for key in node:
                 if key != "id":
                     break
             else:
-                self.ele_1(path, spec.name.partition("|")[2] or spec.name, scope, col)
+                self.ele_1(path, spec.element, scope, col)
         prepared = owner.prepared if owner is not None else spec.prepared
         if prepared is None:
             prepared = self.prepare(spec, owner)
         if prepared:
-            self.invariants(prepared, node, spec.fhirpath_type, path, spec.name, scope, col)
+            self.invariants(prepared, node, spec.fhirpath_type, path, spec.element, scope, col)
 
     def value(
         self,
@@ -325,7 +326,10 @@ class Walker:
     # --- invariants ------------------------------------------------------------------------------
 
     def ele_1(self, path: str, element: str, scope: Scope, col: Collector) -> None:
+        """Report ele-1 on an element that has neither a value nor children (`id` alone does not count)."""
         invariant = self.invariant("ele-1")
+        if not invariant.in_walker:
+            return  # its official expression is not the one this check implements: the engine evaluates it
         col.add_at(codes.FHIR_INVARIANT, invariant.severity, path, scope, element=element,
                    key="ele-1", human=invariant.human)
 
@@ -351,7 +355,6 @@ class Walker:
         scope: Scope,
         col: Collector,
     ) -> None:
-        element_name = element.partition("|")[2] or element
         if scope.variables is None:
             scope.variables = self.engine.variables(scope.resource, scope.root)
         for invariant in prepared:
@@ -362,11 +365,11 @@ class Walker:
             if outcome is True:
                 continue
             if outcome is False:
-                col.add_at(codes.FHIR_INVARIANT, invariant.severity, path, scope, element=element_name,
+                col.add_at(codes.FHIR_INVARIANT, invariant.severity, path, scope, element=element,
                            key=invariant.key, human=invariant.human)
             elif invariant.id not in col.skipped:
                 col.skipped.add(invariant.id)
-                col.add(codes.FHIR_INVARIANT_SKIPPED, path, scope, element=element_name, key=invariant.key,
+                col.add(codes.FHIR_INVARIANT_SKIPPED, path, scope, element=element, key=invariant.key,
                         reason=outcome)
 
     # --- bindings --------------------------------------------------------------------------------
@@ -431,7 +434,7 @@ class Walker:
             return
         at = f"{path}.reference"
         allowed = child.targets
-        literal_type = references.literal_type(target, self.defs.resource_types)
+        literal_type = references.literal_type(target, self._reference_syntax)
         if (
             literal_type is not None
             and allowed
