@@ -38,7 +38,7 @@ NCT = {"system": "https://clinicaltrials.gov", "value": "NCT01234567"}
 
 
 def r4_study() -> dict[str, Any]:
-    """A 6 KB R4 ResearchStudy with the content listed in the module docstring."""
+    """An R4 ResearchStudy of about 5 KB (4,770 bytes compact) with the content listed in the module docstring."""
     return {
         "resourceType": "ResearchStudy",
         "id": "nct01234567",
