@@ -66,6 +66,7 @@ def convert(
     sdtm_layout: Annotated[str, typer.Option(help="SDTM tables: per-study or concatenated.")] = "per-study",
     sdtm_formats: Annotated[str, typer.Option(help="SDTM formats: csv,json,xpt,define.")] = "csv,json,xpt,define",
     max_bytes: Annotated[int, typer.Option(help="Largest input file accepted, in bytes.")] = 100 * 1024 * 1024,
+    max_records: Annotated[int | None, typer.Option(help="Most records read from one multi-record file.")] = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip validation of FHIR/SDTM outputs.")]
     = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the total line.")] = False,
@@ -88,6 +89,7 @@ def convert(
         targets=targets,
         forced_format=from_,
         max_bytes=max_bytes,
+        max_records=max_records,
         writer_options={"bundle": bundle, "sdtm_layout": sdtm_layout, "sdtm_formats": sdtm_formats},
         validate_outputs=not no_validate,
     )

@@ -38,6 +38,7 @@ class ConvertOptions:
     targets: tuple[str, ...] = ()  # writer targets beside the canonical study.json
     forced_format: str | None = None
     max_bytes: int = 100 * 1024 * 1024
+    max_records: int | None = None
     writer_options: dict[str, str] = field(default_factory=dict)
     validate_outputs: bool = True
 
@@ -241,7 +242,8 @@ def convert_file(path: Path, ctx: ConvertContext) -> FileResult:
         result.problems.append(unrecognised_input(loaded, ctx.options.forced_format))
         return result
     result.format = reader.name
-    config = ReaderConfig(resources=ctx.resources, max_bytes=ctx.options.max_bytes)
+    config = ReaderConfig(resources=ctx.resources, max_bytes=ctx.options.max_bytes,
+                          max_records=ctx.options.max_records)
     try:
         for outcome in reader.read(loaded, config):
             record = RecordResult(record=outcome.record, problems=list(outcome.problems))

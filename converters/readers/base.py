@@ -25,6 +25,7 @@ class ReaderConfig:
     resources: Resources
     max_bytes: int = 100 * 1024 * 1024  # largest input file read
     max_expanded_bytes: int = 500 * 1024 * 1024  # largest total size of ZIP members after expansion
+    max_records: int | None = None  # most records read from one multi-record file (None: no limit)
 
 
 @dataclass(frozen=True)
