@@ -31,7 +31,7 @@ import textwrap
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -74,12 +74,17 @@ def _one(parts: Parts) -> Any:
     return parts.get("value")
 
 
-def convert_text(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+def text_value(value: Any) -> Any:
     """A string, kept exactly as given."""
-    value = _one(parts)
-    if not isinstance(value, str):
-        return Rejected(f"expected text, found {_describe(value)}")
-    return value
+    return value if type(value) is str else Rejected(f"expected text, found {_describe(value)}")
+
+
+def boolean_value(value: Any) -> Any:
+    return value if type(value) is bool else Rejected(f"expected true or false, found {_describe(value)}")
+
+
+def convert_text(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    return text_value(_one(parts))
 
 
 def dedent_textblock(text: str) -> str:
@@ -100,8 +105,7 @@ def convert_textblock(parts: Parts, options: dict[str, Any], ctx: ConversionCont
 
 
 def convert_boolean(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    value = _one(parts)
-    return value if isinstance(value, bool) else Rejected(f"expected true or false, found {_describe(value)}")
+    return boolean_value(_one(parts))
 
 
 def convert_yes_no(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
@@ -248,22 +252,12 @@ def convert_flag_if_contains(parts: Parts, options: dict[str, Any], ctx: Convers
     return True if str(options["text"]) in value else Absent()
 
 
-def _simple_text(value: Any) -> Any:
-    return value if type(value) is str else Rejected(f"expected text, found {_describe(value)}")
-
-
-def _simple_boolean(value: Any) -> Any:
-    return value if type(value) is bool else Rejected(f"expected true or false, found {_describe(value)}")
-
-
-# One-argument forms of the commonest conversions, used on the hot path when a rule has no parts or options.
-SIMPLE_CONVERSIONS: dict[str, Callable[[Any], Any]] = {"text": _simple_text, "boolean": _simple_boolean}
-# The exact type each of them returns unchanged, so the hot path can skip the call for it.
-SIMPLE_IDENTITY: dict[str, type] = {"text": str, "boolean": bool}
-
-
-class _NoType:
-    """Never the type of a value: the identity type of a simple conversion that has none."""
+# One-argument forms of the commonest conversions, used on the hot path when a rule has no parts or options,
+# each with the exact type it returns unchanged (so the hot path can skip the call for a value of that type).
+SIMPLE_CONVERSIONS: dict[str, tuple[Callable[[Any], Any], type]] = {
+    "text": (text_value, str),
+    "boolean": (boolean_value, bool),
+}
 
 CONVERSIONS: dict[str, Conversion] = {
     "text": convert_text,
@@ -297,10 +291,16 @@ def _describe(value: Any) -> str:
 # --- source adapters -----------------------------------------------------------------------------------
 
 
+Found = list[tuple[Any, str]]  # nodes with their pointers
+Find = Callable[[Any, str], Found]  # (node, its pointer) -> the nodes at a fixed path under it
+
+
 class Adapter(typing.Protocol):
     """How the engine walks one kind of source tree (JSON data, or an XML element tree)."""
 
-    def resolve(self, node: Any, pointer: str, steps: tuple[str, ...]) -> list[tuple[Any, str]]: ...
+    def path(self, steps: tuple[str, ...]) -> Find:
+        """A finder for the nodes at `steps` under a node (every element of a list or repeated element)."""
+        ...
 
     def scalar(self, node: Any) -> tuple[bool, Any]: ...
 
@@ -316,21 +316,8 @@ def _escape(key: str) -> str:
 class JsonAdapter:
     """JSON data (dict / list / scalars); pointers are RFC 6901 JSON pointers, generic paths use `*`."""
 
-    def resolve(self, node: Any, pointer: str, steps: tuple[str, ...]) -> list[tuple[Any, str]]:
-        items: list[tuple[Any, str]] = [(node, pointer)]
-        for step in steps:
-            following: list[tuple[Any, str]] = []
-            for value, ptr in items:
-                if type(value) is not dict or step not in value:
-                    continue
-                child = value[step]
-                child_ptr = f"{ptr}/{_escape(step)}"
-                if type(child) is list:
-                    following.extend((v, f"{child_ptr}/{i}") for i, v in enumerate(child))
-                else:
-                    following.append((child, child_ptr))
-            items = following
-        return items
+    def path(self, steps: tuple[str, ...]) -> Find:
+        return _json_path(steps)
 
     def scalar(self, node: Any) -> tuple[bool, Any]:
         return (type(node) not in (dict, list)), node
@@ -346,11 +333,11 @@ class JsonAdapter:
                 yield value, f"{pointer}/{index}", f"{generic}/*", type(value) not in (dict, list)
 
 
-_JSON = JsonAdapter()  # stateless: shared by the compiled JSON paths
-
-
 @dataclass(frozen=True, slots=True)
-class XmlAttribute:
+class XmlValue:
+    """A text value that is not an element of its own: an attribute's value, or the text of an element that
+    also has child elements (mixed content, which public.xsd does not allow; listed, never dropped)."""
+
     value: str
 
 
@@ -358,20 +345,25 @@ class XmlAdapter:
     """lxml elements; pointers are XPaths (`/clinical_study/location[3]/facility/name`, `.../@type`).
 
     A repeated element gets a 1-based index (`location[3]`); an element that occurs once does not. Generic
-    paths leave the indexes out. Comments and processing instructions are not data and are skipped.
+    paths leave the indexes out. Comments and processing instructions are not data and are skipped; text
+    beside child elements is a leaf of its own (`.../text()`).
     """
 
-    def resolve(self, node: Any, pointer: str, steps: tuple[str, ...]) -> list[tuple[Any, str]]:
-        items: list[tuple[Any, str]] = [(node, pointer)]
+    def path(self, steps: tuple[str, ...]) -> Find:
+        return lambda node, pointer: self._resolve(node, pointer, steps)
+
+    @staticmethod
+    def _resolve(node: Any, pointer: str, steps: tuple[str, ...]) -> Found:
+        items: Found = [(node, pointer)]
         for step in steps:
-            following: list[tuple[Any, str]] = []
+            following: Found = []
             for element, ptr in items:
-                if isinstance(element, XmlAttribute):
+                if isinstance(element, XmlValue):
                     continue
                 if step.startswith("@"):
                     value = element.get(step[1:])
                     if value is not None:
-                        following.append((XmlAttribute(value), f"{ptr}/{step}"))
+                        following.append((XmlValue(value), f"{ptr}/{step}"))
                     continue
                 found = element.findall(step)
                 if len(found) == 1:
@@ -382,18 +374,26 @@ class XmlAdapter:
         return items
 
     def scalar(self, node: Any) -> tuple[bool, Any]:
-        if isinstance(node, XmlAttribute):
+        if isinstance(node, XmlValue):
             return True, node.value
         if any(isinstance(child.tag, str) for child in node):
             return False, None
         return True, _element_text(node)
 
     def walk(self, node: Any, pointer: str, generic: str) -> Iterator[tuple[Any, str, str, bool]]:
-        if isinstance(node, XmlAttribute):
+        if isinstance(node, XmlValue):
             return
         for name, value in sorted(node.attrib.items()):
-            yield XmlAttribute(value), f"{pointer}/@{name}", f"{generic}/@{name}", True
-        elements = [c for c in node if isinstance(c.tag, str)]
+            yield XmlValue(value), f"{pointer}/@{name}", f"{generic}/@{name}", True
+        elements = []
+        mixed = bool(node.text) and not node.text.isspace()  # text beside the child elements
+        for child in node:
+            if isinstance(child.tag, str):
+                elements.append(child)
+            if not mixed and child.tail and not child.tail.isspace():
+                mixed = True
+        if mixed:
+            yield XmlValue(_element_text(node)), f"{pointer}/text()", f"{generic}/text()", True
         counts: dict[str, int] = {}
         for child in elements:
             counts[child.tag] = counts.get(child.tag, 0) + 1
@@ -408,7 +408,7 @@ class XmlAdapter:
                 continue
             yield child, child_ptr, child_generic, True  # the element's text
             for name, value in sorted(child.attrib.items()):
-                yield XmlAttribute(value), f"{child_ptr}/@{name}", f"{child_generic}/@{name}", True
+                yield XmlValue(value), f"{child_ptr}/@{name}", f"{child_generic}/@{name}", True
 
 
 def _element_text(element: Any) -> str:
@@ -431,10 +431,9 @@ def leaf_text(adapter: Adapter, node: Any) -> str:
 # --- compiled rules ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: the compiler keys its work by rule
 class Rule:
     source: tuple[str, ...]
-    source_text: str
     target: tuple[str, ...]
     append: bool
     convert: Conversion | None
@@ -447,7 +446,6 @@ class Rule:
     each: tuple[Rule, ...] | None
     required: tuple[str, ...]
     simple: Callable[[Any], Any] | None = None  # one-argument conversion when there are no parts or options
-    target_text: str = ""  # "/a/b": the target as a pointer suffix
 
 
 def _split_source(path: str) -> tuple[str, ...]:
@@ -485,8 +483,7 @@ def _target_model(model: type[BaseModel], steps: tuple[str, ...], where: str) ->
     return current, is_list
 
 
-def compile_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where: str,
-                  conversions: dict[str, Conversion]) -> tuple[Rule, ...]:
+def compile_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where: str) -> tuple[Rule, ...]:
     """Turn the rules of a field-map file into `Rule`s, checking every target against `model`."""
     rules: list[Rule] = []
     for raw in raw_rules:
@@ -496,14 +493,14 @@ def compile_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where
         if append and not is_list:
             raise MappingError(f"{where}: {raw['to']!r} appends to a field that is not a list")
         convert_name = str(raw.get("convert", "text"))
-        if convert_name not in conversions:
+        if convert_name not in CONVERSIONS:
             raise MappingError(f"{where}: unknown conversion {convert_name!r}")
         each = None
         required: tuple[str, ...] = ()
         if "each" in raw:
             if target_model is None:
                 raise MappingError(f"{where}: {raw['to']!r} is not an object, so `each` cannot fill it")
-            each = compile_rules(raw["each"], target_model, f"{where} > {source_text}", conversions)
+            each = compile_rules(raw["each"], target_model, f"{where} > {source_text}")
             required = tuple(n for n, f in target_model.model_fields.items() if f.is_required())
             for name in raw.get("set", {}):
                 if name not in target_model.model_fields:
@@ -512,12 +509,14 @@ def compile_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where
         if "unknown_to" in raw:
             unknown_to, _ = _split_target(str(raw["unknown_to"]))
             _target_model(model, unknown_to, where)
+        simple = None
+        if each is None and "with" not in raw and "options" not in raw and convert_name in SIMPLE_CONVERSIONS:
+            simple = SIMPLE_CONVERSIONS[convert_name][0]
         rules.append(Rule(
             source=_split_source(source_text),
-            source_text=source_text,
             target=steps,
             append=append,
-            convert=None if each is not None else conversions[convert_name],
+            convert=None if each is not None else CONVERSIONS[convert_name],
             convert_name=convert_name,
             parts=tuple((role, _split_source(path)) for role, path in raw.get("with", {}).items()),
             options=dict(raw.get("options", {})),
@@ -526,9 +525,7 @@ def compile_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where
             constants=dict(raw.get("set", {})),
             each=each,
             required=required,
-            simple=None if each is not None or "with" in raw or "options" in raw else SIMPLE_CONVERSIONS.get(
-                convert_name),
-            target_text="/" + "/".join(steps),
+            simple=simple,
         ))
     return tuple(rules)
 
@@ -591,19 +588,15 @@ SAME = "same"
 #
 # A field map is compiled once per FieldMap into closures, with everything about each rule worked out in
 # advance: the escaped pointer step of each source step, the target container and pointer text, the
-# vocabulary table. Running a record is then dict lookups, the conversion call and string concatenation for
-# the pointers; no path is split, joined or looked up in the rule's metadata per value.
+# vocabulary table. Running a record is then lookups, the conversion call and string concatenation for the
+# pointers; no path is split, joined or looked up in the rule's metadata per value.
 #
-# For JSON, consecutive rules whose sources start with the same step descend together: the step is looked up
-# once and the rules run, one step shorter, on the object found (when a list is met on the way, each rule is
-# run in full instead). The commonest rule (one scalar to one field with a one-argument conversion) and rules
-# that make objects from one step's value are single closures. Whatever is not the plain case goes to the
-# general path, which does exactly what the rule says. Other adapters (XML) use the general path throughout,
-# with each rule list's shared path prefixes resolved once per node.
-
-Found = list[tuple[Any, str]]
-_Cache = dict[int, Found]
-
+# Consecutive rules whose sources start with the same step descend together: the step is followed once and
+# the rules run, one step further along their sources, on the one node found (when it finds several, a list
+# or a repeated element, each rule is run in full instead). Every rule is run by the general path, which does
+# exactly what the rule says, the same for JSON and XML; the commonest JSON rule (one scalar to one field with
+# a one-argument conversion) is also a single closure that handles the plain case itself and hands anything
+# unusual to the general path.
 
 @dataclass(slots=True)
 class _Env:
@@ -613,10 +606,7 @@ class _Env:
     invalid: dict[str, str]
 
 
-Finder = Callable[[Any, str, _Cache], Found]
-Apply = Callable[[Any, str, dict[str, Any], str, _State, _Env], None]
 Runner = Callable[[Any, str, dict[str, Any], str, _State, _Env], None]
-CachedRunner = Callable[[Any, str, _Cache, dict[str, Any], str, _State, _Env], None]
 Finish = Callable[[Any, list[str], str, dict[str, Any], str, _State, _Env], None]
 Placer = Callable[[Any, str, dict[str, Any], str, _State], bool | str]
 Gather = Callable[[Any, str], tuple[Parts, list[str]] | Rejected]
@@ -652,7 +642,10 @@ def _peeker(steps: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
 
 
 class _Compiler:
-    """Turns `Rule`s into closures for one adapter, vocabulary and problem catalogue."""
+    """Turns `Rule`s into closures for one adapter, vocabulary and problem catalogue.
+
+    A rule is compiled at each `depth` it is reached from (in full, and one step shorter under each group
+    above it); `depth` is how many steps of its source the groups above have already followed."""
 
     def __init__(self, adapter: Adapter, ctx: ConversionContext, kinds: EngineKinds,
                  exact: dict[str, dict[str, tuple[str, ...]]]) -> None:
@@ -661,43 +654,41 @@ class _Compiler:
         self.ctx = ctx
         self.kinds = kinds
         self.exact = exact
-        # Compiled once each, however often reached (a rule list again through every group above it; a rule as
-        # itself and as the one-step-shorter copy its group runs): id -> (the rule or list, kept alive, compiled).
-        self._lists: dict[int, tuple[tuple[Rule, ...], Runner]] = {}
-        self._applies: dict[int, tuple[Rule, Apply]] = {}
-        self._finishes: dict[int, tuple[Rule, Finish]] = {}
-        self._origins: dict[int, tuple[Rule, Rule]] = {}  # shortened copy -> the rule it was made from
+        # what a rule does with a node it found, compiled once however often the rule is reached
+        self._applies: dict[Rule, Runner] = {}
+        self._finishes: dict[Rule, Finish] = {}
 
-    def rules(self, rules: tuple[Rule, ...]) -> Runner:
-        """One closure running `rules` in order on one source node (the record, or one object)."""
-        known = self._lists.get(id(rules))
-        if known is not None and known[0] is rules:
-            return known[1]
-        runner = self._json_rules(rules) if self.json else self._any_rules(rules)
-        self._lists[id(rules)] = (rules, runner)  # the list is kept, so its id is not reused
-        return runner
-
-    # -- JSON --
-
-    def _json_rules(self, rules: tuple[Rule, ...]) -> Runner:
-        keyed: list[tuple[str | None, Runner]] = []  # (the first source step, if any; the rule or group)
+    def rules(self, rules: tuple[Rule, ...], depth: int = 0) -> Runner:
+        """One closure running `rules` in order on one source node (the record, one object, or the node a
+        group's shared step found)."""
+        keyed: list[tuple[str | None, Runner]] = []  # (the first source step left, if any; the rule or group)
         i = 0
         while i < len(rules):
             rule = rules[i]
-            if len(rule.source) < 2:
-                keyed.append((rule.source[0] if rule.source else None, self._json_rule(rule)))
+            if len(rule.source) < depth + 2:
+                keyed.append((rule.source[depth] if len(rule.source) > depth else None, self._rule(rule, depth)))
                 i += 1
                 continue
+            first = rule.source[depth]
             j = i + 1
-            while j < len(rules) and len(rules[j].source) >= 2 and rules[j].source[0] == rule.source[0]:
+            while j < len(rules) and len(rules[j].source) >= depth + 2 and rules[j].source[depth] == first:
                 j += 1
-            keyed.append((rule.source[0], self._json_group(rules[i:j])))
+            keyed.append((first, self._group(rules[i:j], depth)))
             i = j
         steps = tuple(keyed)
+        if not self.json:
+            runners = tuple(runner for _, runner in steps)
+
+            def run_all(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State,
+                        env: _Env) -> None:
+                for runner in runners:
+                    runner(node, pointer, out, out_ptr, state, env)
+
+            return run_all
 
         def run(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
-            # a rule whose first step the object lacks (or that needs an object, on a list or a scalar) finds
-            # nothing: it is not called
+            # JSON: a rule whose first step the object lacks (or that needs an object, on a list or a scalar)
+            # finds nothing, so it is not called
             if type(node) is dict:
                 for key, step in steps:
                     if key is None or key in node:
@@ -709,96 +700,73 @@ class _Compiler:
 
         return run
 
-    def _json_group(self, rules: tuple[Rule, ...]) -> Runner:
-        """Rules whose sources start with the same step, run on the object that step finds."""
-        first = rules[0].source[0]
-        sep = "/" + _escape(first)
-        shorter = tuple(replace(rule, source=rule.source[1:]) for rule in rules)
-        for copy, rule in zip(shorter, rules, strict=True):
-            self._origins[id(copy)] = (copy, self._origin(rule))
-        inner = self._json_rules(shorter)
-        in_full = tuple(self._json_general(rule) for rule in rules)
+    def _group(self, rules: tuple[Rule, ...], depth: int) -> Runner:
+        """Rules whose sources share the step at `depth`, run one step further on the node that step finds."""
+        follow = self.adapter.path(rules[0].source[depth:depth + 1])
+        inner = self.rules(rules, depth + 1)
+        in_full = tuple(self._general(rule, depth) for rule in rules)
 
         def group(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
-            if type(node) is not dict:
-                return
-            child = node.get(first, _MISSING)
-            if type(child) is dict:
-                inner(child, pointer + sep, out, out_ptr, state, env)
-            elif type(child) is list:  # each element is a candidate: every rule resolves its whole path
+            found = follow(node, pointer)
+            if len(found) == 1:
+                child, child_ptr = found[0]
+                inner(child, child_ptr, out, out_ptr, state, env)
+            elif found:  # several candidates: every rule resolves its whole path
                 for rule in in_full:
                     rule(node, pointer, out, out_ptr, state, env)
-            # absent, or a scalar: no rule finds anything
 
         return group
 
-    def _json_rule(self, rule: Rule) -> Runner:
-        """A rule whose source is one step (or the node itself)."""
-        if len(rule.source) == 1:
-            if rule.each is not None:
-                return self._json_objects(rule)
-            if rule.simple is not None and not rule.append:
-                return self._json_value(rule, self._json_general(rule))
-        return self._json_general(rule)
+    def _rule(self, rule: Rule, depth: int) -> Runner:
+        """A rule whose source, from `depth` on, is one step or none."""
+        if self.json and len(rule.source) == depth + 1 and rule.simple is not None and not rule.append:
+            return self._json_value(rule, depth)
+        return self._general(rule, depth)
 
-    def _json_general(self, rule: Rule) -> Runner:
-        """A rule run in full: every node it finds (the first only, unless it appends), minus invalid ones."""
-        find = _json_path(rule.source)
+    def _general(self, rule: Rule, depth: int) -> Runner:
+        """A rule run as it says: every node it finds (the first only, unless it appends), minus invalid ones."""
+        find = self.adapter.path(rule.source[depth:])
         apply = self._apply(rule)
         append = rule.append
 
         def general(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
             found = find(node, pointer)
-            _apply_found(found, apply, append, out, out_ptr, state, env)
+            if not found:
+                return
+            invalid = env.invalid
+            if invalid:
+                found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
+                if not found:
+                    return
+            if append:
+                for value, ptr in found:
+                    apply(value, ptr, out, out_ptr, state, env)
+            else:
+                value, ptr = found[0]
+                apply(value, ptr, out, out_ptr, state, env)
 
         return general
 
-    def _json_objects(self, rule: Rule) -> Runner:
-        """An `each:` rule on one step's value: the object, or each element of the list (the first only,
-        unless it appends), minus invalid ones."""
-        step = rule.source[0]
-        sep = "/" + _escape(step)
-        build = self._apply(rule)
-        append = rule.append
+    # -- the commonest JSON rule in one closure --
 
-        def objects(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
-            if type(node) is not dict:
-                return
-            value = node.get(step, _MISSING)
-            if value is _MISSING:
-                return
-            ptr = pointer + sep
-            invalid = env.invalid
-            if type(value) is list:
-                for index, item in enumerate(value):
-                    item_ptr = f"{ptr}/{index}"
-                    if invalid and _is_invalid(item_ptr, invalid):
-                        continue
-                    build(item, item_ptr, out, out_ptr, state, env)
-                    if not append:
-                        return
-            elif not (invalid and _is_invalid(ptr, invalid)):
-                build(value, ptr, out, out_ptr, state, env)
-
-        return objects
-
-    def _json_value(self, rule: Rule, general: Runner) -> Runner:
-        """The commonest rule, one JSON scalar to one field with a one-argument conversion, in one closure.
+    def _json_value(self, rule: Rule, depth: int) -> Runner:
+        """One JSON scalar to one field with a one-argument conversion.
 
         It handles the plain case itself (a scalar that converts, an empty target, a vocabulary's canonical
         value) and hands anything else (a list, a rejected or unknown value, a filled target) on, to the general
         path or to `finish`, which then do exactly what they always do."""
         simple = rule.simple
         assert simple is not None
-        same_type = SIMPLE_IDENTITY.get(rule.convert_name, _NoType)
-        step = rule.source[0]
+        same_type = SIMPLE_CONVERSIONS[rule.convert_name][1]
+        step = rule.source[depth]
         sep = "/" + _escape(step)
+        general = self._general(rule, depth)
         finish = self._finish_of(rule)
         exact = self.exact[rule.vocabulary] if rule.vocabulary is not None else None
         target = rule.target
         key = target[-1]
         text = "/" + "/".join(target)
-        depth = len(target) - 1
+        depth_out = len(target) - 1
         first = target[0]
         holder = target[:-1]
 
@@ -831,9 +799,9 @@ class _Compiler:
                     return
                 result = hit[0]
             parent: dict[str, Any] | None
-            if depth == 0:
+            if depth_out == 0:
                 parent = out
-            elif depth == 1:
+            elif depth_out == 1:
                 parent = out.get(first)
                 if parent is None:
                     parent = out[first] = {}
@@ -848,82 +816,24 @@ class _Compiler:
 
         return value_rule
 
-    # -- any adapter --
-
-    def _any_rules(self, rules: tuple[Rule, ...]) -> Runner:
-        prefix_keys: dict[tuple[str, ...], int] = {}
-        compiled: list[CachedRunner] = []
-        for rule in rules:
-            prefix = rule.source[:-1]
-            key = prefix_keys.setdefault(prefix, len(prefix_keys)) if len(rule.source) > 1 else -1
-            compiled.append(self._any_general(rule, self._any_finder(rule.source, key)))
-        steps = tuple(compiled)
-
-        def run(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State, env: _Env) -> None:
-            cache: _Cache = {}  # shared path prefixes, resolved once per node
-            for step in steps:
-                step(node, pointer, cache, out, out_ptr, state, env)
-
-        return run
-
-    def _any_general(self, rule: Rule, find: Finder) -> CachedRunner:
-        apply = self._apply(rule)
-        append = rule.append
-
-        def general(node: Any, pointer: str, cache: _Cache, out: dict[str, Any], out_ptr: str, state: _State,
-                    env: _Env) -> None:
-            found = find(node, pointer, cache)
-            _apply_found(found, apply, append, out, out_ptr, state, env)
-
-        return general
-
-    def _any_finder(self, source: tuple[str, ...], key: int) -> Finder:
-        """The nodes at `source` under a node, the parent path resolved once per node for the rules sharing it."""
-        resolve = self.adapter.resolve
-        if key < 0:
-            return lambda node, pointer, cache: resolve(node, pointer, source)
-        prefix, last = source[:-1], source[-1:]
-
-        def find(node: Any, pointer: str, cache: _Cache) -> Found:
-            bases = cache.get(key)
-            if bases is None:
-                bases = cache[key] = resolve(node, pointer, prefix)
-            found: Found = []
-            for base, base_ptr in bases:
-                found.extend(resolve(base, base_ptr, last))
-            return found
-
-        return find
-
     # -- compiled once per rule --
 
-    def _origin(self, rule: Rule) -> Rule:
-        """The rule of the map a shortened copy was made from (the rule itself if it is one)."""
-        known = self._origins.get(id(rule))
-        return known[1] if known is not None and known[0] is rule else rule
-
-    def _apply(self, rule: Rule) -> Apply:
-        """What the rule does with one node it found (the same for a rule and its shortened copies)."""
-        origin = self._origin(rule)
-        known = self._applies.get(id(origin))
-        if known is not None and known[0] is origin:
-            return known[1]
-        apply = self._object(origin) if origin.each is not None else self._value(origin)
-        self._applies[id(origin)] = (origin, apply)
+    def _apply(self, rule: Rule) -> Runner:
+        """What the rule does with one node it found (the same at every depth)."""
+        apply = self._applies.get(rule)
+        if apply is None:
+            apply = self._applies[rule] = self._object(rule) if rule.each is not None else self._value(rule)
         return apply
 
     def _finish_of(self, rule: Rule) -> Finish:
-        origin = self._origin(rule)
-        known = self._finishes.get(id(origin))
-        if known is not None and known[0] is origin:
-            return known[1]
-        finish = self._finish(origin)
-        self._finishes[id(origin)] = (origin, finish)
+        finish = self._finishes.get(rule)
+        if finish is None:
+            finish = self._finishes[rule] = self._finish(rule)
         return finish
 
     # -- objects (`each:`) --
 
-    def _object(self, rule: Rule) -> Apply:
+    def _object(self, rule: Rule) -> Runner:
         assert rule.each is not None
         run_each = self.rules(rule.each)
         target, append, constants, required = rule.target, rule.append, rule.constants, rule.required
@@ -950,12 +860,7 @@ class _Compiler:
             sub = _State()
             run_each(node, pointer, obj, target_ptr, sub, env)
             if not sub.consumed:
-                if sub.rejected:
-                    state.rejected.update(sub.rejected)
-                if sub.problems:
-                    state.problems.extend(sub.problems)
-                if sub.absent:
-                    state.absent.update(sub.absent)
+                state.merge(sub)
                 return  # nothing in the source object was usable (or it was empty): nothing to create
             if required:
                 missing = [name for name in required if name not in obj]
@@ -963,8 +868,9 @@ class _Compiler:
                     state.problems.extend(sub.problems)
                     state.rejected.update(sub.rejected)
                     reason = f"no {', '.join(missing)} for {target_name}"
-                    for consumed in sub.consumed:
-                        state.rejected.setdefault(consumed, reason)
+                    state.rejected.setdefault(pointer, reason)
+                    for read in itertools.chain(sub.consumed, sub.absent):
+                        state.rejected.setdefault(read, reason)
                     state.problems.append(dropped(env.location(pointer), path=pointer, target=target_name,
                                                   missing=", ".join(missing)))
                     return
@@ -981,24 +887,16 @@ class _Compiler:
 
     # -- values --
 
-    def _value(self, rule: Rule) -> Apply:
+    def _value(self, rule: Rule) -> Runner:
         finish = self._finish_of(rule)
+        scalar = self.adapter.scalar
         simple = rule.simple
         if simple is not None:  # one value, a one-argument conversion
-            if self.json:
-                def apply_json(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State,
-                               env: _Env) -> None:
-                    finish(simple(node) if type(node) not in _CONTAINERS else _STRUCTURE, [pointer], pointer,
-                           out, out_ptr, state, env)
-
-                return apply_json
-            scalar = self.adapter.scalar
 
             def apply_simple(node: Any, pointer: str, out: dict[str, Any], out_ptr: str, state: _State,
                              env: _Env) -> None:
                 ok, value = scalar(node)
-                finish(simple(value) if ok else Rejected("expected a single value, found a structure"),
-                       [pointer], pointer, out, out_ptr, state, env)
+                finish(simple(value) if ok else _STRUCTURE, [pointer], pointer, out, out_ptr, state, env)
 
             return apply_simple
         gather = self._gather(rule)
@@ -1019,75 +917,29 @@ class _Compiler:
         return apply
 
     def _gather(self, rule: Rule) -> Gather:
-        """The scalar value(s) a conversion reads: the node itself, or its named parts (`with:`)."""
-        if self.json:
-            return self._json_gather(rule)
-        scalar, resolve = self.adapter.scalar, self.adapter.resolve
+        """The scalar value(s) a conversion reads: the node itself, or its named parts (`with:`), each the
+        first node found at its path."""
+        scalar = self.adapter.scalar
         if not rule.parts:
             def whole(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
                 ok, value = scalar(node)
-                if not ok:
-                    return Rejected("expected a single value, found a structure")
-                return {"value": value}, [pointer]
+                return ({"value": value}, [pointer]) if ok else _STRUCTURE
 
             return whole
-        roles = tuple((role, steps, Rejected(f"{role}: expected a single value, found a structure"))
+        path = self.adapter.path
+        roles = tuple((role, path(steps), Rejected(f"{role}: expected a single value, found a structure"))
                       for role, steps in rule.parts)
 
         def named(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
             parts: Parts = {}
             used: list[str] = []
-            for role, steps, structure in roles:
-                found = resolve(node, pointer, steps) if steps else [(node, pointer)]
+            for role, find, structure in roles:
+                found = find(node, pointer)
                 if not found:
                     continue
                 value, ptr = found[0]
                 ok, value = scalar(value)
                 if not ok:
-                    return structure
-                parts[role] = value
-                used.append(ptr)
-            return parts, used
-
-        return named
-
-    @staticmethod
-    def _json_gather(rule: Rule) -> Gather:
-        """`_gather` for JSON: a one-step part is a dict lookup (the first element when it is a list)."""
-        if not rule.parts:
-            def whole(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
-                if type(node) in _CONTAINERS:
-                    return _STRUCTURE
-                return {"value": node}, [pointer]
-
-            return whole
-        roles = tuple(
-            (role, steps[0] if len(steps) == 1 else "", "/" + _escape(steps[0]) if len(steps) == 1 else "",
-             _json_path(steps), Rejected(f"{role}: expected a single value, found a structure"))
-            for role, steps in rule.parts
-        )
-
-        def named(node: Any, pointer: str) -> tuple[Parts, list[str]] | Rejected:
-            parts: Parts = {}
-            used: list[str] = []
-            for role, step, sep, path, structure in roles:
-                if sep:
-                    if type(node) is not dict:
-                        continue
-                    value = node.get(step, _MISSING)
-                    if value is _MISSING:
-                        continue
-                    ptr = pointer + sep
-                    if type(value) is list:
-                        if not value:
-                            continue
-                        value, ptr = value[0], ptr + "/0"
-                else:
-                    found = path(node, pointer)
-                    if not found:
-                        continue
-                    value, ptr = found[0]
-                if type(value) in _CONTAINERS:
                     return structure
                 parts[role] = value
                 used.append(ptr)
@@ -1186,35 +1038,43 @@ class _Compiler:
         return place_one
 
 
-def _json_path(steps: tuple[str, ...]) -> Callable[[Any, str], Found]:
-    """`JsonAdapter.resolve` for a fixed path: walks plain objects directly and only expands lists (and
-    builds the list of candidates) when one is met on the way."""
-    seps = tuple("/" + _escape(step) for step in steps)
-    pairs = tuple(zip(steps, seps, strict=True))
-    resolve = _JSON.resolve
+def _json_path(steps: tuple[str, ...]) -> Find:
+    """`JsonAdapter.path`: a chain of `_json_member` steps (lists met on the way are entered)."""
+    if not steps:
+        return lambda node, pointer: [(node, pointer)]
+    first = _json_member(steps[0])
+    if len(steps) == 1:
+        return first
+    rest = _json_path(steps[1:])
 
     def walk(node: Any, pointer: str) -> Found:
-        value, ptr = node, pointer
-        for index, (step, sep) in enumerate(pairs):
-            if type(value) is not dict:
-                return []
-            child = value.get(step, _MISSING)
-            if child is _MISSING:
-                return []
-            ptr = ptr + sep
-            if type(child) is list:
-                items = [(v, f"{ptr}/{i}") for i, v in enumerate(child)]
-                rest = steps[index + 1:]
-                if not rest:
-                    return items
-                found: Found = []
-                for item, item_ptr in items:
-                    found.extend(resolve(item, item_ptr, rest))
-                return found
-            value = child
-        return [(value, ptr)]
+        found = first(node, pointer)
+        if len(found) == 1:
+            return rest(*found[0])
+        out: Found = []
+        for item, item_ptr in found:
+            out.extend(rest(item, item_ptr))
+        return out
 
     return walk
+
+
+def _json_member(step: str) -> Find:
+    """The value of member `step` of an object (each element, when it is a list); nothing on anything else."""
+    sep = "/" + _escape(step)
+
+    def member(node: Any, pointer: str) -> Found:
+        if type(node) is not dict:
+            return []
+        child = node.get(step, _MISSING)
+        if child is _MISSING:
+            return []
+        ptr = pointer + sep
+        if type(child) is list:
+            return [(v, f"{ptr}/{i}") for i, v in enumerate(child)]
+        return [(child, ptr)]
+
+    return member
 
 
 def _reject(state: _State, pointers: list[str], reason: str, where: str, env: _Env, kind: ProblemKind) -> None:
@@ -1227,13 +1087,13 @@ class FieldMap:
     """A compiled field map for one source format (JSON data or XML elements)."""
 
     def __init__(self, mapping: dict[str, Any], name: str, adapter: Adapter, ctx: ConversionContext,
-                 kinds: EngineKinds, conversions: dict[str, Conversion] | None = None) -> None:
+                 kinds: EngineKinds) -> None:
         self.name = name
         self.adapter = adapter
         self.ctx = ctx
         self.kinds = kinds
         self.root = str(mapping.get("root", ""))
-        self.rules = compile_rules(mapping["rules"], Study, name, conversions or CONVERSIONS)
+        self.rules = compile_rules(mapping["rules"], Study, name)
         self.unmapped_reasons: tuple[tuple[str, str], ...] = tuple(
             (str(entry["path"]).rstrip("/"), str(entry["reason"])) for entry in mapping.get("unmapped", [])
         )
@@ -1284,7 +1144,9 @@ class FieldMap:
         """Every source leaf the map did not use, whole untouched subtrees as one entry each.
 
         A container is entered when something under it was used (its pointer is an ancestor of a consumed or
-        absent one) or when a path under it has its own unmapped reason; otherwise it is one entry. For JSON
+        absent one), when a value under it was refused (so that value is listed with its own reason; a refused
+        container is one entry with its reason) or when a path under it has its own unmapped reason; otherwise
+        it is one entry. For JSON
         the walk finds that out itself, entering only containers where a rule can reach (`self._reach`), and
         checks at the end that it met every used pointer; when it did not (a pointer the walk cannot meet),
         the listing is made from the ancestors of the used pointers instead, as it always was."""
@@ -1293,7 +1155,7 @@ class FieldMap:
             if entries is not None:
                 return entries
         consumed, absent, rejected = result.consumed, result.absent, result.rejected
-        touched = _ancestors(itertools.chain(consumed, absent))
+        touched = _ancestors(itertools.chain(consumed, absent)) | _holding(rejected)
         deeper = self._deeper
         entries = []
         adapter = self.adapter
@@ -1324,6 +1186,7 @@ class FieldMap:
         reach = self._reach
         assert reach is not None
         deeper = self._deeper
+        holding = _holding(rejected)
         entries: list[UnmappedEntry] = []
         adapter = self.adapter
 
@@ -1342,10 +1205,10 @@ class FieldMap:
                 if child_generic in reach:  # entered to see whether anything under it was used
                     mark = len(entries)
                     inside = visit(child, child_ptr, child_generic)
-                    if inside or child_generic in deeper:
+                    if inside or child_generic in deeper or child_ptr in holding:
                         return met + inside
-                    del entries[mark:]  # nothing used under it: one entry for the whole
-                elif child_generic in deeper:
+                    del entries[mark:]  # nothing used or refused under it: one entry for the whole
+                elif child_generic in deeper or child_ptr in holding:
                     return met + visit(child, child_ptr, child_generic)
             reason = self.reason_for(child_ptr, child_generic, rejected, invalid, known)
             text = leaf_text(adapter, child) if is_leaf else None
@@ -1404,6 +1267,11 @@ def _is_invalid(pointer: str, invalid: dict[str, str]) -> bool:
     if pointer in invalid:
         return True
     return any(pointer.startswith(bad + "/") for bad in invalid)
+
+
+def _holding(rejected: dict[str, str]) -> set[str]:
+    """Containers with a refused value under them that were not refused whole themselves."""
+    return _ancestors(rejected) - rejected.keys() if rejected else set()
 
 
 def _ancestors(pointers: Iterable[str]) -> set[str]:
@@ -1484,21 +1352,3 @@ def iter_leaves(adapter: Adapter, record: Any, pointer: str, generic: str) -> It
             else:
                 stack.append((child, child_ptr, child_generic))
 
-
-def _apply_found(found: list[tuple[Any, str]], apply: Apply, append: bool, out: dict[str, Any], out_ptr: str,
-                 state: _State, env: _Env) -> None:
-    """The general path of a rule once its nodes are found: drop invalid ones, then apply the first (or each,
-    when the rule appends)."""
-    if not found:
-        return
-    invalid = env.invalid
-    if invalid:
-        found = [(v, p) for v, p in found if not _is_invalid(p, invalid)]
-        if not found:
-            return
-    if append:
-        for value, ptr in found:
-            apply(value, ptr, out, out_ptr, state, env)
-    else:
-        value, ptr = found[0]
-        apply(value, ptr, out, out_ptr, state, env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import random
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,19 @@ def covered(pointer: str, prefixes: set[str]) -> bool:
             return True
         cut = pointer.rfind("/", 0, cut)
     return False
+
+
+def random_slot(data: Any, rng: random.Random, go_deeper: float) -> tuple[Any, Any] | None:
+    """A random (container, key) in JSON data, for mutation tests: from the root, a non-empty child container
+    is entered with probability `go_deeper`; None when an empty container is met."""
+    node = data
+    while True:
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        if not keys:
+            return None
+        key = rng.choice(keys)
+        child = node[key]
+        if isinstance(child, dict | list) and child and rng.random() < go_deeper:
+            node = child
+            continue
+        return node, key

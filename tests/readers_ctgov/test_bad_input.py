@@ -233,6 +233,16 @@ def test_xml_unknown_display_value(resources: Resources) -> None:
     assert any(p.code == "ctgov-xml-schema-invalid" and p.location.line for p in study.problems)
 
 
+def test_xml_text_beside_child_elements_is_listed_not_dropped(resources: Resources) -> None:
+    data = (b"<clinical_study><id_info><nct_id>NCT00000001</nct_id></id_info><brief_title>T</brief_title>"
+            b"<brief_summary>Stray words<textblock>Summary</textblock></brief_summary></clinical_study>")
+    _, outcomes = read(document(data, "mixed.xml"), resources)
+    [study] = studies(outcomes)
+    assert study.brief_summary == "Summary"
+    assert [(u.pointer, u.text) for u in study.unmapped] == [("/clinical_study/brief_summary/text()", "Stray words")]
+    assert any(p.code == "ctgov-xml-schema-invalid" for p in study.problems)
+
+
 # --- ZIP -------------------------------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from converters.readers.fieldmap import (
     leaf_text,
 )
 from converters.resources import Resources
-from tests.readers_ctgov.helpers import v2_records
+from tests.readers_ctgov.helpers import random_slot, v2_records
 
 
 def where(pointer: str) -> Location:
@@ -115,13 +115,33 @@ def test_the_unmapped_listing_holds_for_any_set_of_used_pointers(resources: Reso
     assert field_map.unmapped(record, "", result, {}) == _reference_unmapped(field_map, record, result, {}, None)
 
 
+def test_a_refused_value_is_listed_with_its_reason_not_inside_an_unused_container(resources: Resources) -> None:
+    field_map = _map(resources, STATUS_RULES)
+    record = {"p": {"s": {"delayed": "yes", "other": "x"}}}
+    result = field_map.apply(record, "", where)
+    assert [p.code for p in result.problems] == ["ctgov-bad-value"] and result.data == {}
+    reasons = {e.pointer: e.reason for e in field_map.unmapped(record, "", result, {})}
+    assert reasons == {"/p/s/delayed": "expected true or false, found str 'yes'",
+                       "/p/s/other": "no rule in the field map uses it"}
+
+
+def test_an_object_dropped_for_a_missing_field_is_listed_with_that_reason(resources: Resources) -> None:
+    field_map = _map(resources, [{"from": "arms", "to": "arms[]", "each": [
+        {"from": "label", "to": "label"}, {"from": "description", "to": "description"}]}])
+    record = {"arms": [{"label": "A"}, {"description": "no label"}]}
+    result = field_map.apply(record, "", where)
+    entries = field_map.unmapped(record, "", result, {})
+    assert [(e.pointer, e.reason) for e in entries] == [("/arms/1", "no label for arms")]
+
+
 # --- the unmapped listing against its definition, on real records ----------------------------------------
 
 
 def _reference_unmapped(field_map: FieldMap, record: Any, result: MapResult, invalid: dict[str, str],
                         known: Callable[[str], bool] | None) -> list[UnmappedEntry]:
-    """Every leaf not used; a container is entered when a used pointer lies under it or a path under it has its
-    own reason, and is otherwise one entry (the definition in FieldMap.unmapped, written plainly)."""
+    """Every leaf not used; a container is entered when a used pointer lies under it, a refused one lies under it
+    (and it is not refused itself) or a path under it has its own reason, and is otherwise one entry (the
+    definition in FieldMap.unmapped, written plainly)."""
     adapter = JsonAdapter()
     used = result.consumed | set(result.absent)
     deeper = {prefix.rsplit("/", 1)[0] for prefix, _ in field_map.unmapped_reasons}
@@ -136,7 +156,8 @@ def _reference_unmapped(field_map: FieldMap, record: Any, result: MapResult, inv
                 entries.append(UnmappedEntry(child_ptr, child_generic, leaf_text(adapter, child),
                                              result.absent[child_ptr], is_leaf))
                 continue
-            touched = any(p.startswith(child_ptr + "/") for p in used)
+            touched = any(p.startswith(child_ptr + "/") for p in used) or (
+                child_ptr not in result.rejected and any(p.startswith(child_ptr + "/") for p in result.rejected))
             if not is_leaf and (touched or child_generic in deeper):
                 visit(child, child_ptr, child_generic)
                 continue
@@ -152,24 +173,18 @@ def _shaken(record: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """A copy with a few values replaced, dropped, or wrapped in a list."""
     out = copy.deepcopy(record)
     for _ in range(rng.randint(1, 5)):
-        node: Any = out
-        while True:
-            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-            if not keys:
-                break
-            key = rng.choice(keys)
-            child = node[key]
-            if isinstance(child, dict | list) and child and rng.random() < 0.75:
-                node = child
-                continue
-            choice = rng.random()
-            if choice < 0.3 and isinstance(node, dict):
-                del node[key]
-            elif choice < 0.6:
-                node[key] = [child, copy.deepcopy(child)]
-            else:
-                node[key] = rng.choice(["", "N/A", "x", 7, None, {"k": "v"}, []])
-            break
+        slot = random_slot(out, rng, 0.75)
+        if slot is None:
+            continue
+        node, key = slot
+        child = node[key]
+        choice = rng.random()
+        if choice < 0.3 and isinstance(node, dict):
+            del node[key]
+        elif choice < 0.6:
+            node[key] = [child, copy.deepcopy(child)]
+        else:
+            node[key] = rng.choice(["", "N/A", "x", 7, None, {"k": "v"}, []])
     return out
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from converters.readers.ctgov_v2.record import SCHEMA, V2RecordConverter
 from converters.resources import Resources
-from tests.readers_ctgov.helpers import v2_records
+from tests.readers_ctgov.helpers import random_slot, v2_records
 
 RECORDS = v2_records()
 ENROLLMENT = ("protocolSection", "designModule", "enrollmentInfo", "count")
@@ -79,18 +79,10 @@ def _mutations(count: int, seed: int) -> list[Any]:
     for _ in range(count):
         record = copy.deepcopy(rng.choice(RECORDS))
         for _ in range(rng.randint(1, 4)):
-            node: Any = record
-            while True:  # walk down to a random container, then replace one of its values
-                keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-                if not keys:
-                    break
-                key = rng.choice(keys)
-                child = node[key]
-                if isinstance(child, dict | list) and child and rng.random() < 0.7:
-                    node = child
-                    continue
+            slot = random_slot(record, rng, 0.7)  # a random container, then replace one of its values
+            if slot is not None:
+                node, key = slot
                 node[key] = copy.deepcopy(rng.choice(values))
-                break
         out.append(record)
     return out
 
