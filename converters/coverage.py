@@ -12,14 +12,13 @@ formats are counted by record (converted / refused) without rows.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from converters.problem_codes import core
+from converters.pipeline import iter_input_files, load_document, unrecognised_input
 from converters.problems import Location, Problem, Severity
 from converters.readers import ReaderConfig, SourceDocument, choose_reader, discover_readers
 from converters.readers.ctgov_v2 import READER as V2_READER
@@ -29,11 +28,9 @@ from converters.readers.ctgov_v2.zipstream import Member, MemberProblem, is_zip,
 from converters.readers.ctgov_xml import READER as XML_READER
 from converters.readers.ctgov_xml import ROOT as XML_ROOT
 from converters.readers.ctgov_xml import XmlRecordConverter
-from converters.readers.fieldmap import FieldMap, JsonAdapter, MapResult, XmlAdapter, iter_leaves
+from converters.readers.fieldmap import FieldMap, MapResult, iter_leaves
 from converters.readers.textio import decode_text
 from converters.resources import Resources
-
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 
 
 @dataclass
@@ -125,10 +122,10 @@ class _Tally:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], CoverageRow] = {}
 
-    def record(self, fmt: str, field_map: FieldMap, adapter: JsonAdapter | XmlAdapter, root: Any,
-               pointer: str, result: MapResult, invalid: dict[str, str], known: Any = None) -> None:
+    def record(self, fmt: str, field_map: FieldMap, root: Any, pointer: str, result: MapResult,
+               invalid: dict[str, str], known: Callable[[str], bool] | None = None) -> None:
         seen: set[str] = set()
-        for ptr, generic in iter_leaves(adapter, root, pointer, pointer):
+        for ptr, generic in iter_leaves(field_map.adapter, root, pointer, pointer):
             row = self.rows.get((fmt, generic))
             if row is None:
                 row = self.rows[(fmt, generic)] = CoverageRow(fmt, generic)
@@ -145,39 +142,25 @@ class _Tally:
         return [self.rows[key] for key in sorted(self.rows)]
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path | Problem]:
-    """Files named, and files under folders named (sorted, hidden ones skipped)."""
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if child.is_file() and not any(part.startswith(".") for part in rel.parts):
-                    yield child
-        elif path.is_file():
-            yield path
-        else:
-            yield core.INPUT_NOT_FOUND(Location(file=str(path)))
-
-
-def coverage(paths: Iterable[Path], resources: Resources, max_bytes: int = DEFAULT_MAX_BYTES) -> CoverageReport:
-    """Coverage over every record of every input (see the module docstring)."""
+def coverage(paths: Iterable[Path], resources: Resources) -> CoverageReport:
+    """Coverage over every record of every input (see the module docstring); inputs are found, loaded and
+    recognised as `convert` does it."""
     report = CoverageReport()
     tally = _Tally()
     readers = discover_readers()
-    config = ReaderConfig(resources=resources, max_bytes=max_bytes)
-    for item in iter_files(paths):
-        if isinstance(item, Problem):
-            report.problems.append(item)
+    config = ReaderConfig(resources=resources)
+    for path, missing in iter_input_files(paths):
+        if missing is not None:
+            report.problems.append(missing)
             continue
         report.files += 1
-        doc = _load(item, max_bytes)
+        doc = load_document(path, config.max_bytes)
         if isinstance(doc, Problem):
             report.problems.append(doc)
             continue
         reader = choose_reader(doc, readers)
         if reader is None:
-            report.problems.append(core.INPUT_FORMAT_UNKNOWN(Location(file=doc.name),
-                                                             hint="its content matches no known format"))
+            report.problems.append(unrecognised_input(doc, None))
             continue
         if reader.name in (V2_READER.name, XML_READER.name):
             _structured(doc, config, tally, report)
@@ -185,17 +168,6 @@ def coverage(paths: Iterable[Path], resources: Resources, max_bytes: int = DEFAU
             _by_record(reader.name, reader.read(doc, config), report)
     report.rows = tally.sorted_rows()
     return report
-
-
-def _load(path: Path, max_bytes: int) -> SourceDocument | Problem:
-    where = Location(file=str(path))
-    try:
-        if path.stat().st_size > max_bytes:
-            return core.INPUT_TOO_LARGE(where, size=path.stat().st_size, limit=max_bytes, what="one input file")
-        data = path.read_bytes()
-    except OSError as exc:
-        return core.INPUT_UNREADABLE(where, reason=exc.strerror or str(exc))
-    return SourceDocument(name=str(path), data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
 def _count(report: CoverageReport, fmt: str, converted: bool, problems: Iterable[Problem] = ()) -> None:
@@ -240,7 +212,7 @@ def _one_document(member: Member, doc: SourceDocument, v2: V2RecordConverter, xm
             return
         pointer = f"/{XML_ROOT}"
         xml_result = xml.map_root(root, lambda p: Location(file=doc.name, path=p))
-        tally.record(XML_READER.name, xml.field_map, XmlAdapter(), root, pointer, xml_result, {})
+        tally.record(XML_READER.name, xml.field_map, root, pointer, xml_result, {})
         _count(report, XML_READER.name, True)
         return
     decoded = decode_text(member.data, doc.name)
@@ -260,5 +232,5 @@ def _one_document(member: Member, doc: SourceDocument, v2: V2RecordConverter, xm
         if result is None:
             _count(report, V2_READER.name, False, problems)
             continue
-        tally.record(V2_READER.name, v2.field_map, JsonAdapter(), value, "", result, invalid, v2.is_known)
+        tally.record(V2_READER.name, v2.field_map, value, "", result, invalid, v2.is_known)
         _count(report, V2_READER.name, True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,12 @@ def test_report_as_data_and_text(report: CoverageReport) -> None:
     assert "/protocolSection/statusModule/overallStatus" in text and "records read" in text
     keys = [(r["format"], r["path"]) for r in data["rows"]]
     assert keys == sorted(keys), "deterministic order"
+
+
+def test_inputs_are_found_loaded_and_refused_as_convert_does(resources: Resources, tmp_path: Path) -> None:
+    (tmp_path / "blob.bin").write_bytes(b"\x00\x01\x02" * 100)
+    (tmp_path / ".hidden.json").write_bytes(b"{}")
+    report = coverage([tmp_path, tmp_path / "missing.json"], resources)
+    assert report.files == 1
+    assert [(p.code, p.location.file) for p in report.problems] == [
+        ("input-binary", str(tmp_path / "blob.bin")), ("input-not-found", str(tmp_path / "missing.json"))]
