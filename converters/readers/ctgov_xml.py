@@ -39,6 +39,7 @@ FORMAT = "ctgov-xml"
 MAPPING = "ctgov_xml/study.yaml"
 XSD = "ctgov/public.xsd"
 ROOT = "clinical_study"
+NCT_ID_PATH = "id_info/nct_id"  # under the root
 _PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _DOCTYPE = re.compile(rb"\s*<!DOCTYPE", re.IGNORECASE)
 _SNIFF_WINDOW = 64 * 1024
@@ -122,7 +123,7 @@ class XmlRecordConverter:
         problems = self.xsd_problems(root, where_line)
         result = self.map_root(root, where)
         if nct_id is None:
-            problems.append(ctgov.NO_NCT_ID(where(f"/{ROOT}/id_info/nct_id")))
+            problems.append(ctgov.NO_NCT_ID(where(f"/{ROOT}/{NCT_ID_PATH}")))
         entries = self.field_map.unmapped(root, f"/{ROOT}", result, {})
         problems.extend(result.problems)
         encoding = root.getroottree().docinfo.encoding
@@ -167,7 +168,7 @@ READER = CtgovXmlReader()
 
 
 def _nct_id(root: Any) -> str | None:
-    found = root.find("id_info/nct_id")
+    found = root.find(NCT_ID_PATH)
     text = (found.text or "").strip() if found is not None else ""
     return text or None
 

@@ -17,7 +17,13 @@ from converters.problem_codes import ctgov
 from converters.problems import Location, Problem, Severity
 from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
 from converters.readers.ctgov_v2.classic import SNIFF_MARKERS
-from converters.readers.ctgov_v2.jsonstream import Envelope, RecordError, detect_form, iter_records
+from converters.readers.ctgov_v2.jsonstream import (
+    RECURSION_LIMIT_HINT,
+    Envelope,
+    RecordError,
+    detect_form,
+    iter_records,
+)
 from converters.readers.ctgov_v2.record import FORMAT, RecordContext, V2RecordConverter
 from converters.readers.ctgov_v2.zipstream import (
     Member,
@@ -142,7 +148,7 @@ def _label(member: str | None, index: int | None) -> str | None:
 def _record_error(error: RecordError, file: str, label: str | None, multi: bool) -> Problem:
     where = Location(file=file, record=label, line=error.line)
     if error.kind == "too-deep":
-        problem = ctgov.JSON_TOO_DEEP(where, limit=1000)
+        problem = ctgov.JSON_TOO_DEEP(where, limit=RECURSION_LIMIT_HINT)
     elif error.kind == "number-too-long":
         problem = ctgov.JSON_NUMBER_TOO_LONG(where, reason=error.reason)
     else:

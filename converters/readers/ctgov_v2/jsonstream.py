@@ -31,7 +31,7 @@ PAGE_KEYS = frozenset({"studies", "nextPageToken", "totalCount"})
 _WS = re.compile(r"[ \t\n\r]*")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _DECODER = json.JSONDecoder()
-RECURSION_LIMIT_HINT = 1000
+RECURSION_LIMIT_HINT = 1000  # Python's default recursion limit, where the JSON scanner stops
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import jsonschema
 import jsonschema_rs
 
 from converters.model import SourceInfo, Study
+from converters.model.provenance import resolve_pointer
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem
@@ -44,8 +45,8 @@ from converters.resources import Resources
 FORMAT = "ctgov-v2-json"
 MAPPING = "ctgov_v2/study.yaml"
 SCHEMA = "ctgov/study.schema.json"
-_REFUSING_POINTERS = ("", "/protocolSection", "/protocolSection/identificationModule",
-                      "/protocolSection/identificationModule/nctId")
+NCT_ID_POINTER = "/protocolSection/identificationModule/nctId"
+_REFUSING_POINTERS = ("", "/protocolSection", "/protocolSection/identificationModule", NCT_ID_POINTER)
 ENGINE_KINDS = EngineKinds(unknown_value=ctgov.UNKNOWN_VALUE, bad_value=ctgov.BAD_VALUE,
                            dropped_object=ctgov.DROPPED_OBJECT)
 
@@ -174,7 +175,7 @@ class V2RecordConverter:
         if result is None:
             return ReadOutcome(outcome_record, None, problems)
         if nct_id is None:
-            problems.append(ctgov.NO_NCT_ID(where("/protocolSection/identificationModule/nctId")))
+            problems.append(ctgov.NO_NCT_ID(where(NCT_ID_POINTER)))
         entries = self.field_map.unmapped(value, "", result, invalid, self.is_known)
         problems.extend(_unknown_field_problems(entries, where))
         problems.extend(result.problems)
@@ -218,10 +219,7 @@ def _without_indexes(pointer: str) -> str:
 
 
 def _nct_id(value: Any) -> str | None:
-    try:
-        nct = value["protocolSection"]["identificationModule"]["nctId"]
-    except (KeyError, TypeError):
-        return None
+    nct = resolve_pointer(value, NCT_ID_POINTER)
     return nct if isinstance(nct, str) and nct else None
 
 
