@@ -164,3 +164,15 @@ def test_problems_command_explains_a_code() -> None:
     assert code == 0 and "empty" in out.lower()
     code, _ = _run("problems", "no-such-code")
     assert code == 2
+
+
+def test_max_records_stops_a_multi_record_file(tmp_path: Path) -> None:
+    records = [json.loads(p.read_text(encoding="utf-8"))
+               for p in sorted((SEEDS.parent / "ctgov" / "v2").glob("NCT0*.json"))[:4]]
+    path = tmp_path / "studies.ndjson"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    code, out = _run("convert", str(path), "--out", str(tmp_path / "out"), "--max-records", "2", "--problems")
+    assert code in (0, 1), out
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["totals"]["studies_written"] == 2
+    assert "ctgov-too-many-records" in out
