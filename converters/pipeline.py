@@ -232,11 +232,16 @@ def available_targets() -> list[str]:
 
 def convert_file(path: Path, ctx: ConvertContext) -> FileResult:
     """Convert one input file: every record in it, as far as each can go."""
-    result = FileResult(file=str(path))
     loaded = load_document(path, ctx.options.max_bytes)
     if isinstance(loaded, Problem):
-        result.problems.append(loaded)
-        return result
+        return FileResult(file=str(path), problems=[loaded])
+    return convert_document(loaded, ctx)
+
+
+def convert_document(loaded: SourceDocument, ctx: ConvertContext) -> FileResult:
+    """Convert one loaded document (its name stands for the file in every report and output)."""
+    path = loaded.name
+    result = FileResult(file=path)
     reader = choose_reader(loaded, ctx.readers, ctx.options.forced_format)
     if reader is None:
         result.problems.append(unrecognised_input(loaded, ctx.options.forced_format))
@@ -253,7 +258,7 @@ def convert_file(path: Path, ctx: ConvertContext) -> FileResult:
                 _write_study(outcome.study, record, ctx)
             result.records.append(record)
     except Exception as exc:
-        result.problems.append(core.READER_FAILED(Location(file=str(path)), reader=reader.name,
+        result.problems.append(core.READER_FAILED(Location(file=path), reader=reader.name,
                                                   reason=f"{type(exc).__name__}: {exc}"))
     return result
 

@@ -13,6 +13,7 @@ import pytest
 
 from converters.problems import Severity
 from converters.resources import Resources
+from converters.validation.fhir import FhirValidator
 from converters.writers.fhir import FhirMaps, build_bundle, dumps
 
 from .fixture_studies import CTGOV_FIXTURES, SEED_GOLDENS, all_studies
@@ -24,8 +25,7 @@ STUDIES = all_studies(_RESOURCES)
 
 
 def _validator(version: str) -> Any:
-    fhir = pytest.importorskip("converters.validation.fhir", reason="the FHIR validator has not landed yet")
-    return fhir.FhirValidator(version)
+    return FhirValidator(version)
 
 
 @pytest.fixture(scope="module")
