@@ -172,7 +172,6 @@ class PageRules:
     duplicate_window_chars: int
     all_boilerplate: frozenset[str]
     all_navigation: frozenset[str]
-    site_status_suffix: re.Pattern[str]  # a site status written at the end of a line ("ChinaActive - Recruiting")
 
     @classmethod
     def load(cls, resources: Resources) -> PageRules:
@@ -204,7 +203,6 @@ class PageRules:
             duplicate_window_chars=int(data["settings"]["duplicate_window_chars"]),
             all_boilerplate=frozenset().union(*(layout.boilerplate for layout in layouts)),
             all_navigation=frozenset().union(*(layout.navigation for layout in layouts)),
-            site_status_suffix=_status_suffix(resources),
         )
 
 
@@ -332,11 +330,3 @@ def _criteria(item: dict[str, Any]) -> CriteriaRules:
         separators=frozenset(s.strip() for s in item["separators"]),
     )
 
-
-def _status_suffix(resources: Resources) -> re.Pattern[str]:
-    """Every wording of a site status, as a pattern anchored at the end of a line (longest first)."""
-    body = resources.mapping("common/vocabulary.yaml")["vocabularies"]["RecruitmentStatus"]["values"]
-    wordings = {w for value, words in body.items() for w in (value, *words)}
-    parts = sorted(wordings, key=len, reverse=True)
-    alternatives = "|".join(r"[\s_]+".join(re.escape(p) for p in re.split(r"[\s_]+", w)) for w in parts)
-    return re.compile(rf"(?P<status>{alternatives})\s*$", re.IGNORECASE)
