@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converters.model import Study
-from converters.readers.registry_page.glued import split_glued_status
+from converters.model.vocabulary import normalise_wording
+from converters.readers.registry_page.glued import GluedStatus, split_glued_status
 from converters.resources import Resources
 from tests.conftest import ROOT, SEEDS
 from tests.readers_page.helpers import codes, mapped_lines_from_text, read_text
@@ -73,11 +74,14 @@ def _lookup(vocabulary: str) -> tuple[dict[str, str], list[str]]:
     return table, sorted(table)
 
 
-def _status_lookup(tail: str) -> str | None:
-    from converters.model.vocabulary import normalise_wording
-
+@cache
+def _status_table() -> dict[str, str]:
     table, _ = _lookup("RecruitmentStatus")
-    return {normalise_wording(k): v for k, v in table.items()}.get(normalise_wording(tail))
+    return {normalise_wording(k): v for k, v in table.items()}
+
+
+def _status_lookup(tail: str) -> str | None:
+    return _status_table().get(normalise_wording(tail))
 
 
 def _line_of(text: str, line: str) -> int:
@@ -143,8 +147,6 @@ def test_every_status_wording_glued_to_the_country_is_split_with_both_traced(res
 
 
 def test_an_address_glued_to_a_status_keeps_every_part() -> None:
-    from converters.readers.registry_page.glued import GluedStatus
-
     assert split_glued_status("Beijing, Beijing ChinaActive - Recruiting", _status_lookup) == GluedStatus(
         "Beijing, Beijing China", "Active - Recruiting", "RECRUITING")
 
