@@ -74,6 +74,24 @@ SPONSOR_ROLE_UNSTATED = ProblemKind(
     "The page lists '{name}' as a sponsor without saying whether it is the lead sponsor or a collaborator.",
     "The organisation is kept in `sponsors.role_unstated` rather than guessed from its position in the list.",
 )
+STATUS_FROM_SITES = ProblemKind(
+    "page-status-from-sites", Severity.INFO, "Overall status from a site's status",
+    "The page states no overall status; its site '{facility}' is {site_status}, so the study's overall status is "
+    "{status}.",
+    "ClinicalTrials.gov defines the overall recruitment status from the status of the study's sites: a study "
+    "with at least one recruiting site is recruiting. A page that states only a site's status (a patient site's "
+    "'Active - Recruiting' beside its study centre) gets the overall status that rule gives, traced to the site's "
+    "line; no other site status implies one. The rule is data: `overall_status_from_site_status` in "
+    "mappings/registry_page/layouts.yaml.",
+)
+AGE_FROM_STATEMENT = ProblemKind(
+    "page-age-from-statement", Severity.INFO, "Age limit from the page's only age statement",
+    "'{text}' is the page's only statement of an age; the {limits} was read from it.",
+    "A page without age fields may state its age limit once, as a line of its own (often an inclusion "
+    "criterion: 'Age: ≥5 years old;'). When no other line mentions an age, that limit is the study's, with its "
+    "unit and text as written; a page with several age statements gets none from its criteria. The line stays "
+    "where it is (the criterion is kept). Rules: `age_statement` in mappings/registry_page/layouts.yaml.",
+)
 NO_STUDY_DATA = ProblemKind(
     "page-no-study-data", Severity.WARNING, "Nothing read from the page",
     "No study field could be read from this page.",
@@ -83,4 +101,5 @@ NO_STUDY_DATA = ProblemKind(
 KINDS = (
     LAYOUT_UNKNOWN, DUPLICATE_BLOCK, ENCODING_LOSS, SECTION_EMPTY, TRUNCATED, VALUE_UNRECOGNISED,
     FIELD_REPEATED, NUMBERING_GAP, UNLABELLED_GROUP, AGE_UNIT_ASSUMED, SPONSOR_ROLE_UNSTATED, NO_STUDY_DATA,
+    STATUS_FROM_SITES, AGE_FROM_STATEMENT,
 )

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from converters.model import Age
 from converters.model.vocabulary import normalise_wording
 from converters.readers.registry_page.rules import FREE_TEXT_CONVERSIONS, FieldRule, PageRules
 from converters.readers.values import parse_age, parse_bool, parse_int, parse_partial_date
@@ -38,6 +39,7 @@ class Placeholder:
 Result = Values | Rejected | Placeholder
 
 _BARE_NUMBER = re.compile(r"^\d{1,3}$")
+_BARE_AGE = re.compile(r"^\d{1,3}(?:\.\d+)?$")
 _TEXT_CONVERSIONS = FREE_TEXT_CONVERSIONS - {"criteria"}  # criteria text is read by its own reader
 _MAX_CODED_CHARS = 300  # longer text is never a date, number, age or vocabulary wording
 
@@ -100,7 +102,7 @@ class Converter:
                 return Rejected("a date (2024-05, May 2024, May 27, 2024)")
             return Values(((target, date.model_dump(mode="json", exclude_none=True)),))
         if kind == "age":
-            return self._age(rule, raw)
+            return self._single_age(rule, raw)
         if kind == "age_range":
             return self._age_range(rule, raw)
         if kind == "bool":
@@ -131,8 +133,8 @@ class Converter:
             value["type"] = rule.value_type or stated
         return Values(((rule.target, value),))
 
-    def _age(self, rule: FieldRule, raw: str) -> Result:
-        age = parse_age(raw)
+    def _single_age(self, rule: FieldRule, raw: str) -> Result:
+        age = self._age(raw)
         if age is not None:
             return Values(((rule.target, age.model_dump(mode="json")),))
         if rule.assumed_unit and _BARE_NUMBER.match(raw):
@@ -141,20 +143,8 @@ class Converter:
         return Rejected("an age with its unit (18 Years)")
 
     def _age_range(self, rule: FieldRule, raw: str) -> Result:
-        wordings = self._rules.value_wordings
-        minimum = maximum = None
-        if m := wordings.minimum_only.match(raw):
-            minimum = parse_age(m["age"])
-        elif m := wordings.maximum_only.match(raw):
-            maximum = parse_age(m["age"] or m["age2"])
-        else:
-            parts = wordings.range_split.split(raw, maxsplit=1)
-            if len(parts) == 2:
-                minimum, maximum = parse_age(parts[0]), parse_age(parts[1])
-                if minimum is None or maximum is None:
-                    return Rejected("an age range (18 Years to 70 Years)")
-            else:
-                return Rejected("an age range (18 Years to 70 Years)")
+        """'18 Years to 70 Years', '18-60 years', '18 Years and older', '≥5 years old', 'up to 65 Years'."""
+        minimum, maximum = self._age_limits(raw)
         if minimum is None and maximum is None:
             return Rejected("an age range (18 Years to 70 Years)")
         items: list[tuple[str, Any]] = []
@@ -163,3 +153,27 @@ class Converter:
         if maximum is not None:
             items.append((f"{rule.target}.maximum_age", maximum.model_dump(mode="json")))
         return Values(tuple(items))
+
+    def _age_limits(self, raw: str) -> tuple[Age | None, Age | None]:
+        wordings = self._rules.value_wordings
+        if (m := wordings.minimum_only.match(raw)) and (minimum := self._age(m["age"] or m["age2"])):
+            return minimum, None
+        if (m := wordings.maximum_only.match(raw)) and (maximum := self._age(m["age"] or m["age2"])):
+            return None, maximum
+        parts = wordings.range_split.split(raw, maxsplit=1)
+        if len(parts) != 2:
+            return None, None
+        low, high = self._age(parts[0]), self._age(parts[1])
+        if low is None and high is not None and _BARE_AGE.match(parts[0].strip()):
+            # '18-60 years': the unit is written once, after the range, for both ends
+            low = Age(value=float(parts[0].strip()), unit=high.unit, text=parts[0].strip())
+        return (low, high) if low is not None and high is not None else (None, None)
+
+    def _age(self, text: str) -> Age | None:
+        """An age with its unit; words after the unit that belong to it ('5 years old') stay in its text."""
+        raw = text.strip()
+        age = parse_age(raw)
+        if age is None and (m := self._rules.value_wordings.unit_suffix.match(raw)):
+            found = parse_age(m["age"])
+            age = found.model_copy(update={"text": raw}) if found is not None else None
+        return age

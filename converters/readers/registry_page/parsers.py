@@ -20,6 +20,7 @@ from converters.readers.registry_page.context import REASON_REPEATED, ReadContex
 from converters.readers.registry_page.convert import Placeholder, Rejected, Values
 from converters.readers.registry_page.draft import Span, path_parts
 from converters.readers.registry_page.duplicates import squeeze
+from converters.readers.registry_page.glued import GluedStatus, split_glued_status
 from converters.readers.registry_page.page import REASON_PLACEHOLDER, Line
 from converters.readers.registry_page.rules import FieldRule
 from converters.readers.registry_page.sections import PageSection
@@ -373,10 +374,11 @@ def parse_officials(ctx: ReadContext, section: PageSection) -> None:
 
 def parse_sites(ctx: ReadContext, section: PageSection) -> None:
     """Blocks of: facility, 'City, State, Country', status ('Site Status X', or glued: 'ChinaActive - Recruiting')."""
+    vocabulary = _site_status_vocabulary(section)
     blocks: list[list[tuple[FieldRule | None, str, Span]]] = []
     plain = 0  # unlabelled lines of the current block other than a glued status: facility, address
     for rule, text, span, _line in LabelReader(ctx, section).items():
-        glued = rule is None and _glued_status(ctx, text) is not None
+        glued = rule is None and _glued_status(ctx, vocabulary, text) is not None
         if rule is None and (not blocks or (plain >= 2 and not glued)):
             blocks.append([])
             plain = 0
@@ -384,18 +386,25 @@ def parse_sites(ctx: ReadContext, section: PageSection) -> None:
             blocks[-1].append((rule, text, span))
             plain += rule is None and not glued
     for block in blocks:
-        entry = _site_entry(ctx, block)
+        entry = _site_entry(ctx, vocabulary, block)
         if entry is not None:
             store_entry(ctx, "sites", entry)
 
 
-def _glued_status(ctx: ReadContext, text: str) -> re.Match[str] | None:
-    if len(text) > 200:
+def _site_status_vocabulary(section: PageSection) -> str | None:
+    """The vocabulary of the section's site-status field: the wordings a glued status must be one of."""
+    return next((rule.vocabulary for rule in section.rule.matcher.fields
+                 if rule.target == "status" and rule.vocabulary), None)
+
+
+def _glued_status(ctx: ReadContext, vocabulary: str | None, text: str) -> GluedStatus | None:
+    if vocabulary is None:
         return None
-    return ctx.rules.site_status_suffix.search(text)
+    return split_glued_status(text, lambda tail: ctx.converter.lookup(vocabulary, tail))
 
 
-def _site_entry(ctx: ReadContext, block: list[tuple[FieldRule | None, str, Span]]) -> Entry | None:
+def _site_entry(ctx: ReadContext, vocabulary: str | None,
+                block: list[tuple[FieldRule | None, str, Span]]) -> Entry | None:
     first = block[0][2]
     entry = Entry(first[0], first[1])
     address: tuple[str, Span] | None = None
@@ -404,17 +413,16 @@ def _site_entry(ctx: ReadContext, block: list[tuple[FieldRule | None, str, Span]
         if rule is not None:
             convert_into(ctx, entry, rule, text, span)
             continue
-        glued = _glued_status(ctx, text) if "facility" in entry.values else None
+        glued = _glued_status(ctx, vocabulary, text) if "facility" in entry.values else None
         if glued is not None:
-            status = ctx.converter.lookup("RecruitmentStatus", glued["status"])
             if "status" in entry.values:  # a second status: reported when it differs, never read
-                put_once(ctx, entry, "status", status or text, span, "site status")
+                put_once(ctx, entry, "status", glued.status, span, "site status")
                 continue
-            if status is not None:
-                entry.put("status", status, span)
-            prefix = text[: glued.start()].strip()
-            if prefix:
-                country = (prefix, span)
+            entry.put("status", glued.status, span)
+            if glued.prefix and address is None and "," in glued.prefix:
+                address = (glued.prefix, span)  # 'Beijing, Beijing ChinaActive - Recruiting': the whole address
+            elif glued.prefix:
+                country = (glued.prefix, span)  # the site block's last line: its country
             continue
         if "facility" not in entry.values:
             entry.put("facility", text, span)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,8 +28,9 @@ from converters.readers.registry_page.page import (
 )
 from converters.readers.registry_page.parsers import PARSERS, read_labelled
 from converters.readers.registry_page.pipe import cells_of, parse_pipe_page
-from converters.readers.registry_page.rules import LayoutRule, PageRules
+from converters.readers.registry_page.rules import LayoutRule, LinePattern, PageRules
 from converters.readers.registry_page.sections import PageSection, split_sections
+from converters.readers.registry_page.statements import overall_status_from_sites, sole_age_statement
 from converters.readers.registry_page.textchecks import check_lines
 from converters.readers.textio import DecodedText, binary_reason, decode_text
 from converters.resources import Resources
@@ -85,12 +87,15 @@ def read_page(text: str, *, file: str, encoding: str, sha256: str, rules: PageRu
     content, separators = _drop_boilerplate(ctx, lines, layout)
     draft.problems.extend(check_lines((line for line in content if line.no not in separators),
                                       rules.text_checks, file))
-    content = _line_patterns(ctx, layout, content, page)
+    statement_lines = content
+    content, consumed = _line_patterns(ctx, layout, content, page)
     if layout is None:
         draft.report(codes.LAYOUT_UNKNOWN(draft.where(), best=best))
         _read_generic(ctx, content)
     else:
-        _read_sections(ctx, layout, content, separators)
+        _read_sections(ctx, layout, content, separators, consumed)
+    overall_status_from_sites(ctx)
+    sole_age_statement(ctx, statement_lines)
     _check_truncation(ctx, page)
     if not draft.data:
         draft.report(codes.NO_STUDY_DATA(draft.where()))
@@ -141,38 +146,54 @@ def _drop_boilerplate(ctx: ReadContext, lines: list[Line], layout: LayoutRule | 
     return content, separators
 
 
-def _line_patterns(ctx: ReadContext, layout: LayoutRule | None, content: list[Line], page: Page) -> list[Line]:
-    """Self-describing lines ('18 participants in 1 patient group', 'Ages 3-65 All Genders')."""
-    if layout is None or not layout.line_patterns:
-        return content
+def _line_patterns(ctx: ReadContext, layout: LayoutRule | None, content: list[Line], page: Page
+                   ) -> tuple[list[Line], dict[int, frozenset[str]]]:
+    """Self-describing lines ('18 participants in 1 patient group', 'Ages 3-65 All Genders'), read wherever
+    they are: the layout's own patterns first, then those of every layout. Returns the other lines, and the
+    targets each read line gave (so a section holding only such a line is not reported empty)."""
+    patterns = (*(layout.line_patterns if layout else ()), *ctx.rules.line_patterns)
+    if not patterns:
+        return content, {}
     first_line = page.lines[0].no if page.lines else 0
     kept: list[Line] = []
+    consumed: dict[int, frozenset[str]] = {}
     for line in content:
-        matched = False
-        for pattern in layout.line_patterns:
-            if pattern.first_line_only and line.no != first_line:
-                continue
-            if len(line.stripped) > 1000:
-                continue
-            m = pattern.regex.match(line.stripped)
-            if not m:
-                continue
-            matched = True
-            for group, rule in pattern.groups.items():
-                if m[group] is not None:
-                    ctx.apply(rule, m[group], (line.no, line.no))
-            break
-        if not matched:
+        pattern = _matching_pattern(patterns, line, first_line)
+        if pattern is None:
             kept.append(line)
-    return kept
+            continue
+        m, rule = pattern
+        for group, field_rule in rule.groups.items():
+            if m[group] is not None:
+                ctx.apply(field_rule, m[group], (line.no, line.no))
+        consumed[line.no] = frozenset(field_rule.target for field_rule in rule.groups.values())
+    return kept, consumed
 
 
-def _read_sections(ctx: ReadContext, layout: LayoutRule, content: list[Line], separators: set[int]) -> None:
+def _matching_pattern(patterns: tuple[LinePattern, ...], line: Line, first_line: int
+                      ) -> tuple[re.Match[str], LinePattern] | None:
+    if len(line.stripped) > 1000:
+        return None
+    for pattern in patterns:
+        if pattern.first_line_only and line.no != first_line:
+            continue
+        m = pattern.regex.match(line.stripped)
+        if m:
+            return m, pattern
+    return None
+
+
+def _read_sections(ctx: ReadContext, layout: LayoutRule, content: list[Line], separators: set[int],
+                   consumed: dict[int, frozenset[str]]) -> None:
     sections = _drop_repeated_sections(ctx, split_sections(content, layout, separators))
     order = sorted(range(len(sections)), key=lambda i: (sections[i].rule.parser not in _FIRST, i))
+    ends = _section_ends(sections)
     for index in order:
         section = sections[index]
         if section.heading is not None and not section.lines:
+            if _holds_read_line(section, ends[index], consumed):
+                ctx.ledger.skip(section.heading.no, REASON_HEADING)
+                continue
             ctx.draft.report(codes.SECTION_EMPTY(ctx.draft.where((section.heading.no, section.heading.no)),
                                                  heading=section.heading.stripped))
             ctx.ledger.skip(section.heading.no, REASON_EMPTY_SECTION)
@@ -185,6 +206,21 @@ def _read_sections(ctx: ReadContext, layout: LayoutRule, content: list[Line], se
     for line in content:
         if line.no in separators:
             ctx.ledger.skip(line.no, REASON_MARKUP)
+
+
+def _section_ends(sections: list[PageSection]) -> list[int]:
+    """The line before the next section's heading (the page's end for the last one), per section."""
+    starts = [s.heading.no if s.heading is not None else 0 for s in sections]
+    return [next((start - 1 for start in starts[i + 1 :] if start > 0), 10**9) for i in range(len(sections))]
+
+
+def _holds_read_line(section: PageSection, end: int, consumed: dict[int, frozenset[str]]) -> bool:
+    """A heading whose only line was read as a self-describing line stating this section's field
+    ('Enrollment' over '18 participants in 1 patient group'): the section is not empty."""
+    if section.heading is None:
+        return False
+    targets = {rule.target for rule in section.rule.matcher.fields}
+    return any(section.heading.no < no <= end and targets & found for no, found in consumed.items())
 
 
 def _drop_repeated_sections(ctx: ReadContext, sections: list[PageSection]) -> list[PageSection]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from converters.model.vocabulary import IdentifierSystems, Vocabulary, normalise_wording
-from converters.resources import Resources
+from converters.resources import MappingError, Resources
 
 LAYOUTS_MAPPING = "registry_page/layouts.yaml"
 FREE_TEXT_CONVERSIONS = frozenset({"text", "split_semicolons", "criteria"})
@@ -151,8 +151,20 @@ class ValueWordings:
     enrollment: re.Pattern[str]  # groups: count, type (a word looked up in `enrollment_type_vocabulary`)
     enrollment_type_vocabulary: str
     range_split: re.Pattern[str]  # between the two ages of a range
-    minimum_only: re.Pattern[str]  # group: age
+    minimum_only: re.Pattern[str]  # groups: age or age2
     maximum_only: re.Pattern[str]  # groups: age or age2
+    unit_suffix: re.Pattern[str]  # group: age ("5 years old" -> "5 years")
+
+
+@dataclass(frozen=True)
+class AgeStatementRules:
+    """An age limit stated once as a line of its own (`age_statement` in the layouts mapping), compiled."""
+
+    line: re.Pattern[str]  # group: value (an age range as `value_wordings.age_range` reads it)
+    mentions: tuple[re.Pattern[str], ...]  # any of them on a line makes it an age statement
+
+    def mentions_age(self, text: str) -> bool:
+        return any(pattern.search(text) for pattern in self.mentions)
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,10 @@ class PageRules:
     criteria: CriteriaRules
     placeholders: frozenset[str]
     value_wordings: ValueWordings
+    age_statement: AgeStatementRules
+    # site status (RecruitmentStatus) -> the overall status (Status) it implies for the whole study
+    overall_status_from_site_status: dict[str, str]
+    line_patterns: tuple[LinePattern, ...]  # self-describing lines of any layout
     page_vocabulary: Vocabulary  # the layouts mapping's own `vocabularies` (page wordings: outcome kind, ...)
     vocabulary: Vocabulary
     identifiers: IdentifierSystems
@@ -172,13 +188,13 @@ class PageRules:
     duplicate_window_chars: int
     all_boilerplate: frozenset[str]
     all_navigation: frozenset[str]
-    site_status_suffix: re.Pattern[str]  # a site status written at the end of a line ("ChinaActive - Recruiting")
 
     @classmethod
     def load(cls, resources: Resources) -> PageRules:
         data = resources.mapping(LAYOUTS_MAPPING)
         checks = resources.mapping(TEXT_CHECKS_MAPPING)
         layouts = tuple(_layout(item) for item in data["layouts"])
+        vocabulary = Vocabulary(resources)
         generic_fields: list[FieldRule] = []
         for layout in layouts:
             for section in (layout.header, *layout.sections):
@@ -192,8 +208,12 @@ class PageRules:
             criteria=_criteria(data["criteria"]),
             placeholders=frozenset(normalise_wording(p) for p in data["placeholders"]),
             value_wordings=_value_wordings(data["value_wordings"]),
+            age_statement=_age_statement(data["age_statement"]),
+            overall_status_from_site_status=_status_implications(data["overall_status_from_site_status"],
+                                                                 vocabulary),
+            line_patterns=tuple(_line_pattern(p) for p in data["line_patterns"]),
             page_vocabulary=Vocabulary(resources, LAYOUTS_MAPPING),
-            vocabulary=Vocabulary(resources),
+            vocabulary=vocabulary,
             identifiers=IdentifierSystems(resources),
             text_checks=tuple(
                 TextCheck(c["id"], re.compile(c["pattern"]), c["explanation"],
@@ -204,7 +224,6 @@ class PageRules:
             duplicate_window_chars=int(data["settings"]["duplicate_window_chars"]),
             all_boilerplate=frozenset().union(*(layout.boilerplate for layout in layouts)),
             all_navigation=frozenset().union(*(layout.navigation for layout in layouts)),
-            site_status_suffix=_status_suffix(resources),
         )
 
 
@@ -267,18 +286,45 @@ def _layout(item: dict[str, Any]) -> LayoutRule:
         signatures=frozenset(normalise_wording(s) for s in item["detect"]["signatures"]),
         boilerplate=frozenset(normalise_wording(s) for s in item.get("boilerplate", ())),
         navigation=frozenset(normalise_wording(s) for s in item.get("navigation", ())),
-        line_patterns=tuple(
-            LinePattern(
-                regex=re.compile(p["pattern"], re.IGNORECASE),
-                groups={name: _field(f) for name, f in p["groups"].items()},
-                first_line_only=p.get("where") == "first-line",
-            )
-            for p in item.get("line_patterns", ())
-        ),
+        line_patterns=tuple(_line_pattern(p) for p in item.get("line_patterns", ())),
         header=_section(item["header"]) if "header" in item else None,
         sections=sections,
         heading_index=heading_index,
     )
+
+
+def _line_pattern(item: dict[str, Any]) -> LinePattern:
+    return LinePattern(
+        regex=re.compile(item["pattern"], re.IGNORECASE),
+        groups={name: _field(f) for name, f in item["groups"].items()},
+        first_line_only=item.get("where") == "first-line",
+    )
+
+
+def _status_implications(item: dict[str, str], vocabulary: Vocabulary) -> dict[str, str]:
+    """Site status -> overall status, each checked against its vocabulary (a typo never passes silently)."""
+    sites, overall = set(vocabulary.values("RecruitmentStatus")), set(vocabulary.values("Status"))
+    unknown = sorted({k for k in item if k not in sites} | {v for v in item.values() if v not in overall})
+    if unknown:
+        raise MappingError(f"{LAYOUTS_MAPPING}: overall_status_from_site_status uses unknown statuses {unknown}")
+    return dict(item)
+
+
+def _age_statement(item: dict[str, Any]) -> AgeStatementRules:
+    labels = _alternatives(item["labels"])
+    return AgeStatementRules(
+        # an item marker may come first ("2. Aged 18-65 years;", "- Age: ≥5 years"): the statement is the item
+        line=re.compile(rf"^(?:(?:\d{{1,3}}[.)]|[-•*·])\s*)?(?:{labels})(?:\s*:\s*|\s+)(?P<value>\S.*?)\s*[;,.]?$",
+                        re.IGNORECASE),
+        mentions=tuple(re.compile(pattern, re.IGNORECASE) for pattern in item["mentions"]),
+    )
+
+
+def _before(wordings: list[str]) -> str:
+    """Wordings written before a value: a sign may touch it ("≥5"), a word needs a space ("at least 5")."""
+    ordered = sorted(set(wordings), key=len, reverse=True)
+    parts = [_label_regex(w) + (r"\s+" if w[-1].isalnum() else r"\s*") for w in ordered]
+    return "|".join(parts) if parts else "(?!)"
 
 
 def _alternatives(wordings: list[str]) -> str:
@@ -294,8 +340,10 @@ def _value_wordings(item: dict[str, Any]) -> ValueWordings:
         for s in sorted(set(ages["separators"]), key=len, reverse=True)
     )
     minimum_after = _alternatives(ages["minimum_only_after"])
-    maximum_before = _alternatives(ages["maximum_only_before"])
+    minimum_before = _before(ages.get("minimum_only_before", []))
+    maximum_before = _before(ages["maximum_only_before"])
     maximum_after = _alternatives(ages["maximum_only_after"])
+    unit_suffixes = _alternatives(ages.get("unit_suffixes", []))
     return ValueWordings(
         enrollment=re.compile(
             rf"^(?P<count>\d{{1,3}}(?:,\d{{3}})+|\d{{1,9}})(?:\s+(?:{_alternatives(enrollment['nouns'])}))?"
@@ -304,10 +352,13 @@ def _value_wordings(item: dict[str, Any]) -> ValueWordings:
         ),
         enrollment_type_vocabulary=enrollment["type_vocabulary"],
         range_split=re.compile(separators, re.IGNORECASE),
-        minimum_only=re.compile(rf"^(?P<age>.+?)\s+(?:{minimum_after})$", re.IGNORECASE),
-        maximum_only=re.compile(
-            rf"^(?:{maximum_before})\s+(?P<age>.+)$|^(?P<age2>.+?)\s+(?:{maximum_after})$", re.IGNORECASE
+        minimum_only=re.compile(
+            rf"^(?:{minimum_before})(?P<age2>\S.*)$|^(?P<age>.+?)\s+(?:{minimum_after})$", re.IGNORECASE
         ),
+        maximum_only=re.compile(
+            rf"^(?:{maximum_before})(?P<age>\S.*)$|^(?P<age2>.+?)\s+(?:{maximum_after})$", re.IGNORECASE
+        ),
+        unit_suffix=re.compile(rf"^(?P<age>.+?)\s+(?:{unit_suffixes})$", re.IGNORECASE),
     )
 
 
@@ -332,11 +383,3 @@ def _criteria(item: dict[str, Any]) -> CriteriaRules:
         separators=frozenset(s.strip() for s in item["separators"]),
     )
 
-
-def _status_suffix(resources: Resources) -> re.Pattern[str]:
-    """Every wording of a site status, as a pattern anchored at the end of a line (longest first)."""
-    body = resources.mapping("common/vocabulary.yaml")["vocabularies"]["RecruitmentStatus"]["values"]
-    wordings = {w for value, words in body.items() for w in (value, *words)}
-    parts = sorted(wordings, key=len, reverse=True)
-    alternatives = "|".join(r"[\s_]+".join(re.escape(p) for p in re.split(r"[\s_]+", w)) for w in parts)
-    return re.compile(rf"(?P<status>{alternatives})\s*$", re.IGNORECASE)
