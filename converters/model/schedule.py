@@ -1,23 +1,33 @@
 """The study's schedule as the source states it, derived once from the canonical `Study`.
 
 Both the FHIR PlanDefinition (actions) and the SDTM trial design tables (TA/TE/TV) are written from this one
-derivation, so the two outputs cannot disagree. Nothing is invented: a step exists only when the source
-text states it, and each step names the study fields (JSON pointers into study.json) it was derived from.
-The keyword rules live in `mappings/common/schedule.yaml`.
+derivation, so the two outputs cannot disagree: each step carries its one CDISC epoch, which TA writes as EPOCH
+and the PlanDefinition as the action's code. Nothing is invented: a step exists only when what the study says
+it does states it (descriptions, arms, interventions, outcome time frames; never an eligibility criterion, which
+says who may take part), and each step names the study fields (JSON pointers into study.json) it was derived
+from. The keyword rules and the epoch table live in `mappings/common/schedule.yaml`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from converters.model.provenance import json_pointer
-from converters.model.study import Criterion, Study
+from converters.model.study import Study
 from converters.resources import Resources
 
 SCHEDULE_MAPPING = "common/schedule.yaml"
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """A term of the CDISC EPOCH codelist (C99079): the period of the trial a step belongs to."""
+
+    value: str  # submission value, written as TA EPOCH (e.g. TREATMENT)
+    code: str  # NCI C-code (e.g. C101526)
+    decode: str  # CDISC decode (e.g. "Treatment Epoch")
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class ScheduleStep:
     sources: tuple[str, ...] = ()  # JSON pointers into study.json this step is derived from
     follows: tuple[str, ...] = ()  # keys of steps the source says this one comes after
     frequency: str | None = None  # frequency as written (e.g. "single infusion")
+    epoch: Epoch | None = None  # from the step kind (schedule.yaml `epochs`); set for every derived step
 
 
 @dataclass(frozen=True)
@@ -67,19 +78,16 @@ _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n+")
 
 @dataclass(frozen=True)
 class _Unit:
-    group: str  # descriptions | arms | interventions | eligibility
+    group: str  # descriptions | arms | interventions | time_frames
     pointer: str
     text: str
 
 
-def _criterion_units(items: list[Criterion], base: tuple[str | int, ...]) -> Iterator[_Unit]:
-    for i, item in enumerate(items):
-        yield _Unit("eligibility", json_pointer(*base, i, "text"), item.text)
-        yield from _criterion_units(item.children, (*base, i, "children"))
-
-
 def _text_units(study: Study) -> list[_Unit]:
-    """Every free-text field the rules may look in, with its pointer, in source order."""
+    """Every field that says what the study does, with its pointer, in source order.
+
+    Eligibility criteria are not among them: a criterion says who may take part, not what the study does.
+    """
     units: list[_Unit] = []
     for name in ("brief_summary", "detailed_description"):
         value = getattr(study, name)
@@ -92,12 +100,9 @@ def _text_units(study: Study) -> list[_Unit]:
         if intervention.description:
             units.append(_Unit("interventions", json_pointer("interventions", i, "description"),
                                intervention.description))
-    sections = study.eligibility.criteria
-    for s, section in enumerate(sections):
-        units.extend(_criterion_units(section.items, ("eligibility", "criteria", s, "items")))
-    if not sections and study.eligibility.criteria_text:
-        units.append(_Unit("eligibility", json_pointer("eligibility", "criteria_text"),
-                           study.eligibility.criteria_text))
+    for i, outcome in enumerate(study.outcomes):
+        if outcome.time_frame:
+            units.append(_Unit("time_frames", json_pointer("outcomes", i, "time_frame"), outcome.time_frame))
     return units
 
 
@@ -120,10 +125,14 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
 class _Found:
     sources: list[str]
     sentences: list[str]
+    groups: list[str]  # the field group of each sentence
+
+    def first_sentence_in(self, groups: set[str]) -> str | None:
+        return next((s for s, g in zip(self.sentences, self.groups, strict=True) if g in groups), None)
 
 
 def _find(units: list[_Unit], groups: set[str], patterns: list[re.Pattern[str]]) -> _Found:
-    found = _Found([], [])
+    found = _Found([], [], [])
     if not patterns:
         return found
     for unit in units:
@@ -133,6 +142,7 @@ def _find(units: list[_Unit], groups: set[str], patterns: list[re.Pattern[str]])
             if any(p.search(sentence) for p in patterns):
                 found.sources.append(unit.pointer)
                 found.sentences.append(sentence)
+                found.groups.append(unit.group)
     return found
 
 
@@ -163,14 +173,11 @@ def _rule_steps(study: Study, units: list[_Unit], rules: dict[str, Any],
     steps: list[ScheduleStep] = []
     for rule in rules["steps"]:
         found = _find(units, set(rule["look_in"]), _compile(rule["patterns"]))
-        # A criterion is not a step: eligibility text is evidence of a step only where a criterion counts time
-        # from it ("within 7 days prior to leukapheresis"), never where it names it ("standards of leukapheresis").
-        timed_from = _find(units, {"eligibility"}, _compile(rule.get("criteria_patterns", [])))
-        if not (found.sources or timed_from.sources):
+        if not found.sources:
             continue
         agents: list[str] = []
         doses: list[str] = []
-        sources = list(found.sources) + timed_from.sources
+        sources = list(found.sources)
         for agent in rule.get("agents", []):
             word = re.compile(rf"\b{re.escape(agent)}\b", re.IGNORECASE)
             stated = any(word.search(s) for s in found.sentences)
@@ -184,51 +191,153 @@ def _rule_steps(study: Study, units: list[_Unit], rules: dict[str, Any],
                 agents.append(agent)
         title = rule["title"]
         if rule.get("title_as_written"):
-            title = _as_written(found.sentences + timed_from.sentences, _compile(rule["patterns"])) or title
+            title = _as_written(found.sentences, _compile(rule["patterns"])) or title
         if agents and rule.get("title_with_agents"):
             title = rule["title_with_agents"].format(agents=", ".join(agents))
         steps.append(ScheduleStep(
             key=rule["key"], kind=rule["kind"], title=title,
-            description=found.sentences[0] if rule["describe"] and found.sentences else None,
+            description=found.first_sentence_in(set(rule["describe_from"])),
             dose_levels=tuple(doses), sources=_dedupe(sources),
         ))
     return steps
 
 
-def _treatment_steps(study: Study, rules: dict[str, Any], absorbed: set[int]) -> list[ScheduleStep]:
-    """One step per intervention (source order) that no pre-treatment step took as its agent."""
-    treat = rules["treatment"]
-    infusion = _compile(treat["infusion_patterns"])
-    drafts: list[tuple[bool, ScheduleStep]] = []
-    for i, intervention in enumerate(study.interventions):
-        if i in absorbed:
+@dataclass
+class _Draft:
+    """A treatment step before its key is numbered."""
+
+    step: ScheduleStep
+    infusion: bool
+    names: tuple[str, ...] = ()  # the intervention's name and other names; empty for a step only time frames state
+
+
+@dataclass(frozen=True)
+class _Event:
+    """An infusion an outcome time frame counts from ("after TCR-T cell infusion")."""
+
+    outcome: int
+    wording: str  # as written
+    agents: frozenset[str]  # casefolded words that may name what is infused
+
+    @property
+    def pointer(self) -> str:
+        return json_pointer("outcomes", self.outcome, "time_frame")
+
+
+def _intervention_draft(study: Study, i: int, treat: dict[str, Any]) -> _Draft:
+    intervention = study.interventions[i]
+    texts = [intervention.name, intervention.description or "", intervention.frequency or "", *intervention.dosing]
+    is_infusion = any(p.search(t) for p in _compile(treat["infusion_patterns"]) for t in texts)
+    sources = [json_pointer("interventions", i, "name")]
+    if intervention.description:
+        sources.append(json_pointer("interventions", i, "description"))
+    sources += [json_pointer("interventions", i, "dosing", k) for k in range(len(intervention.dosing))]
+    if intervention.frequency:
+        sources.append(json_pointer("interventions", i, "frequency"))
+    template = treat["infusion_title"] if is_infusion else treat["title"]
+    step = ScheduleStep(
+        key="", kind=treat["kind"], title=template.format(name=intervention.name),
+        description=intervention.description,
+        dose_levels=tuple(_split_doses(intervention.dosing, treat["dose_separators"])),
+        arm_labels=tuple(intervention.arm_group_labels), sources=tuple(sources),
+        frequency=intervention.frequency,
+    )
+    return _Draft(step, is_infusion, (intervention.name, *intervention.other_names))
+
+
+def _infusion_events(study: Study, spec: dict[str, Any]) -> list[_Event]:
+    """The infusion each outcome time frame counts from, where it names one (first matching pattern)."""
+    patterns = _compile(spec["patterns"])
+    not_agents = {w.casefold() for w in spec["not_agent_words"]}
+    events: list[_Event] = []
+    for i, outcome in enumerate(study.outcomes):
+        frame = outcome.time_frame or ""
+        match = next((m for m in (p.search(frame) for p in patterns) if m), None)
+        if match is None:
             continue
-        texts = [intervention.name, intervention.description or "", intervention.frequency or "",
-                 *intervention.dosing]
-        is_infusion = any(p.search(t) for p in infusion for t in texts)
-        sources = [json_pointer("interventions", i, "name")]
-        if intervention.description:
-            sources.append(json_pointer("interventions", i, "description"))
-        sources += [json_pointer("interventions", i, "dosing", k) for k in range(len(intervention.dosing))]
-        if intervention.frequency:
-            sources.append(json_pointer("interventions", i, "frequency"))
-        template = treat["infusion_title"] if is_infusion else treat["title"]
-        drafts.append((is_infusion, ScheduleStep(
-            key="", kind=treat["kind"], title=template.format(name=intervention.name),
-            description=intervention.description,
-            dose_levels=tuple(_split_doses(intervention.dosing, treat["dose_separators"])),
-            arm_labels=tuple(intervention.arm_group_labels), sources=tuple(sources),
-            frequency=intervention.frequency,
-        )))
-    counts = {flag: sum(1 for inf, _ in drafts if inf is flag) for flag in (True, False)}
+        wording = match.group("event")
+        agents = frozenset(w.casefold() for w in wording.split()
+                           if w.casefold() not in not_agents and len(w) >= spec["min_agent_word_length"])
+        events.append(_Event(i, wording, agents))
+    return events
+
+
+def _names_agent(names: tuple[str, ...], agents: frozenset[str]) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(agent)}(?!\w)", name, re.IGNORECASE)
+               for agent in agents for name in names)
+
+
+def _event_target(drafts: list[_Draft], event: _Event, infusions: list[_Draft]) -> _Draft | None:
+    """The one treatment step an infusion event is: the one intervention it names, else the study's one infusion
+    (an intervention its own text calls an infusion)."""
+    named = [d for d in drafts if _names_agent(d.names, event.agents)]
+    if len(named) == 1:
+        return named[0]
+    return infusions[0] if len(infusions) == 1 else None
+
+
+def _event_steps(events: list[_Event], treat: dict[str, Any]) -> list[_Draft]:
+    """Infusion steps only time frames state (the study lists no treatment): one per infused agent named.
+
+    Events that name no agent ("post-infusion") are the one named infusion where there is exactly one.
+    """
+    groups: dict[frozenset[str], list[_Event]] = {}
+    for event in events:
+        groups.setdefault(event.agents, []).append(event)
+    named = [agents for agents in groups if agents]
+    if len(named) == 1 and frozenset() in groups:
+        groups[named[0]] += groups.pop(frozenset())
+    drafts: list[_Draft] = []
+    for group in groups.values():
+        wording = group[0].wording
+        title = treat["stated_in_time_frames"]["title"].format(event=wording[:1].upper() + wording[1:])
+        sources = _dedupe([e.pointer for e in sorted(group, key=lambda e: e.outcome)])
+        drafts.append(_Draft(ScheduleStep(key="", kind=treat["kind"], title=title, sources=sources), True))
+    return drafts
+
+
+def _place_infusion_events(drafts: list[_Draft], events: list[_Event], treat: dict[str, Any]) -> list[str]:
+    """Give each stated infusion its step (marked an infusion, the time frame among its sources); notes for the rest."""
+    notes: list[str] = []
+    unplaced: list[_Event] = []
+    infusions = [d for d in drafts if d.infusion]
+    for event in events:
+        target = _event_target(drafts, event, infusions)
+        if target is None:
+            unplaced.append(event)
+            continue
+        if not target.infusion:
+            target.infusion = True
+            target.step = replace(target.step, title=treat["infusion_title"].format(name=target.names[0]))
+        target.step = replace(target.step, sources=_dedupe([*target.step.sources, event.pointer]))
+    if unplaced and not drafts:
+        drafts.extend(_event_steps(unplaced, treat))
+    else:
+        notes += [f"time frame of outcome {e.outcome + 1} counts from an infusion ({e.wording!r}) that is not one"
+                  f" treatment step of the schedule" for e in unplaced]
+    return notes
+
+
+def _numbered(drafts: list[_Draft], treat: dict[str, Any]) -> list[ScheduleStep]:
+    """Keys INF / TRT, numbered in source order when there are several of a kind."""
+    counts = {flag: sum(1 for d in drafts if d.infusion is flag) for flag in (True, False)}
     seen = {True: 0, False: 0}
     steps: list[ScheduleStep] = []
-    for is_infusion, step in drafts:
-        seen[is_infusion] += 1
-        base = treat["infusion_key"] if is_infusion else treat["key"]
-        key = base if counts[is_infusion] == 1 else f"{base}{seen[is_infusion]}"
-        steps.append(replace(step, key=key))
+    for draft in drafts:
+        seen[draft.infusion] += 1
+        base = treat["infusion_key"] if draft.infusion else treat["key"]
+        key = base if counts[draft.infusion] == 1 else f"{base}{seen[draft.infusion]}"
+        steps.append(replace(draft.step, key=key))
     return steps
+
+
+def _treatment_steps(study: Study, rules: dict[str, Any], absorbed: set[int]) -> tuple[list[ScheduleStep], list[str]]:
+    """One step per intervention (source order) that no pre-treatment step took as its agent, and the infusions
+    the outcome time frames count from; notes for a stated infusion that is not one of these steps."""
+    treat = rules["treatment"]
+    drafts = [_intervention_draft(study, i, treat) for i in range(len(study.interventions)) if i not in absorbed]
+    notes = _place_infusion_events(drafts, _infusion_events(study, treat["stated_in_time_frames"]), treat)
+    return _numbered(drafts, treat), notes
 
 
 def _base_key(key: str) -> str:
@@ -355,8 +464,14 @@ def _anchor(frame: str, anchors: list[dict[str, Any]], keys: set[str]) -> str | 
 # --- entry point -------------------------------------------------------------------------------------
 
 
+def schedule_epochs(resources: Resources) -> dict[str, Epoch]:
+    """The one epoch of each step kind (schedule.yaml `epochs`), for the writers' start-up checks and tests."""
+    return {kind: Epoch(**term) for kind, term in resources.mapping(SCHEDULE_MAPPING)["epochs"].items()}
+
+
 def derive_schedule(study: Study, resources: Resources) -> Schedule:
-    """The schedule the source states: keyword-found steps, one step per intervention, follow-up visits.
+    """The schedule the study states: keyword-found steps, one step per intervention, the infusions the time
+    frames count from, follow-up visits; each step in the one epoch of its kind.
 
     Steps come in protocol order (the rule order of schedule.yaml, then interventions in source order, then
     follow-up); keys are stable for the same study; every step and visit lists its source pointers.
@@ -365,12 +480,15 @@ def derive_schedule(study: Study, resources: Resources) -> Schedule:
     units = _text_units(study)
     absorbed: set[int] = set()
     steps = _rule_steps(study, units, rules, absorbed)  # screening and pre-treatment (schedule-rules schema)
-    steps += _treatment_steps(study, rules, absorbed)
-    visits, notes = _visits(study, steps, rules)
+    treatment, notes = _treatment_steps(study, rules, absorbed)
+    steps += treatment
+    visits, visit_notes = _visits(study, steps, rules)
     frames = [json_pointer("outcomes", i, "time_frame") for i, o in enumerate(study.outcomes) if o.time_frame]
     if frames:
         fu = rules["follow_up"]
         steps.append(ScheduleStep(key=fu["key"], kind=fu["kind"], title=fu["title"], description=fu["description"],
                                   sources=tuple(frames)))
     steps = _apply_ordering(steps, units, rules)
-    return Schedule(steps=tuple(steps), visits=tuple(visits), notes=tuple(notes))
+    epochs = {kind: Epoch(**term) for kind, term in rules["epochs"].items()}
+    steps = [replace(step, epoch=epochs[step.kind]) for step in steps]
+    return Schedule(steps=tuple(steps), visits=tuple(visits), notes=tuple(notes + visit_notes))

@@ -90,18 +90,19 @@ def test_narratives_are_safe_xhtml(build: Build, version: str) -> None:
 def test_plan_definition_actions(build: Build) -> None:
     (plan,) = resources_of(build(cell_therapy_study(), "R4").bundle, "PlanDefinition")
     assert plan["type"]["coding"][0]["code"] == "clinical-protocol"
-    assert [a["id"] for a in plan["action"]] == ["SCRN", "APH", "LD", "INF", "FU"]
-    inf = plan["action"][3]
+    # no SCRN or APH: the study's criteria name screening and apheresis, but a criterion is not a step (issue 10)
+    assert [a["id"] for a in plan["action"]] == ["LD", "INF", "FU"]
+    inf = plan["action"][1]
     assert inf["relatedAction"] == [{"actionId": "LD", "relationship": "after"}]
     assert [a["description"] for a in inf["action"]] == ["1×10^5 cells/Kg", "3×10^5 cells/Kg", "1×10^6 cells/Kg"]
     assert inf["timingTiming"] == {"code": {"text": "single infusion"}}
-    visits = {a["title"]: a for a in plan["action"][4]["action"]}
+    visits = {a["title"]: a for a in plan["action"][2]["action"]}
     assert visits["Month 3"]["relatedAction"] == [{"actionId": "INF", "relationship": "after-start", "offsetDuration": {
         "value": 3, "unit": "months", "system": "http://unitsofmeasure.org", "code": "mo"}}]
     assert "relatedAction" not in visits["Week 12"] and "relatedAction" not in visits["Baseline"]
-    assert "timingTiming" not in plan["action"][0]  # screening timing is not stated
+    assert "timingTiming" not in plan["action"][0]  # lymphodepletion timing is not stated
     r5_plan = resources_of(build(cell_therapy_study(), "R5").bundle, "PlanDefinition")[0]
-    r5_inf = r5_plan["action"][3]
+    r5_inf = r5_plan["action"][1]
     assert r5_inf["linkId"] == r5_inf["id"] == "INF"
     assert r5_inf["relatedAction"] == [{"targetId": "LD", "relationship": "after"}]
     assert isinstance(r5_inf["code"], dict)
@@ -130,7 +131,7 @@ def test_trace_maps_output_elements_to_study_values_and_source_lines(build: Buil
     platelet = next(e for e in elements if e["study"] == "/eligibility/criteria/0/items/2/children/1/text")
     assert platelet["source"] == [{"line": 66}]
     dose = next(e for e in elements if e["study"] == "/interventions/0/dosing/0")
-    assert "/resource/action/3" in dose["path"]  # the infusion action of the PlanDefinition
+    assert "/resource/action/1" in dose["path"]  # the infusion action of the PlanDefinition
     # every study value the source located and the bundle uses is traced
     traced = {e["study"] for e in elements}
     for pointer in ("/titles/brief", "/status/overall", "/design/phases", "/sponsors/lead/name",

@@ -35,9 +35,9 @@ def test_labels_the_builders_write_are_mapping_data(resources: Resources) -> Non
     values = resources.mapping(VALUE_MAPS)
     # the schema makes these tables required, so a steward's edit cannot drop one the builders read
     for table in ("milestones", "title_types", "party_role_texts", "eligibility_characteristics",
-                  "plan_definition", "schedule_step_kinds", "overall_study_state"):
+                  "plan_definition", "overall_study_state"):
         assert values[table], table
-    # every schedule step kind the schedule rules can produce has a display
+    # every schedule step kind the schedule rules can produce has an epoch (the PlanDefinition action's code)
     rules = resources.mapping("common/schedule.yaml")
     kinds = {s["kind"] for s in rules["steps"]} | {rules["treatment"]["kind"], rules["follow_up"]["kind"]}
-    assert kinds <= set(values["schedule_step_kinds"])
+    assert kinds <= set(rules["epochs"])

@@ -22,7 +22,8 @@ from .studies import bare_study, cell_therapy_study
 
 def test_cell_therapy_schedule_steps_in_protocol_order(resources: Resources) -> None:
     schedule = derive_schedule(cell_therapy_study(), resources)
-    assert [s.key for s in schedule.steps] == ["SCRN", "APH", "LD", "INF", "FU"]
+    # screening and apheresis are named only in eligibility criteria: no step (issue 10)
+    assert [s.key for s in schedule.steps] == ["LD", "INF", "FU"]
     ld = schedule.step("LD")
     assert ld is not None and ld.title == "Lymphodepletion (fludarabine, cyclophosphamide)"
     assert ld.description and "fludarabine and cyclophosphamide" in ld.description
@@ -96,15 +97,12 @@ def test_a_criterion_that_names_a_step_is_not_a_step(resources: Resources) -> No
     assert derive_schedule(study, resources).steps == ()
 
 
-def test_a_criterion_that_counts_time_from_a_step_shows_the_step(resources: Resources) -> None:
-    # seed 000: "within 7 days prior to leukapheresis", "at screening"
+def test_a_criterion_that_counts_time_from_a_step_is_not_a_step_either(resources: Resources) -> None:
+    # seed 000: "within 7 days prior to leukapheresis", "at screening" are eligibility windows, not what the
+    # study does (issue 10; this test asserted SCRN and APH steps from them before)
     study = _with_criteria("Have received corticosteroids within 7 days prior to leukapheresis;",
                            "Active or latent tuberculosis at screening;")
-    schedule = derive_schedule(study, resources)
-    assert [s.key for s in schedule.steps] == ["SCRN", "APH"]
-    aph = schedule.step("APH")
-    assert aph is not None and aph.description is None  # a criterion never becomes a step's description
-    assert aph.sources == ("/eligibility/criteria/0/items/0/text",)
+    assert derive_schedule(study, resources).steps == ()
 
 
 def _with_frames(*frames: str) -> Study:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from converters.model import Arm, Study
-from converters.model.schedule import Schedule, ScheduleStep, Visit, derive_schedule
+from converters.model.schedule import Epoch, Schedule, ScheduleStep, Visit, derive_schedule
 from converters.resources import Resources
 from converters.writers.sdtm.design import arm_codes, build_design
 from converters.writers.sdtm.spec import SdtmSpec
 
 from .studies import bare_study, randomized_study, seed_001_study
 
-STEPS = (
-    ScheduleStep(key="SCRN", kind="screening", title="Screening"),
-    ScheduleStep(key="LD", kind="pretreatment", title="Lymphodepletion (fludarabine, cyclophosphamide)"),
-    ScheduleStep(key="INF1", kind="treatment", title="Infusion of CAR-T A", arm_labels=("Cohort A",)),
+SCREENING = Epoch("SCREENING", "C202487", "Screening Epoch")
+TREATMENT = Epoch("TREATMENT", "C101526", "Treatment Epoch")
+FOLLOW_UP = Epoch("FOLLOW-UP", "C202578", "Follow-Up Epoch")
+STEPS = (  # each step carries its epoch, as derive_schedule gives it (common/schedule.yaml `epochs`)
+    ScheduleStep(key="SCRN", kind="screening", title="Screening", epoch=SCREENING),
+    ScheduleStep(key="LD", kind="pretreatment", title="Lymphodepletion (fludarabine, cyclophosphamide)",
+                 epoch=TREATMENT),
+    ScheduleStep(key="INF1", kind="treatment", title="Infusion of CAR-T A", arm_labels=("Cohort A",), epoch=TREATMENT),
     ScheduleStep(key="INF2", kind="treatment", title="Infusion of CAR-T B", arm_labels=("cohort b",),
-                 timing="within 14 days after apheresis"),
-    ScheduleStep(key="FU", kind="follow-up", title="Follow-up assessments"),
+                 timing="within 14 days after apheresis", epoch=TREATMENT),
+    ScheduleStep(key="FU", kind="follow-up", title="Follow-up assessments", epoch=FOLLOW_UP),
 )
 VISITS = (
     Visit(key="BL", label="Baseline", timing="baseline"),

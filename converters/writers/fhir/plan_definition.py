@@ -1,8 +1,9 @@
 """PlanDefinition (type clinical-protocol) from the study's schedule, as the source states it.
 
-One action per schedule step, in schedule order; dose levels become sub-actions of their step; the follow-up
-step has one sub-action per visit. Ordering (`relatedAction` "after") and offsets from a step are written only
-where the schedule found them stated; nothing else is timed. R4 refers to actions by element `id`
+One action per schedule step, in schedule order, coded with the step's CDISC epoch (the same epoch SDTM TA
+writes for it); dose levels become sub-actions of their step; the follow-up step has one sub-action per visit.
+Ordering (`relatedAction` "after") and offsets from a step are written only where the schedule found them
+stated; nothing else is timed. R4 refers to actions by element `id`
 (relatedAction.actionId); R5 by `targetId`, which its invariant pld-4 checks against the actions' `id`, so R5
 actions carry both `id` and `linkId`.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from converters.model.schedule import Schedule, ScheduleStep, Visit
+from converters.model.schedule import Epoch, Schedule, ScheduleStep, Visit
 from converters.problem_codes import fhir_writer as kinds
 from converters.writers.fhir.context import BuildContext
 from converters.writers.fhir.draft import Draft, ElementPath
@@ -19,10 +20,13 @@ from converters.writers.fhir.narrative import narrative
 from converters.writers.fhir.research_study import provenance_artifacts
 
 
-def _action_code(ctx: BuildContext, kind: str) -> dict[str, Any]:
-    label: str = ctx.maps.values["schedule_step_kinds"][kind]
-    return {"coding": [{"system": ctx.maps.project_system("schedule-step"), "code": kind, "display": label}],
-            "text": label}
+def _action_code(ctx: BuildContext, epoch: Epoch) -> dict[str, Any]:
+    """The step's CDISC epoch (NCI Thesaurus code and decode; text = the EPOCH value TA writes)."""
+    concept: dict[str, Any] = {"text": epoch.value}
+    system = ctx.maps.source_code_system("ncit")
+    if system:
+        concept = {"coding": [{"system": system, "code": epoch.code, "display": epoch.decode}], **concept}
+    return concept
 
 
 def _relation(ctx: BuildContext, target: str, relationship: str, offset: dict[str, Any] | None = None
@@ -45,8 +49,9 @@ def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[Elemen
     action["title"] = step.title
     if step.description:
         action["description"] = step.description
-    code = _action_code(ctx, step.kind)
-    action["code"] = [code] if ctx.maps.r4 else code
+    if step.epoch:
+        code = _action_code(ctx, step.epoch)
+        action["code"] = [code] if ctx.maps.r4 else code
     if step.follows:
         action["relatedAction"] = [_relation(ctx, key, "after") for key in step.follows]
     if step.timing or step.frequency:

@@ -2,8 +2,9 @@
 
 The schedule (`converters.model.schedule.derive_schedule`) is the same one the FHIR PlanDefinition is written
 from, so both outputs state the same steps. Each schedule step is one element (ETCD is the step key); each arm
-the source lists runs through the steps that belong to it, in schedule order; each visit is one TV record for
-all arms (ARMCD empty: nothing in a registry record makes visits depend on the arm). Nothing is added that
+the source lists runs through the steps that belong to it, in schedule order, each in the epoch the schedule
+gives its step (the PlanDefinition action's code is the same epoch); each visit is one TV record for all arms
+(ARMCD empty: nothing in a registry record makes visits depend on the arm). Nothing is added that
 the schedule does not state: no branch or transition rules, no planned durations, no study days. The element
 rules are the ones the Trial Design Model itself implies (an element ends when the next starts).
 """
@@ -96,18 +97,17 @@ def build_design(study: Study, schedule: Schedule, study_id: str, spec: SdtmSpec
         for step in schedule.steps:
             if not _in_arm(step, label):
                 continue
-            epoch = spec.terminology.map_value("epoch", step.kind)
-            if epoch is None or epoch.term is None:
+            if step.epoch is None:
                 problems.append(codes.SDTM_DESIGN_INCOMPLETE(
                     Location(file=file, path="TA"),
-                    what=f"Step {step.key} ({step.kind}) has no epoch in mappings/sdtm/ct.yaml; left out of TA."))
+                    what=f"Step {step.key} ({step.kind}) has no epoch (common/schedule.yaml); left out of TA."))
                 continue
             order += 1
             paths.setdefault(label, []).append(step.key)
             ta.append({"STUDYID": study_id, "DOMAIN": "TA", "ARMCD": armcd,
                        "ARM": sdtm_text.shorten(sdtm_text.clean(label), marker), "TAETORD": order,
                        "ETCD": etcd[step.key], "ELEMENT": sdtm_text.shorten(sdtm_text.clean(step.title), marker),
-                       "TABRANCH": None, "TATRANS": None, "EPOCH": epoch.term.value})
+                       "TABRANCH": None, "TATRANS": None, "EPOCH": step.epoch.value})
     if schedule.steps and not study.arms:
         problems.append(codes.SDTM_DESIGN_INCOMPLETE(
             Location(file=file, path="TA"),

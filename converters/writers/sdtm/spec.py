@@ -1,7 +1,8 @@
 """The SDTM writer's configuration, read once from `mappings/sdtm/*.yaml` into typed, checked objects.
 
 Everything the writer needs that is not a value of the study lives in the mapping files: the controlled
-terminology and the value maps into it (`ct.yaml`), the TS parameter table (`ts-parameters.yaml`), the dataset
+terminology and the value maps into it (`ct.yaml`; the schedule's epoch table in `common/schedule.yaml` is
+checked against its EPOCH codelist), the TS parameter table (`ts-parameters.yaml`), the dataset
 and variable metadata (`variables.yaml`), fixed settings (`settings.yaml`) and country codes
 (`common/countries.yaml`, shared with the FHIR writer). `load_spec` checks the files against each other
 (every mapped value exists in its codelist, every TS parameter is a CT term) so that a steward's edit that
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from converters.model.schedule import Epoch, schedule_epochs
 from converters.model.vocabulary import IdentifierSystems, normalise_wording
 from converters.resources import MappingError, Resources
 from converters.validation.sdtm.tables import TDM_DOMAINS
@@ -333,6 +335,15 @@ def _countries(data: Mapping[str, Any]) -> CountryCodes:
     return CountryCodes(by_name, names)
 
 
+def _check_epochs(epochs: Mapping[str, Epoch], codelist: Codelist) -> None:
+    """The schedule's epoch table (TA EPOCH, shared with the FHIR PlanDefinition) uses EPOCH terms as CDISC has them."""
+    for kind, epoch in epochs.items():
+        term = codelist.terms.get(epoch.value)
+        if term is None or (term.code, term.decode) != (epoch.code, epoch.decode):
+            raise MappingError(f"common/schedule.yaml: epoch of {kind} ({epoch.value} {epoch.code} {epoch.decode!r})"
+                               f" is not a term of {codelist.key} in sdtm/ct.yaml")
+
+
 def load_spec(resources: Resources) -> SdtmSpec:
     """Read and cross-check the SDTM mapping files (raises `MappingError` on an inconsistent edit)."""
     ct = _terminology(resources.mapping("sdtm/ct.yaml"))
@@ -345,9 +356,9 @@ def load_spec(resources: Resources) -> SdtmSpec:
     for required in TDM_DOMAINS:
         if required not in datasets:
             raise MappingError(f"sdtm/variables.yaml: dataset {required} is missing")
-    for needed in ("inclusion_category", "epoch"):
-        if needed not in ct.value_maps:
-            raise MappingError(f"sdtm/ct.yaml: value map {needed} is missing")
+    if "inclusion_category" not in ct.value_maps:
+        raise MappingError("sdtm/ct.yaml: value map inclusion_category is missing")
+    _check_epochs(schedule_epochs(resources), ct.codelists["EPOCH"])
     spec = SdtmSpec(ct, parameters, datasets, settings, countries)
     for dataset, variable in CODE_VARIABLES:
         spec.max_length(dataset, variable)
