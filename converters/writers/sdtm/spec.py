@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from converters.model.enrollment import EnrollmentRule
 from converters.model.vocabulary import IdentifierSystems, normalise_wording
 from converters.resources import MappingError, Resources
 from converters.validation.sdtm.tables import TDM_DOMAINS
@@ -187,6 +188,7 @@ class SdtmSpec:
     datasets: Mapping[str, DatasetSpec]
     settings: Settings
     countries: CountryCodes
+    enrollment: EnrollmentRule  # PLANSUB vs ACTSUB for a count of unstated type (common/enrollment.yaml)
 
     def max_length(self, dataset: str, variable: str) -> int:
         """The length limit variables.yaml sets for a variable (`load_spec` checks the code variables have one)."""
@@ -348,7 +350,7 @@ def load_spec(resources: Resources) -> SdtmSpec:
     for needed in ("inclusion_category", "epoch"):
         if needed not in ct.value_maps:
             raise MappingError(f"sdtm/ct.yaml: value map {needed} is missing")
-    spec = SdtmSpec(ct, parameters, datasets, settings, countries)
+    spec = SdtmSpec(ct, parameters, datasets, settings, countries, EnrollmentRule.load(resources))
     for dataset, variable in CODE_VARIABLES:
         spec.max_length(dataset, variable)
     return spec
