@@ -518,10 +518,13 @@ def _contacts(ctx: BuildContext, draft: Draft) -> None:
 
 
 def _sites(ctx: BuildContext, draft: Draft) -> None:
+    """One `site` per distinct site (parties.site_identity); a repeated entry traces to the reference it shares."""
     for i, site in enumerate(ctx.study.sites):
         location = parties.site_location(ctx, site, i)
         refs = [r.get("reference") for r in draft.body.get("site", [])]
-        if location.full_url not in refs:
+        if location.full_url in refs:
+            draft.note(("site", refs.index(location.full_url)), f"/sites/{i}")
+        else:
             draft.add("site", location.reference(location.body.get("name")), f"/sites/{i}")
         for j, contact in enumerate(site.contacts):
             _site_contact(ctx, contact, location, f"/sites/{i}/contacts/{j}", f"site|{i}|{j}")
