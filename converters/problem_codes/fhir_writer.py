@@ -15,10 +15,13 @@ STATUS_LOSSY = ProblemKind(
 )
 STATUS_ABSENT = ProblemKind(
     "fhir-writer-status-absent", Severity.WARNING, "No study status to write",
-    "The source states no usable overall status ({detail}); FHIR R4 requires one, so {code} was written and the "
-    "registry-status extension says it was not stated.",
-    "ResearchStudy.status is 1..1 in R4 with a required binding and no 'unknown' code. The fallback code is set in "
-    "mappings/fhir/value-maps.yaml (status_fallback_r4); check the study's real state before relying on it.",
+    "The source states no usable overall status ({detail}); FHIR R4 requires one, so ResearchStudy.status is "
+    "written as absent (_status with data-absent-reason '{reason}') and the registry-status extension says it "
+    "was not stated.",
+    "ResearchStudy.status is 1..1 in R4 with a required binding and no 'unknown' code. No code is invented: FHIR's "
+    "mechanism for a required primitive the source lacks is used instead, the element given only by the "
+    "data-absent-reason extension (http://hl7.org/fhir/StructureDefinition/data-absent-reason). Some consumers "
+    "only read `status` itself; check the study's real state before relying on it.",
     _MAPPING,
 )
 VALUE_UNMAPPED = ProblemKind(
@@ -59,6 +62,15 @@ NO_BUSINESS_IDENTIFIER = ProblemKind(
     "from the digest of the source file (see docs/fhir-mapping.md).",
     _MAPPING,
 )
+ENROLLMENT_TYPE_ASSUMED = ProblemKind(
+    "fhir-writer-enrollment-type-assumed", Severity.INFO, "Enrolment count read as planned by default",
+    "The source states an enrolment count of {count} without saying whether it is planned or actual, and "
+    "{why}; written as the {reading} number (recruitment.{element}), the documented default.",
+    "R5 recruitment has only targetNumber and actualNumber. A count of unstated type is placed by the study's "
+    "status (mappings/common/enrollment.yaml, shared with the SDTM writer's PLANSUB/ACTSUB); when no status "
+    "decides, the table's default is used and reported. The count itself is always kept.",
+    _MAPPING,
+)
 VALIDATOR_UNAVAILABLE = ProblemKind(
     "fhir-writer-validator-unavailable", Severity.WARNING, "FHIR validator not available",
     "The FHIR {version} output was not validated: {reason}.",
@@ -76,5 +88,5 @@ BUNDLE_OPTION_INVALID = ProblemKind(
 
 KINDS = (
     STATUS_LOSSY, STATUS_ABSENT, VALUE_UNMAPPED, CODE_SYSTEM_UNKNOWN, CRITERIA_UNSPECIFIED, SCHEDULE_NOTE,
-    NO_BUSINESS_IDENTIFIER, VALIDATOR_UNAVAILABLE, BUNDLE_OPTION_INVALID,
+    NO_BUSINESS_IDENTIFIER, VALIDATOR_UNAVAILABLE, BUNDLE_OPTION_INVALID, ENROLLMENT_TYPE_ASSUMED,
 )

@@ -21,6 +21,15 @@ SDTM_STUDY_ID_DERIVED = ProblemKind(
     "id, but it is not the study's. Replace it with the sponsor's study id before a submission.",
     _MAPPING,
 )
+SDTM_ENROLLMENT_TYPE_ASSUMED = ProblemKind(
+    "sdtm-write-enrollment-type-assumed", Severity.INFO, "Enrolment count read as planned by default",
+    "The source states an enrolment count of {count} without saying whether it is planned or actual, and "
+    "{why}; written as {parameter}, the documented default.",
+    "PLANSUB holds the planned and ACTSUB the actual number of subjects. A count of unstated type is placed by "
+    "the study's status (mappings/common/enrollment.yaml, shared with the FHIR writer); when no status decides, "
+    "the table's default is used and reported.",
+    _MAPPING,
+)
 SDTM_TS_NULL_FLAVORS = ProblemKind(
     "sdtm-write-ts-null-flavors", Severity.INFO, "TS parameters without a value",
     "{count} TS parameters that the SDTMIG or the FDA require have no value in the source and were written "
@@ -134,4 +143,5 @@ KINDS = (
     SDTM_TS_NULL_FLAVORS, SDTM_VALUE_UNMAPPED, SDTM_COUNTRY_UNKNOWN, SDTM_VALUE_UNREADABLE,
     SDTM_TI_CATEGORY_UNKNOWN, SDTM_TEXT_SHORTENED, SDTM_DESIGN_INCOMPLETE, SDTM_CODE_ADJUSTED,
     SDTM_DUPLICATE_STUDY, SDTM_XPT_NOT_ASCII, SDTM_OUTPUT_INVALID, SDTM_VALUE_TOO_LONG, SDTM_RULES_UNAVAILABLE,
+    SDTM_ENROLLMENT_TYPE_ASSUMED,
 )

@@ -82,10 +82,13 @@ def test_unknown_status_uses_the_last_known_one_in_r4(build: Build) -> None:
     assert ext["valueCodeableConcept"]["text"] == "Unknown status (last known status: Recruiting)"
 
 
-def test_absent_status_falls_back_and_says_so(build: Build) -> None:
+def test_absent_status_is_written_absent_and_says_so(build: Build) -> None:
+    # issue 10: no invented code; the required primitive carries only its data-absent-reason extension
     built = build(bare_study(), "R4")
     rs = research_study(built.bundle)
-    assert rs["status"] == "in-review"
+    assert "status" not in rs
+    assert rs["_status"] == {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                            "valueCode": "unknown"}]}
     (ext,) = extensions(rs, "registry-status")
     assert ext["valueCodeableConcept"] == {"text": "Not stated in the source"}
     assert "fhir-writer-status-absent" in [p.code for p in built.problems]
@@ -255,20 +258,15 @@ def test_sponsor_with_unstated_role_is_not_made_the_lead(build: Build, version: 
     assert codes(role) == {("http://hl7.org/fhir/research-study-party-role", "sponsor")}
 
 
-@pytest.mark.parametrize(("overall", "target"), [("NOT_YET_RECRUITING", True), ("RECRUITING", False), (None, False)])
-def test_r5_untyped_enrollment_is_a_target_only_before_enrolment_begins(build: Build, overall: str | None,
-                                                                        target: bool) -> None:
-    # seeds 000/001 (not yet recruiting) vs 003 (recruiting) and 002 (no status): "5 participants" says neither
-    # planned nor actual, so only a study that has not begun enrolling has a target; else the count is kept as is
+@pytest.mark.parametrize(("overall", "key"), [("NOT_YET_RECRUITING", "targetNumber"), ("RECRUITING", "targetNumber"),
+                                              ("COMPLETED", "actualNumber"), (None, "targetNumber")])
+def test_r5_untyped_enrollment_is_placed_by_the_status(build: Build, overall: str | None, key: str) -> None:
+    # issue 10: one rule (mappings/common/enrollment.yaml) places a count of unstated type by the study's status;
+    # the count is never left out of recruitment (seed 003: "5 participants" on a recruiting study is the target)
     study = bare_study().model_copy(update={"design": Design(enrollment=Enrollment(count=5)),
                                             "status": Status(overall=overall)})
     rs = research_study(build(study, "R5").bundle)
-    if target:
-        assert rs["recruitment"] == {"targetNumber": 5} and extensions(rs, "enrollment") == []
-    else:
-        assert "recruitment" not in rs
-        (ext,) = extensions(rs, "enrollment")
-        assert sub(ext, "count") == [5] and sub(ext, "type") == []
+    assert rs["recruitment"] == {key: 5} and extensions(rs, "enrollment") == []
 
 
 @pytest.mark.parametrize("version", ["R4", "R5"])

@@ -80,15 +80,31 @@ def test_every_output_passes_trialbridges_validator(written: dict[tuple[str, str
     assert not [p for p in problems if p.code == "fhir-invariant" and "dom-6" in p.message]
 
 
+def _status_given_by_extension_only(path: Path) -> bool:
+    """The bundle's ResearchStudy has no `status` value but `_status` with an extension (data-absent-reason)."""
+    import json
+
+    for entry in json.loads(path.read_text(encoding="utf-8"))["entry"]:
+        resource = entry["resource"]
+        if resource["resourceType"] == "ResearchStudy":
+            return "status" not in resource and bool(resource.get("_status", {}).get("extension"))
+    return False
+
+
 def test_fhirjs_accepts_every_output(written: dict[tuple[str, str, str], Path]) -> None:
     """One node batch over every bundle written here (seeds, fixtures, hand-built; R4 and R5; both bundle
-    types), each validated against its own version's official package: FHIR.js reports no error."""
+    types), each validated against its own version's official package: FHIR.js reports no error. (FHIR.js does
+    not see a primitive given only by its extensions, which FHIR JSON allows: for an R4 `_status` with
+    data-absent-reason it says "ResearchStudy.status: Missing property"; that one message is dropped for those
+    bundles only, and trialbridge's validator, which counts `_status` towards status 1..1, checks them.)"""
     from tests.fhirjs import validate_with_fhirjs
 
     versions = {str(path): version for (_, version, _), path in written.items()}
     results = validate_with_fhirjs(sorted(versions), versions)
     assert sorted(results) == sorted(versions)  # an answer for every file: nothing silently left out
     labels = {str(path): f"{label} {version} {bundle_type}" for (label, version, bundle_type), path in written.items()}
-    failures = {labels[p]: [m for m in messages if m.split(" ", 1)[0] in ("error", "fatal")]
+    absent_status = "error ResearchStudy.status: Missing property"
+    failures = {labels[p]: [m for m in messages if m.split(" ", 1)[0] in ("error", "fatal")
+                            and not (m == absent_status and _status_given_by_extension_only(Path(p)))]
                 for p, messages in results.items()}
     assert {k: v for k, v in failures.items() if v} == {}

@@ -153,7 +153,8 @@ def test_dates_only_when_actual(spec: SdtmSpec) -> None:
     assert one(planned, "SSTDTC")["TSVALNF"] == "NAV" and one(planned, "SENDTC")["TSVALNF"] == "NAV"
     assert one(planned, "ACTSUB")["TSVALNF"] == "NAV" and one(planned, "PLANSUB")["TSVAL"] == "9"
     recruiting = seed_001_study().model_copy(update={"status": Status(overall="RECRUITING")})
-    assert one(ts(recruiting, spec), "PLANSUB")["TSVALNF"] == "NI"  # count of unknown kind: not used
+    # issue 10: a count of unstated type on a recruiting study is the plan (mappings/common/enrollment.yaml)
+    assert one(ts(recruiting, spec), "PLANSUB")["TSVAL"] == "9"
 
 
 def test_registry_ids_and_sponsor_id(spec: SdtmSpec) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from converters.model.enrollment import EnrollmentRule
 from converters.model.vocabulary import IdentifierSystems, normalise_wording
 from converters.resources import MappingError, Resources
 
@@ -40,13 +41,15 @@ class FhirMaps:
     country_codes: dict[str, str]
     country_system: str
     registries: IdentifierSystems
+    enrollment: EnrollmentRule  # planned vs actual for a count of unstated type (shared with the SDTM writer)
 
     @classmethod
     def load(cls, resources: Resources, version: FhirVersion) -> FhirMaps:
         canonical = resources.mapping(CANONICAL)
         return cls(version=version, canonical=canonical, values=resources.mapping(VALUE_MAPS),
                    country_codes=country_alpha2(resources.mapping(COUNTRIES)),
-                   country_system=canonical["country_system"], registries=IdentifierSystems(resources))
+                   country_system=canonical["country_system"], registries=IdentifierSystems(resources),
+                   enrollment=EnrollmentRule.load(resources))
 
     @property
     def r4(self) -> bool:
@@ -54,6 +57,11 @@ class FhirMaps:
 
     def extension(self, name: str) -> str:
         url: str = self.canonical["extensions"][name]
+        return url
+
+    def hl7_extension(self, name: str) -> str:
+        """The URL of an HL7 core extension (data-absent-reason)."""
+        url: str = self.canonical["hl7_extensions"][name]
         return url
 
     def hl7_system(self, name: str) -> str:

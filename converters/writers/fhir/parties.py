@@ -2,8 +2,10 @@
 
 Identity (and so the resource id and the business identifier used for conditional updates):
 - an Organization is its normalised name, shared across studies (a sponsor of many studies is one resource);
-- a Location is its facility, city, state and country, shared across studies; a site without a facility name
-  belongs to its study only;
+- a Location is every field the source states about the site: facility, city, state, postal code, country and
+  geo point (never the name alone: one sponsor's "Investigative Site" in one city at four postal codes is four
+  sites), shared across studies; exact repeats within a study are one Location whose trace lists every entry;
+  a site without a facility name belongs to its study only;
 - a Practitioner is its normalised name within one study (two studies' "J. Smith" may be different people);
 - a PractitionerRole is practitioner + role + organisation/site within the study.
 """
@@ -107,15 +109,37 @@ def _display_name(person: Draft) -> str | None:
     return text
 
 
+_ADDRESS_FIELDS = (("city", "city"), ("state", "state"), ("zip", "postalCode"), ("country", "country"))
+
+
+def site_identity(site: Site) -> str | None:
+    """What identifies a site with a facility name: every field the source states about it, normalised (None: no
+    facility name; such a site belongs to its study only).
+
+    Facility, city, state and country come first, as they did before postal code and geo point joined the
+    identity; those two are appended with a tag only when stated, so a site that states neither keeps the
+    identity (and the resource id) it had in earlier outputs.
+    """
+    if not site.facility:
+        return None
+    parts = [normalise_name(p or "") for p in (site.facility, site.city, site.state, site.country)]
+    if site.zip:
+        parts.append(f"zip={normalise_name(site.zip)}")
+    if site.geo_point is not None:
+        parts.append(f"geo={site.geo_point.lat!r},{site.geo_point.lon!r}")
+    return "|".join(parts)
+
+
 def site_location(ctx: BuildContext, site: Site, index: int) -> Draft:
     """A Location for a study site, with its address, position and the registry's site status."""
     base = f"/sites/{index}"
-    parts = [site.facility, site.city, site.state, site.country]
-    if site.facility:
-        draft = ctx.mint("Location", "location", "|".join(normalise_name(p or "") for p in parts), scoped=False)
+    identity = site_identity(site)
+    if identity is not None:
+        draft = ctx.mint("Location", "location", identity, scoped=False)
     else:
         draft = ctx.mint("Location", "location", f"site|{index}", scoped=True)
-    if draft.filled:  # another site entry of this study has the same identity
+    if draft.filled:  # an exact repeat of an earlier site entry of this study: one Location, traced to both
+        _note_repeat(ctx, draft, site, base)
         return draft
     draft.filled = True
     if site.status:
@@ -124,8 +148,7 @@ def site_location(ctx: BuildContext, site: Site, index: int) -> Draft:
         draft.set("name", site.facility.strip(), f"{base}/facility")
     address: dict[str, str] = {}
     inner: dict[tuple[str | int, ...], tuple[str, ...]] = {}
-    for field_name, fhir_name in (("city", "city"), ("state", "state"), ("zip", "postalCode"),
-                                  ("country", "country")):
+    for field_name, fhir_name in _ADDRESS_FIELDS:
         value = getattr(site, field_name)
         if value:
             address[fhir_name] = value.strip()
@@ -141,6 +164,26 @@ def site_location(ctx: BuildContext, site: Site, index: int) -> Draft:
         org = organization(ctx, site.facility, None, f"{base}/facility")
         draft.set("managingOrganization", org.reference(site.facility.strip()))
     return draft
+
+
+def _note_repeat(ctx: BuildContext, draft: Draft, site: Site, base: str) -> None:
+    """Trace a repeated site entry to the Location already written for it: every element it states the same
+    way names its source path too. A site status the Location does not carry yet is added (nothing is lost)."""
+    if site.facility:
+        draft.note(("name",), f"{base}/facility")
+        organization(ctx, site.facility, None, f"{base}/facility")
+    for field_name, fhir_name in _ADDRESS_FIELDS:
+        if getattr(site, field_name):
+            draft.note(("address", fhir_name), f"{base}/{field_name}")
+    if site.geo_point is not None:
+        draft.note(("position",), f"{base}/geo_point")
+    if site.status:
+        status = _site_status(ctx, site.status)
+        extensions = draft.body.get("extension", [])
+        if status in extensions:
+            draft.note(("extension", extensions.index(status)), f"{base}/status")
+        else:
+            draft.add("extension", status, f"{base}/status")
 
 
 def _site_status(ctx: BuildContext, status: str) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from converters import __version__
-from converters.model import Contact, Enrollment, IdentifierKind, PartialDate, Study
+from converters.model import Contact, IdentifierKind, PartialDate, Study
 from converters.problem_codes import fhir_writer as kinds
 from converters.writers.fhir import parties
 from converters.writers.fhir.context import BuildContext
 from converters.writers.fhir.draft import Draft, minted_id, normalise_name
+from converters.writers.fhir.enrollment import write_r4_enrollment, write_r5_recruitment
 from converters.writers.fhir.maps import FhirMaps
 from converters.writers.fhir.narrative import narrative
 
@@ -170,14 +171,25 @@ def _status_r4(ctx: BuildContext, draft: Draft) -> None:
             code = table[status.last_known]["r4"]
     pointers = _status_pointers(ctx)
     if code is None:
-        code = ctx.maps.values["status_fallback_r4"]
-        detail = f"status {source or status.overall_text!r}" if (source or status.overall_text) else "none given"
-        ctx.report(kinds.STATUS_ABSENT, "/status/overall", detail=detail, code=code)
-    elif not exact:
-        ctx.report(kinds.STATUS_LOSSY, "/status/overall", status=source, code=code)
-    draft.set("status", code, *pointers)
+        _status_absent_r4(ctx, draft, pointers)
+    else:
+        if not exact:
+            ctx.report(kinds.STATUS_LOSSY, "/status/overall", status=source, code=code)
+        draft.set("status", code, *pointers)
     draft.add("extension", {"url": ctx.maps.extension("registry-status"),
                             "valueCodeableConcept": _registry_status_concept(ctx)}, *pointers)
+
+
+def _status_absent_r4(ctx: BuildContext, draft: Draft, pointers: list[str]) -> None:
+    """R4 `status` is 1..1 but the source states none: the element is given only its data-absent-reason
+    extension (`_status`), FHIR's form for a required primitive with no value, rather than an invented code."""
+    status = ctx.study.status
+    reason: str = ctx.maps.values["status_absent_reason_r4"]
+    stated = status.overall or status.overall_text
+    detail = f"status {stated!r}" if stated else "none given"
+    ctx.report(kinds.STATUS_ABSENT, "/status/overall", detail=detail, reason=reason)
+    draft.set("_status", {"extension": [{"url": ctx.maps.hl7_extension("data-absent-reason"), "valueCode": reason}]},
+              *pointers)
 
 
 def _milestone_coding(ctx: BuildContext, milestone: dict[str, str]) -> dict[str, str]:
@@ -506,10 +518,13 @@ def _contacts(ctx: BuildContext, draft: Draft) -> None:
 
 
 def _sites(ctx: BuildContext, draft: Draft) -> None:
+    """One `site` per distinct site (parties.site_identity); a repeated entry traces to the reference it shares."""
     for i, site in enumerate(ctx.study.sites):
         location = parties.site_location(ctx, site, i)
         refs = [r.get("reference") for r in draft.body.get("site", [])]
-        if location.full_url not in refs:
+        if location.full_url in refs:
+            draft.note(("site", refs.index(location.full_url)), f"/sites/{i}")
+        else:
             draft.add("site", location.reference(location.body.get("name")), f"/sites/{i}")
         for j, contact in enumerate(site.contacts):
             _site_contact(ctx, contact, location, f"/sites/{i}/contacts/{j}", f"site|{i}|{j}")
@@ -527,47 +542,12 @@ def _site_contact(ctx: BuildContext, contact: Contact, location: Draft, base: st
 # --- enrollment, arms, outcomes ----------------------------------------------------------------------
 
 
-def _enrollment_extension(ctx: BuildContext, draft: Draft, enrollment: Enrollment) -> None:
-    parts: list[dict[str, Any]] = [{"url": "count", "valueUnsignedInt": enrollment.count}]
-    if enrollment.type:
-        parts.append({"url": "type", "valueCode": enrollment.type})
-    draft.add("extension", {"url": ctx.maps.extension("enrollment"), "extension": parts}, "/design/enrollment")
-
-
-def _recruitment_number(ctx: BuildContext) -> str | None:
-    """R5's element for the enrolment count: actual or target as the source types it; an untyped count is a
-    target only where the status says enrolment has not begun (else None: the count stays in the extension)."""
-    enrollment = ctx.study.design.enrollment
-    if enrollment is None:
-        return None
-    if enrollment.type:
-        return "actualNumber" if enrollment.type == "ACTUAL" else "targetNumber"
-    if ctx.study.status.overall in ctx.maps.values["untyped_enrollment_is_target"]:
-        return "targetNumber"
-    return None
-
-
 def _enrollment(ctx: BuildContext, draft: Draft, group: Draft | None) -> None:
-    enrollment = ctx.study.design.enrollment
+    """The count and the eligibility Group (converters/writers/fhir/enrollment.py)."""
     if ctx.maps.r4:
-        if group is not None:
-            draft.add("enrollment", group.reference(group.body.get("name")))
-        if enrollment is not None:
-            _enrollment_extension(ctx, draft, enrollment)
-        return
-    recruitment: dict[str, Any] = {}
-    key = _recruitment_number(ctx)
-    if enrollment is not None and key:
-        recruitment[key] = enrollment.count
-        draft.note(("recruitment", key), "/design/enrollment/count", "/design/enrollment")
-        if not enrollment.type:
-            draft.note(("recruitment", key), "/status/overall")
-    elif enrollment is not None:
-        _enrollment_extension(ctx, draft, enrollment)
-    if group is not None:
-        recruitment["eligibility"] = group.reference(group.body.get("name"))
-    if recruitment:
-        draft.body["recruitment"] = recruitment
+        write_r4_enrollment(ctx, draft, group)
+    else:
+        write_r5_recruitment(ctx, draft, group)
 
 
 def _arms(ctx: BuildContext, draft: Draft) -> None:

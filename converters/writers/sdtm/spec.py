@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from converters.model.enrollment import EnrollmentRule
 from converters.model.schedule import Epoch, schedule_epochs
 from converters.model.vocabulary import IdentifierSystems, normalise_wording
 from converters.resources import MappingError, Resources
@@ -189,6 +190,7 @@ class SdtmSpec:
     datasets: Mapping[str, DatasetSpec]
     settings: Settings
     countries: CountryCodes
+    enrollment: EnrollmentRule  # PLANSUB vs ACTSUB for a count of unstated type (common/enrollment.yaml)
 
     def max_length(self, dataset: str, variable: str) -> int:
         """The length limit variables.yaml sets for a variable (`load_spec` checks the code variables have one)."""
@@ -359,7 +361,7 @@ def load_spec(resources: Resources) -> SdtmSpec:
     if "inclusion_category" not in ct.value_maps:
         raise MappingError("sdtm/ct.yaml: value map inclusion_category is missing")
     _check_epochs(schedule_epochs(resources), ct.codelists["EPOCH"])
-    spec = SdtmSpec(ct, parameters, datasets, settings, countries)
+    spec = SdtmSpec(ct, parameters, datasets, settings, countries, EnrollmentRule.load(resources))
     for dataset, variable in CODE_VARIABLES:
         spec.max_length(dataset, variable)
     return spec

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from converters.model import Age, IdentifierKind, PartialDate, Study, json_pointer
+from converters.model.enrollment import Reading, read_enrollment
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.readers.values import parse_age
@@ -165,15 +166,17 @@ def _control_types(ctx: TsContext) -> list[Found]:
     return found
 
 
-def _enrollment(kind: str) -> Extractor:
+def _enrollment(reading: Reading, parameter: str) -> Extractor:
+    """PLANSUB / ACTSUB: the count where the shared rule (converters.model.enrollment) reads it as this kind."""
     def extract(ctx: TsContext) -> list[Found]:
-        enrollment = ctx.study.design.enrollment
-        if enrollment is None:
+        found = read_enrollment(ctx.study, ctx.spec.enrollment)
+        if found is None or found.reading != reading:
             return []
-        stated = enrollment.type
-        if stated is None and ctx.study.status.overall in ctx.spec.settings.not_started_statuses:
-            stated = "ESTIMATED"  # nobody is enrolled before the study starts: the number is the plan
-        return _one(enrollment.count, "design", "enrollment", "count") if stated == kind else []
+        pointer = json_pointer("design", "enrollment", "count")
+        if found.assumed:
+            ctx.problems.append(codes.SDTM_ENROLLMENT_TYPE_ASSUMED(ctx.location(pointer), count=found.count,
+                                                                   why=found.basis, parameter=parameter))
+        return [Found(str(found.count), pointer)]
     return extract
 
 
@@ -362,8 +365,8 @@ EXTRACTORS: dict[str, Extractor] = {
     "control_types": _control_types,
     "allocation": _design_field("allocation"),
     "primary_purpose": _design_field("primary_purpose"),
-    "planned_enrollment": _enrollment("ESTIMATED"),
-    "actual_enrollment": _enrollment("ACTUAL"),
+    "planned_enrollment": _enrollment("planned", "PLANSUB"),
+    "actual_enrollment": _enrollment("actual", "ACTSUB"),
     "minimum_age": _age("minimum_age"),
     "maximum_age": _age("maximum_age"),
     "sex": _eligibility_field("sex"),
