@@ -125,7 +125,8 @@ def add_damaged_comparators(ctx: BuildContext, item: CriterionItem,
                             characteristic: dict[str, Any]) -> dict[tuple[str | int, ...], tuple[str, ...]]:
     """Flag a criterion whose text lost a comparison sign: one `damaged-comparator` extension per damaged phrase
     (converters.model.comparators found it), so a consumer knows the text is damaged; the sign is not guessed.
-    Returns the trace of each added extension (its place in the characteristic -> the study pointer)."""
+    Returns the trace of each added extension (its place in the characteristic -> the study pointers of the mark
+    and of the criterion's text, which carries the source location)."""
     criterion = _criterion_at(ctx, item.pointer)
     if criterion is None or not criterion.damaged_comparators:
         return {}
@@ -133,7 +134,7 @@ def add_damaged_comparators(ctx: BuildContext, item: CriterionItem,
     base = item.pointer.removesuffix("/text")
     traces: dict[tuple[str | int, ...], tuple[str, ...]] = {}
     for n, damaged in enumerate(criterion.damaged_comparators):
-        traces[("extension", len(extensions))] = (f"{base}/damaged_comparators/{n}",)
+        traces[("extension", len(extensions))] = (f"{base}/damaged_comparators/{n}", item.pointer)
         extensions.append(_damaged_comparator_extension(ctx, damaged))
     return traces
 
