@@ -77,7 +77,7 @@ def test_damaged_thresholds_are_found(text: str, expected: list[tuple[str, str]]
     "Physical strength status score (ECOG): 0-2 points",  # a range
     "ECOG 0-2",
     "Age range from 18 to 70 years old, regardless of gender;",
-    "aged 18 to 70",
+    "aged 18 to 70", "Age 18 years old to 65 years old", "Age 18, 19 or 20",
     "Male or female patients, aged 3-65 years (including 3 and 65 years);",
     "Eastern Cooperative Oncology Group (ECOG) performance status of 0 or 1",  # a list of allowed values
     "ECOG score = 1",  # one value of an ordinal scale may be honest

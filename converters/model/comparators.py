@@ -36,6 +36,7 @@ _AFTER_FILLER = 25  # most characters between a number (and unit) and a comparat
 _NUMBER = r"(?<![\w/^×*+\-])(?<!\d[.,:])(?:1\s?:\s?\d{1,5}|\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?)"
 _TITRE = re.compile(r"1\s?:\s?\d+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_DIGIT = re.compile(r"\d")
 _SIGN_START = r"(?<![^\s(\[:;,])"  # a lost sign stands first, or after a space, a bracket or punctuation
 _NORMALISE = re.compile(r"[\s\-]+")
 
@@ -134,12 +135,13 @@ class ComparatorRules:
         fronted = rf"{_SIGN_START}(?P<pre_sign>{sign})\s?{core}"
         signed = rf"{_SIGN_START}(?P<sign>{sign})\s?{number_and_unit}"
         comparators = data["comparators"]
-        before = rf"(?:{_words(comparators['before'])})\s*(?:(?:the|an?)\s+)?$"
+        before = rf"(?:{_words(comparators['before'])})\s*(?:(?:{_words(comparators['articles'])})\s+)?$"
         symbols = [c for c in comparators["after"] if not c[0].isalnum()]
         words = [c for c in comparators["after"] if c[0].isalnum()]
         after = rf"^(?:\s?(?:{_alternation(symbols)})|[^;.,()\d\n]{{0,{_AFTER_FILLER}}}?(?:{_words(words)}))"
-        joiners = _words(comparators["range_joiners"])
-        range_next = rf"^(?:\s*(?:{joiners})|\s*old\s*(?:-|–|to|and|or)(?!\w))\s*[≥≤<>]?\s*\d"
+        joiners = comparators["range_joiners"]
+        tail = rf"(?:\s*(?:{_words(comparators['range_tail_words'])}))+\s*(?:{_words(j for j in joiners if j != ',')})"
+        range_next = rf"^(?:\s*(?:{_words(joiners)})|{tail})\s*[≥≤<>]?\s*\d"
         flags = re.IGNORECASE
         return cls(
             measured=re.compile(core, flags), fronted=re.compile(fronted, flags), signed=re.compile(signed, flags),
@@ -154,6 +156,8 @@ class ComparatorRules:
 
 def find_damaged_comparators(text: str, rules: ComparatorRules) -> list[DamagedComparator]:
     """Every threshold-shaped phrase of `text` whose comparison sign is missing or replaced, in text order."""
+    if _DIGIT.search(text) is None:
+        return []  # no number, no threshold (most criteria): skip the measure patterns
     found = [f for f in (_from_measured(m, text, rules) for m in rules.measured.finditer(text)) if f]
     found += [f for f in (_finding(m, text, rules, m.group("pre_sign")) for m in rules.fronted.finditer(text)) if f]
     found += [f for f in (_from_signed(m, text, rules) for m in rules.signed.finditer(text)) if f]
