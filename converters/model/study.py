@@ -265,6 +265,21 @@ class Outcome(_Model):
 # --- eligibility -------------------------------------------------------------------------------------
 
 
+class DamagedComparator(_Model):
+    """A threshold in a criterion's text whose comparison sign was lost or replaced ('ANA titer 1:80',
+    'SLEDAI score = 6'); found by converters.model.comparators. The text is never repaired, the sign never guessed."""
+
+    phrase: str = Field(description="The damaged phrase exactly as written: text[start:end]")
+    start: int = Field(ge=0, description="Offset of the phrase in the criterion's text (characters)")
+    end: int = Field(ge=1, description="Offset just past the phrase")
+    number: str = Field(description="The bound whose sign is missing, as written ('1:80', '6')")
+    number_start: int = Field(ge=0, description="Offset of that number in the criterion's text")
+    damage: Literal["missing", "equals", "question-mark", "replacement-character"] = Field(
+        description="missing: no comparator at all; equals / question-mark / replacement-character: that character "
+                    "stands where the sign was"
+    )
+
+
 class Criterion(_Model):
     """One item of the criteria text; `heading` items group the items under them (a cohort, a disease)."""
 
@@ -272,6 +287,9 @@ class Criterion(_Model):
     marker: str | None = Field(None, description="List marker as written: '1.', '2)', '-', '1.1.'")
     heading: bool = Field(False, description="True for a sub-heading (cohort / disease) grouping children")
     children: list[Criterion] = []
+    damaged_comparators: list[DamagedComparator] = Field(
+        [], description="Thresholds in `text` whose comparison sign (≥, ≤, >, <) was lost; the text is kept as written"
+    )
 
 
 class CriteriaSection(_Model):

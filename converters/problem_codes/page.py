@@ -21,7 +21,8 @@ ENCODING_LOSS = ProblemKind(
     "Text looks damaged by an encoding loss ({explanation}): {snippets}. Kept exactly as written.",
     "A page saved through a charset that cannot hold ≥, ≤, × or Greek letters turns them into '=' or '?', or "
     "drops them. The reader never repairs the text; it reports the line so a person can check the source "
-    "record. The checks are in mappings/registry_page/text-checks.yaml.",
+    "record. The checks are in mappings/registry_page/text-checks.yaml; a comparison sign lost from a "
+    "criterion's threshold is reported as `criteria-comparator-damaged` instead.",
 )
 SECTION_EMPTY = ProblemKind(
     "page-section-empty", Severity.INFO, "Section present but empty",

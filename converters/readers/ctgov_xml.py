@@ -25,6 +25,7 @@ from typing import Any
 from lxml import etree
 
 from converters.model import SourceInfo
+from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem, Severity
@@ -71,6 +72,7 @@ class XmlRecordConverter:
         self._schema = etree.XMLSchema(etree.parse(str(xsd_path), secure_parser()))
         ctx = ConversionContext(Vocabulary(resources), IdentifierSystems(resources))
         self.field_map = FieldMap(resources.mapping(MAPPING), MAPPING, XmlAdapter(), ctx, ENGINE_KINDS)
+        self.comparators = ComparatorRules.load(resources)
 
     def parse(self, data: bytes, file: str, label: str | None) -> Any | Problem:
         """The root element of a safe, well-formed `clinical_study` document, or the problem refusing it."""
@@ -134,7 +136,7 @@ class XmlRecordConverter:
         record = None if label is None else name
         if isinstance(study, Problem):
             return ReadOutcome(record, None, [*problems, study.with_location(file=doc.name, record=name)])
-        return ReadOutcome(record, study, [])
+        return ReadOutcome(record, mark_damaged_comparators(study, self.comparators), [])
 
 
 class CtgovXmlReader:

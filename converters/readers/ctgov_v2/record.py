@@ -25,6 +25,7 @@ import jsonschema
 import jsonschema_rs
 
 from converters.model import SourceInfo, Study
+from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.provenance import resolve_pointer
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
@@ -100,6 +101,7 @@ class V2RecordConverter:
         ctx = ConversionContext(Vocabulary(resources), IdentifierSystems(resources))
         self.field_map = FieldMap(resources.mapping(MAPPING), MAPPING, JsonAdapter(), ctx, ENGINE_KINDS)
         self._mapped_paths = frozenset(self.field_map.source_paths())
+        self.comparators = ComparatorRules.load(resources)
 
     def is_known(self, generic: str) -> bool:
         return generic in self._known
@@ -185,7 +187,7 @@ class V2RecordConverter:
         ))
         if isinstance(study, Problem):
             return ReadOutcome(outcome_record, None, [*problems, study.with_location(file=ctx.file, record=name)])
-        return ReadOutcome(outcome_record, study, [])
+        return ReadOutcome(outcome_record, mark_damaged_comparators(study, self.comparators), [])
 
 
 def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[Problem],

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from converters.model import SourceInfo, Study
+from converters.model.comparators import mark_damaged_comparators
 from converters.model.vocabulary import normalise_wording
 from converters.problem_codes import core
 from converters.problem_codes import page as codes
@@ -295,10 +296,11 @@ def _finish(ctx: ReadContext, layout: LayoutRule | None, file: str, encoding: st
     )
     unmapped = ctx.ledger.unmapped_spans(page, draft.covered_lines())
     problems = sorted(draft.problems, key=lambda p: p.location.line or 0)
-    return Study.model_validate({
+    study = Study.model_validate({
         **draft.data, "source": source, "provenance": draft.provenance_map(), "unmapped": unmapped,
         "problems": problems,
     })
+    return mark_damaged_comparators(study, ctx.rules.comparators)
 
 
 # --- the reader object ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from converters.model.comparators import ComparatorRules
 from converters.model.vocabulary import IdentifierSystems, Vocabulary, normalise_wording
 from converters.resources import MappingError, Resources
 
@@ -184,6 +185,7 @@ class PageRules:
     vocabulary: Vocabulary
     identifiers: IdentifierSystems
     text_checks: tuple[TextCheck, ...]
+    comparators: ComparatorRules  # damaged thresholds in criteria (the one detector, in the model layer)
     duplicate_min_chars: int
     duplicate_window_chars: int
     all_boilerplate: frozenset[str]
@@ -220,6 +222,7 @@ class PageRules:
                           tuple(r.casefold() for r in c.get("requires", ())))
                 for c in checks["checks"]
             ),
+            comparators=ComparatorRules.load(resources),
             duplicate_min_chars=int(data["settings"]["duplicate_min_chars"]),
             duplicate_window_chars=int(data["settings"]["duplicate_window_chars"]),
             all_boilerplate=frozenset().union(*(layout.boilerplate for layout in layouts)),

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from converters.model import Age, Criterion
+from converters.model import Age, Criterion, DamagedComparator
 from converters.problem_codes import fhir_writer as kinds
 from converters.writers.fhir.context import BuildContext
 from converters.writers.fhir.draft import Draft
@@ -121,6 +121,50 @@ def _criterion_characteristic(ctx: BuildContext, item: CriterionItem, coder: Cri
             f"value{coded.value_type}": coded.value, "exclude": exclude}
 
 
+def add_damaged_comparators(ctx: BuildContext, item: CriterionItem,
+                            characteristic: dict[str, Any]) -> dict[tuple[str | int, ...], tuple[str, ...]]:
+    """Flag a criterion whose text lost a comparison sign: one `damaged-comparator` extension per damaged phrase
+    (converters.model.comparators found it), so a consumer knows the text is damaged; the sign is not guessed.
+    Returns the trace of each added extension (its place in the characteristic -> the study pointers of the mark
+    and of the criterion's text, which carries the source location)."""
+    criterion = _criterion_at(ctx, item.pointer)
+    if criterion is None or not criterion.damaged_comparators:
+        return {}
+    extensions: list[dict[str, Any]] = characteristic.setdefault("extension", [])
+    base = item.pointer.removesuffix("/text")
+    traces: dict[tuple[str | int, ...], tuple[str, ...]] = {}
+    for n, damaged in enumerate(criterion.damaged_comparators):
+        traces[("extension", len(extensions))] = (f"{base}/damaged_comparators/{n}", item.pointer)
+        extensions.append(_damaged_comparator_extension(ctx, damaged))
+    return traces
+
+
+def _damaged_comparator_extension(ctx: BuildContext, damaged: DamagedComparator) -> dict[str, Any]:
+    return {"url": ctx.maps.extension("damaged-comparator"), "extension": [
+        {"url": "phrase", "valueString": damaged.phrase},
+        {"url": "damage", "valueCode": damaged.damage},
+        {"url": "offset", "valueInteger": damaged.start},
+    ]}
+
+
+def _criterion_at(ctx: BuildContext, text_pointer: str) -> Criterion | None:
+    """The criterion whose text is at `text_pointer` (/eligibility/criteria/S/items/I[/children/J...]/text)."""
+    parts = text_pointer.strip("/").split("/")
+    if len(parts) < 6 or parts[:2] != ["eligibility", "criteria"] or parts[-1] != "text":
+        return None
+    sections = ctx.study.eligibility.criteria
+    section = int(parts[2])
+    if section >= len(sections):
+        return None
+    items, found = sections[section].items, None
+    for key, index in zip(parts[3:-1:2], parts[4:-1:2], strict=True):
+        if key not in ("items", "children") or int(index) >= len(items):
+            return None
+        found = items[int(index)]
+        items = found.children
+    return found
+
+
 def _age_quantity(ctx: BuildContext, age: Age) -> dict[str, Any]:
     unit = ctx.maps.value("age_units", age.unit)
     value: int | float = int(age.value) if float(age.value).is_integer() else age.value
@@ -175,8 +219,10 @@ def build_eligibility_group(ctx: BuildContext, coder: CriterionCoder | None = No
     chosen = coder or TextOnlyCoder()
     for item in items:
         unspecified += item.section == "unspecified"
-        draft.add("characteristic", _criterion_characteristic(ctx, item, chosen), item.pointer,
-                  inner={("extension", 0): item.cohort_pointers})
+        characteristic = _criterion_characteristic(ctx, item, chosen)
+        damage_traces = add_damaged_comparators(ctx, item, characteristic)
+        draft.add("characteristic", characteristic, item.pointer,
+                  inner={("extension", 0): item.cohort_pointers, **damage_traces})
     if unspecified:
         ctx.report(kinds.CRITERIA_UNSPECIFIED, "/eligibility/criteria", count=unspecified)
     rows = [("Age", [t for t in ((eligibility.minimum_age.text if eligibility.minimum_age else None),

@@ -2,8 +2,9 @@
 
 The document describes exactly what was written: one ItemGroupDef per dataset (class TRIAL DESIGN), one ItemDef
 per column present, value-level metadata for TSVAL per TSPARMCD (data type, length and codelist of each
-parameter's values) and for IETEST where a criterion was shortened (its full text), and a CodeList per
-controlled terminology in use listing only the terms used; sponsor extensions are marked
+parameter's values) and for IETEST where a criterion was shortened (its full text) or its text lost a comparison
+sign (a def:CommentDef saying so and naming the damaged phrases, since TI has no variable for it), and a CodeList
+per controlled terminology in use listing only the terms used; sponsor extensions are marked
 def:ExtendedValue="Yes". Null flavours and country codes refer to external dictionaries (ISO 21090,
 ISO 3166). Output is deterministic: OIDs derive from dataset, variable and parameter names; the creation
 date-time is the package's.
@@ -103,6 +104,7 @@ class _ValueItem:
     description: str
     codelist: str | None  # OID
     where: tuple[tuple[str, str], ...]  # (item OID, value) pairs, all EQ
+    comment: str | None = None  # def:CommentDef text (a criterion whose text is damaged)
 
 
 def _tsval_items(ts: Dataset, package: StudyTables, spec: SdtmSpec, codelists: _Codelists) -> list[_ValueItem]:
@@ -137,14 +139,20 @@ def _tsval_items(ts: Dataset, package: StudyTables, spec: SdtmSpec, codelists: _
     return items
 
 
-def _ietest_items(ti: Dataset, package: StudyTables) -> list[_ValueItem]:
+def _ietest_items(ti: Dataset, package: StudyTables, spec: SdtmSpec) -> list[_ValueItem]:
+    """IETEST per criterion that was shortened (described by its full text) or whose text lost a comparison sign
+    (commented as damaged, naming the phrases; the sign is not guessed)."""
     records = {(str(r["STUDYID"]), str(r["IETESTCD"])): r for r in ti.records()}
     several = len(package.study_ids) > 1
     items = []
-    for (study_id, code), full in sorted(package.ti_full_texts.items()):
+    for study_id, code in sorted(package.ti_full_texts.keys() | package.ti_damaged.keys()):
         record = records.get((study_id, code))
         if record is None:
             continue
+        full = package.ti_full_texts.get((study_id, code), str(record["IETEST"]))
+        phrases = package.ti_damaged.get((study_id, code))
+        comment = spec.settings.damaged_comparator_comment.format(
+            phrases=", ".join(f"'{p}'" for p in phrases)) if phrases else None
         where: tuple[tuple[str, str], ...] = ((item_oid("TI", "IETESTCD"), code),)
         suffix = code
         if several:
@@ -153,12 +161,25 @@ def _ietest_items(ti: Dataset, package: StudyTables) -> list[_ValueItem]:
         items.append(_ValueItem(
             oid=f"IT.TI.IETEST.{suffix}", name="IETEST", data_type="text",
             length=len(str(record["IETEST"]).encode("utf-8")), description=full, codelist=None, where=where,
+            comment=comment,
         ))
     return items
 
 
 def _where_oid(item: _ValueItem) -> str:
     return "WC." + item.oid.removeprefix("IT.")
+
+
+def _comment_oid(item: _ValueItem) -> str | None:
+    return "COM." + item.oid.removeprefix("IT.") if item.comment else None
+
+
+def _comment_defs(mdv: etree._Element, items: Iterable[_ValueItem]) -> None:
+    for item in items:
+        oid = _comment_oid(item)
+        if oid and item.comment:
+            comment = etree.SubElement(mdv, _d("CommentDef"), {"OID": oid})
+            _translated(comment, _o("Description"), item.comment)
 
 
 # --- the document ------------------------------------------------------------------------------------
@@ -216,11 +237,14 @@ def _item_group(mdv: etree._Element, dataset: Dataset, header: DefineHeader) -> 
 
 
 def _item_def(mdv: etree._Element, oid: str, name: str, data_type: str, length: int | None, description: str,
-              codelist: str | None, origin: str, spec: SdtmSpec, value_list: str | None = None) -> None:
+              codelist: str | None, origin: str, spec: SdtmSpec, value_list: str | None = None,
+              comment_oid: str | None = None) -> None:
     attrs = {"OID": oid, "Name": name, "DataType": data_type}
     if length is not None and data_type in ("text", "integer", "float"):
         attrs["Length"] = str(length)
     attrs["SASFieldName"] = name
+    if comment_oid:
+        attrs[_d("CommentOID")] = comment_oid
     item = etree.SubElement(mdv, _o("ItemDef"), attrs)
     _translated(item, _o("Description"), description)
     if codelist:
@@ -294,7 +318,7 @@ def build_define(datasets: Sequence[Dataset], package: StudyTables, spec: SdtmSp
     by_name = {d.name: d for d in datasets}
     codelists = _Codelists()
     tsval = _tsval_items(by_name["TS"], package, spec, codelists)
-    ietest = _ietest_items(by_name["TI"], package)
+    ietest = _ietest_items(by_name["TI"], package, spec)
     lists = [(oid, items) for oid, items in (("VL.TS.TSVAL", tsval), ("VL.TI.IETEST", ietest)) if items]
     _value_lists(mdv, lists)
     for dataset in datasets:
@@ -307,11 +331,12 @@ def build_define(datasets: Sequence[Dataset], package: StudyTables, spec: SdtmSp
                       spec, vl_for.get((dataset.name, column.name)))
     for item in (*tsval, *ietest):
         _item_def(mdv, item.oid, item.name, item.data_type, item.length, item.description, item.codelist,
-                  "registry", spec)
+                  "registry", spec, comment_oid=_comment_oid(item))
     for key in sorted(codelists.used):
         _codelist(mdv, spec.terminology.codelists[key], codelists.used[key], spec)
     for key in sorted(codelists.external):
         _external_codelist(mdv, key, spec)
+    _comment_defs(mdv, ietest)
     return root
 
 

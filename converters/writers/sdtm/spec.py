@@ -170,6 +170,7 @@ class Settings:
     archive_folder: str
     registry_origin: str
     external_codelists: Mapping[str, ExternalCodelist]
+    damaged_comparator_comment: str  # define.xml comment of a criterion whose threshold lost its sign; {phrases}
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,7 @@ def _settings(data: Mapping[str, Any]) -> Settings:
         fallback_creation_datetime=dj["fallback_creation_datetime"],
         define_context=dx["context"], define_originator=dx["originator"], archive_folder=dx["archive_folder"],
         registry_origin=dx["registry_origin"],
-        external_codelists=externals,
+        external_codelists=externals, damaged_comparator_comment=dx["damaged_comparator_comment"],
     )
 
 

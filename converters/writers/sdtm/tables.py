@@ -33,6 +33,8 @@ class StudyTables:
     last_update: str | None  # ISO 8601 date-time derived from the source's last-update date
     sources: tuple[str, ...]
     problems: list[Problem] = field(default_factory=list)
+    # (STUDYID, IETESTCD) -> phrases whose comparison sign was lost; define.xml comments the criterion
+    ti_damaged: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 def study_identifier(study: Study, spec: SdtmSpec) -> tuple[str, Problem | None]:
@@ -75,6 +77,7 @@ def build_study_tables(study: Study, schedule: Schedule, spec: SdtmSpec) -> Stud
         ti_full_texts={(study_id, code): text for code, text in ti.full_texts.items()},
         title=study.titles.brief or study.titles.official, last_update=last_update_datetime(study),
         sources=(file,), problems=[*problems, *ts.problems, *ti.problems, *design.problems],
+        ti_damaged={(study_id, code): phrases for code, phrases in ti.damaged.items()},
     )
 
 
@@ -85,6 +88,7 @@ def merge_packages(packages: Sequence[StudyTables]) -> StudyTables:
     tables: dict[str, list[Row]] = {d: [] for d in TDM_DOMAINS}
     kinds: dict[str, tuple[str, str | None]] = {}
     texts: dict[tuple[str, str], str] = {}
+    damaged: dict[tuple[str, str], tuple[str, ...]] = {}
     updates = [p.last_update for p in packages if p.last_update]
     for p in packages:
         for domain in TDM_DOMAINS:
@@ -92,8 +96,9 @@ def merge_packages(packages: Sequence[StudyTables]) -> StudyTables:
         for code, kind in p.ts_value_kinds.items():
             kinds.setdefault(code, kind)
         texts.update(p.ti_full_texts)
+        damaged.update(p.ti_damaged)
     return StudyTables(
         study_ids=tuple(i for p in packages for i in p.study_ids), tables=tables, ts_value_kinds=kinds,
         ti_full_texts=texts, title=None, last_update=max(updates) if updates else None,
-        sources=tuple(s for p in packages for s in p.sources), problems=[],
+        sources=tuple(s for p in packages for s in p.sources), problems=[], ti_damaged=damaged,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from converters.model import Criterion, Study, json_pointer
 from converters.problem_codes import sdtm_writer as codes
@@ -32,6 +32,7 @@ class _Entry:
     text: str
     subcategories: tuple[str, ...]
     pointer: str
+    damaged: tuple[str, ...] = ()  # phrases whose comparison sign was lost (Criterion.damaged_comparators)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class TiResult:
     rows: list[Row]
     full_texts: dict[str, str]  # IETESTCD -> full text, for criteria whose IETEST was shortened
     problems: list[Problem]
+    damaged: dict[str, tuple[str, ...]] = field(default_factory=dict)  # IETESTCD -> phrases that lost their sign
 
 
 def _collect(study: Study, categories: set[str]) -> tuple[list[_Entry], int]:
@@ -65,7 +67,8 @@ def _collect(study: Study, categories: set[str]) -> tuple[list[_Entry], int]:
             else:
                 children[(category, parent)] += 1
                 path = (*parent, children[(category, parent)])
-            entries.append(_Entry(category, path, text, subcats, json_pointer(*pointer, "text")))
+            entries.append(_Entry(category, path, text, subcats, json_pointer(*pointer, "text"),
+                                  tuple(d.phrase for d in item.damaged_comparators)))
             visit(category, item.children, (*pointer, "children"), subcats, path)
 
     def count(items: list[Criterion]) -> int:
@@ -119,6 +122,7 @@ def build_ti(study: Study, study_id: str, spec: SdtmSpec, file: str) -> TiResult
                                                        count=skipped))
     rows: list[Row] = []
     full_texts: dict[str, str] = {}
+    damaged: dict[str, tuple[str, ...]] = {}
     marker = settings.shortened_marker
     ietestcds = _assign_codes(entries, dict(settings.criterion_prefix), spec.max_length("TI", "IETESTCD"))
     for entry, code in zip(entries, ietestcds, strict=True):
@@ -130,9 +134,11 @@ def build_ti(study: Study, study_id: str, spec: SdtmSpec, file: str) -> TiResult
             problems.append(codes.SDTM_TEXT_SHORTENED(Location(file=file, path=entry.pointer), domain="TI",
                                                       variable="IETEST", key=code, length=len(entry.text),
                                                       marker=marker))
+        if entry.damaged:
+            damaged[code] = entry.damaged
         subcat = settings.subcategory_separator.join(entry.subcategories) or None
         rows.append({
             "STUDYID": study_id, "DOMAIN": "TI", "IETESTCD": code, "IETEST": test, "IECAT": mapped.term.value,
             "IESCAT": sdtm_text.shorten(subcat, marker) if subcat else None, "TIRL": None, "TIVERS": None,
         })
-    return TiResult(rows, full_texts, problems)
+    return TiResult(rows, full_texts, problems, damaged)
