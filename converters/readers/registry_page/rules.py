@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from converters.model.vocabulary import IdentifierSystems, Vocabulary, normalise_wording
+from converters.readers.registry_page.boundaries import BOUNDARIES_MAPPING, CriteriaBoundaries
 from converters.resources import Resources
 
 LAYOUTS_MAPPING = "registry_page/layouts.yaml"
@@ -142,6 +143,7 @@ class CriteriaRules:
     heading_line: re.Pattern[str]  # a heading at the start of a line, then optional text
     inline_heading: re.Pattern[str]  # a heading inside a line, after a sentence
     separators: frozenset[str]
+    boundaries: CriteriaBoundaries  # list markers and run-on signals (criteria-boundaries.yaml)
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ class PageRules:
         return cls(
             layouts=layouts,
             generic=LabelMatcher.build(tuple(generic_fields)),
-            criteria=_criteria(data["criteria"]),
+            criteria=_criteria(data["criteria"], resources.mapping(BOUNDARIES_MAPPING)),
             placeholders=frozenset(normalise_wording(p) for p in data["placeholders"]),
             value_wordings=_value_wordings(data["value_wordings"]),
             page_vocabulary=Vocabulary(resources, LAYOUTS_MAPPING),
@@ -311,7 +313,7 @@ def _value_wordings(item: dict[str, Any]) -> ValueWordings:
     )
 
 
-def _criteria(item: dict[str, Any]) -> CriteriaRules:
+def _criteria(item: dict[str, Any], boundaries: dict[str, Any]) -> CriteriaRules:
     headings = {
         normalise_wording(label): category
         for category in ("inclusion", "exclusion")
@@ -330,6 +332,7 @@ def _criteria(item: dict[str, Any]) -> CriteriaRules:
         heading_line=re.compile(rf"^(?P<label>{line_alt})\s*(?::\s*(?P<rest>.*)|$)", re.IGNORECASE),
         inline_heading=re.compile(rf"(?<=[.;!?])\s+(?P<label>{inline_alt})\s*:", re.IGNORECASE),
         separators=frozenset(s.strip() for s in item["separators"]),
+        boundaries=CriteriaBoundaries.from_mapping(boundaries),
     )
 
 
