@@ -1,14 +1,17 @@
-"""Splitting criteria text at list markers (issue 10, item 4): synthetic snippets.
+"""Splitting criteria text at list markers (issue 10, item 4): synthetic snippets and properties.
 
 The seed pages are checked against their hand-labelled splits in test_expected_criteria.py; here each rule
-is shown on its own.
+is shown on its own, and hypothesis checks that splitting never loses, adds or reorders a character.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from converters.readers.registry_page import criteria
 from converters.readers.registry_page.boundaries import roman_value, to_roman
@@ -162,3 +165,56 @@ def test_the_signs_are_data(resources: Resources) -> None:
 def test_roman_numerals() -> None:
     assert [roman_value(to_roman(n)) for n in range(1, 40)] == list(range(1, 40))
     assert roman_value("iiii") is None and roman_value("vx") is None and roman_value("mix") is None
+
+
+# --- properties ------------------------------------------------------------------------------------------
+
+_WORDS = st.text(alphabet="abcdefghij ABCDEF≥<>=/%-", min_size=1, max_size=25)
+_PUNCT = st.sampled_from(["", ";", ".", ",", ":", ")", " ("])
+_MARKERS = st.sampled_from(["1.", "2.", "3.", "1)", "2)", "6)", "(1)", "(2)", "(a)", "(b)", "(i)", "(ii)", "a)",
+                            "b)", "1.1.", "1.2.", "2.1.", "5\\.", "-", "\\-", "2019)", "1:80)", "1.5"])
+
+
+@st.composite
+def criteria_lines(draw: st.DrawFn) -> list[str]:
+    """Lines of words, punctuation and marker-like tokens in any order: real and false markers alike."""
+    lines = []
+    for _ in range(draw(st.integers(1, 5))):
+        tokens = draw(st.lists(st.one_of(_WORDS, _PUNCT, _MARKERS), min_size=1, max_size=12))
+        lines.append(draw(st.sampled_from([" ".join(tokens), tokens[0]])))  # some lines hold one token only
+    return lines
+
+
+def _no_space(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=criteria_lines())
+def test_splitting_never_loses_adds_or_reorders_characters(lines: list[str], rules: CriteriaRules) -> None:
+    items, _ = build(lines, rules)
+    # markers and texts, in tree order, are the lines themselves: only the spaces between pieces differ
+    assert _no_space("".join(flat(items))) == _no_space("".join(lines))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(alphabet="abcdefgh ABCDEF≥<>=/%-;:,.!?", min_size=1, max_size=200),
+                     st.text(alphabet="abc ABC 0123456789≥<%-;:,", min_size=1, max_size=200)))
+def test_a_text_with_no_enumerator_is_never_split(text: str, rules: CriteriaRules) -> None:
+    stripped = text.strip()
+    if not stripped or stripped[0] in "-*•":  # a leading hyphen is a bullet: the text's marker
+        return
+    items, _ = build([text], rules)
+    assert [(item.get("marker"), item["text"], item.get("children", [])) for item in items] == [
+        (None, stripped, [])]
+
+
+@pytest.mark.parametrize("lines", [
+    ["-", "1. Adults."],                      # a lone bullet before a numbered line
+    ["Cohort (a) one (b) two", "1. Adults."],  # a title-like line holding a lettered list
+    ["Labs:", "-", "- ANC ≥1.0;"],            # a lone bullet before a bullet under a colon line
+    ["1.1.", "1.1.", "Adults."],               # two lone markers in a row
+])
+def test_no_character_is_lost_in_the_corner_cases(lines: list[str], rules: CriteriaRules) -> None:
+    items, _ = build(lines, rules)
+    assert _no_space("".join(flat(items))) == _no_space("".join(lines))
