@@ -72,6 +72,14 @@ def test_letter_list_with_closing_parenthesis_and_roman_list(rules: CriteriaRule
     ]
 
 
+def test_capital_letters_and_capital_roman_numerals_make_lists_of_their_own(rules: CriteriaRules) -> None:
+    items, _ = build(["Organ function: A) neutrophils ≥1.5; B) ALT ≤3×ULN; c) is text."], rules)
+    assert shape(items) == [
+        [(None, "Organ function:"), [("A)", "neutrophils ≥1.5;"), ("B)", "ALT ≤3×ULN; c) is text.")]]]
+    items, _ = build(["I) Adults;", "II) Consent."], rules)
+    assert shape(items) == [("I)", "Adults;"), ("II)", "Consent.")]
+
+
 def test_roman_i_continuing_a_letter_list_is_the_letter(rules: CriteriaRules) -> None:
     letters = " ".join(f"({chr(ord('a') + i)}) item {i + 1};" for i in range(9))  # (a) ... (i)
     items, _ = build([f"Any of: {letters}"], rules)
@@ -141,6 +149,12 @@ def test_semicolon_list_without_markers_is_kept_whole_and_reported(rules: Criter
     assert "kept whole" in draft.problems[0].message and draft.problems[0].severity.value == "warning"
 
 
+def test_semicolons_inside_parentheses_list_examples_not_criteria(rules: CriteriaRules) -> None:
+    _, draft = build(["Liver disease of other causes (eg, alcoholic hepatitis; drug-induced hepatitis; Wilson's "
+                      "disease)"], rules)
+    assert run_on_lines(draft) == []
+
+
 def test_flattened_lines_without_punctuation_are_reported_only_when_long(rules: CriteriaRules) -> None:
     flattened = ("Aged between 18 and 65 years with a confirmed diagnosis of lupus for at least six months before "
                  "screening at the study site Positive anti-nuclear antibody at screening or by documented "
@@ -172,7 +186,8 @@ def test_roman_numerals() -> None:
 _WORDS = st.text(alphabet="abcdefghij ABCDEF≥<>=/%-", min_size=1, max_size=25)
 _PUNCT = st.sampled_from(["", ";", ".", ",", ":", ")", " ("])
 _MARKERS = st.sampled_from(["1.", "2.", "3.", "1)", "2)", "6)", "(1)", "(2)", "(a)", "(b)", "(i)", "(ii)", "a)",
-                            "b)", "1.1.", "1.2.", "2.1.", "5\\.", "-", "\\-", "2019)", "1:80)", "1.5"])
+                            "b)", "A)", "(B)", "I)", "II)", "1.1.", "1.2.", "2.1.", "5\\.", "-", "\\-", "2019)",
+                            "1:80)", "1.5"])
 
 
 @st.composite

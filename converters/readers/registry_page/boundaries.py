@@ -59,11 +59,12 @@ class RunOnSignal:
     unnumbered_only: bool = False
     min_chars: int = 0
     not_after_words: frozenset[str] = frozenset()
+    outside_parentheses: bool = False
 
     def found(self, text: str, numbered: bool) -> bool:
         if (self.unnumbered_only and numbered) or len(text) < self.min_chars:
             return False
-        for m in self.pattern.finditer(text):
+        for m in self.pattern.finditer(_blank_parentheses(text) if self.outside_parentheses else text):
             word = m.groupdict().get("word")
             if word is None or word not in self.not_after_words:
                 return True
@@ -92,7 +93,8 @@ class CriteriaBoundaries:
             bullets=frozenset(bullets),
             signals=tuple(
                 RunOnSignal(s["id"], re.compile(s["pattern"]), s["explanation"], s.get("unnumbered_only", False),
-                            s.get("min_chars", 0), frozenset(s.get("not_after_words", ())))
+                            s.get("min_chars", 0), frozenset(s.get("not_after_words", ())),
+                            s.get("outside_parentheses", False))
                 for s in signals
             ),
         )
@@ -164,15 +166,30 @@ def _marker(style: str, m: re.Match[str]) -> Marker | None:
 
 
 def _readings(style: str, value: str) -> tuple[Reading, ...]:
+    """A number; a letter (its place in the alphabet) and, for i, v and x, a roman numeral; or a roman numeral.
+    Capitals make lists of their own ("A) ... B)" is not continued by "c)")."""
     if value.isdigit():
         return (Reading(style, (int(value),)),)
+    case = "-upper" if value.isupper() else ""
     readings = []
     if len(value) == 1:
-        readings.append(Reading(f"{style}-latin", (ord(value) - ord("a") + 1,)))
-    roman = roman_value(value)
+        readings.append(Reading(f"{style}-latin{case}", (ord(value.lower()) - ord("a") + 1,)))
+    roman = roman_value(value.lower())
     if roman is not None:
-        readings.append(Reading(f"{style}-roman", (roman,)))
+        readings.append(Reading(f"{style}-roman{case}", (roman,)))
     return tuple(readings)
+
+
+def _blank_parentheses(text: str) -> str:
+    """The text with everything inside parentheses (nested too) turned into spaces, same length."""
+    depth, out = 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        out.append(" " if depth > 0 else ch)
+        if ch == ")" and depth > 0:
+            depth -= 1
+    return "".join(out)
 
 
 def roman_value(text: str) -> int | None:
