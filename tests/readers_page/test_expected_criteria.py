@@ -117,3 +117,22 @@ def test_run_on_criteria_are_reported_at_their_lines(page: Path, studies: dict[s
                       for _, entry in _entries(section["criteria"], "") if "run_on" in entry)
     reported = sorted(p.location.line or 0 for p in studies[page.stem].problems if p.code == RUN_ON)
     assert reported == expected
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_every_criterion_text_stands_on_the_lines_it_is_traced_to(page: Path, studies: dict[str, Study]) -> None:
+    """Provenance is exact: each line of a criterion's text is a piece of the page line it is traced to, in
+    order, so `trialbridge inspect` shows where every split criterion came from."""
+    study = studies[page.stem]
+    lines = page.read_text(encoding="utf-8").split("\n")
+    for index, section in enumerate(study.eligibility.criteria):
+        items = [item.model_dump(mode="json") for item in section.items]
+        for pointer, item in _entries(items, f"/eligibility/criteria/{index}/items"):
+            if not item["text"]:
+                continue
+            where = study.provenance[f"{pointer}/text"]
+            assert where.line is not None
+            span = lines[where.line - 1 : (where.end_line or where.line)]
+            pieces = item["text"].split("\n")
+            assert len(pieces) <= len([line for line in span if line.strip()]), pointer
+            assert pieces[0] in span[0] and all(piece in "\n".join(span) for piece in pieces), pointer
