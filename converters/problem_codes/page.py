@@ -64,6 +64,18 @@ UNLABELLED_GROUP = ProblemKind(
     "own numbering. Each restarted list is kept as its own group (a heading item whose text is empty, since "
     "the page gives none) instead of being merged into the previous list.",
 )
+CRITERIA_RUN_ON = ProblemKind(
+    "page-criteria-run-on", Severity.WARNING, "Criterion may hold several criteria",
+    "This criterion may hold several criteria run together ({signs}); it was kept whole, as written: "
+    "{snippet!r}.",
+    "Scraped and flattened criteria lists join criteria without markers ('...criteria;Still in ...', "
+    "'...65 years Clinical Diagnosis ...'). Criteria are split only at list markers that can be trusted (at "
+    "a line start, a number the list in progress expects, a first item after a colon or before its own "
+    "second, any number after ';'). Where a text shows other signs of several criteria (a ';' before a "
+    "capitalised part, a clause starting with a capital after no punctuation, a marker that continues no "
+    "list) it is kept whole and reported, so that a person can split it at the source. The markers and the "
+    "signs are in mappings/registry_page/criteria-boundaries.yaml.",
+)
 AGE_UNIT_ASSUMED = ProblemKind(
     "page-age-unit-assumed", Severity.INFO, "Age unit from the layout's convention",
     "'{text}' states no unit; the layout writes ages in {unit}, so {unit} was used.",
@@ -101,6 +113,6 @@ NO_STUDY_DATA = ProblemKind(
 
 KINDS = (
     LAYOUT_UNKNOWN, DUPLICATE_BLOCK, ENCODING_LOSS, SECTION_EMPTY, TRUNCATED, VALUE_UNRECOGNISED,
-    FIELD_REPEATED, NUMBERING_GAP, UNLABELLED_GROUP, AGE_UNIT_ASSUMED, SPONSOR_ROLE_UNSTATED, NO_STUDY_DATA,
-    STATUS_FROM_SITES, AGE_FROM_STATEMENT,
+    FIELD_REPEATED, NUMBERING_GAP, UNLABELLED_GROUP, CRITERIA_RUN_ON, AGE_UNIT_ASSUMED, SPONSOR_ROLE_UNSTATED,
+    NO_STUDY_DATA, STATUS_FROM_SITES, AGE_FROM_STATEMENT,
 )

@@ -23,7 +23,8 @@ def build(text: str, rules: CriteriaRules, category: str | None = None) -> tuple
              if line.strip()]
     draft = Draft("t.txt")
     heading = ("Inclusion criteria", (1, 1)) if category else None
-    sections = criteria.build_sections(criteria.split_sections(lines, rules, category, heading), draft)
+    sections = criteria.build_sections(criteria.split_sections(lines, rules, category, heading), draft,
+                                       rules.boundaries)
     criteria.emit(draft, sections)
     return draft.data["eligibility"]["criteria"], draft
 
@@ -112,7 +113,8 @@ def test_dotted_sub_headings_and_disease_prefix(rules: CriteriaRules) -> None:
     assert items[0]["children"][0]["marker"] == "1.1." and items[1]["children"][0]["marker"] == "2.1."
 
 
-def test_unnumbered_list_splits_only_the_number_that_comes_next(rules: CriteriaRules) -> None:
+def test_unnumbered_list_splits_the_number_that_comes_next_and_any_number_after_a_semicolon(
+        rules: CriteriaRules) -> None:
     text = "\n".join([
         "Exclusion Criteria:",
         "Uncontrolled infection;",
@@ -120,9 +122,10 @@ def test_unnumbered_list_splits_only_the_number_that_comes_next(rules: CriteriaR
         "- ECOG 0-2 points; 6) survival of 90 days;",
     ])
     sections, _ = build(text, rules)
+    # "6)" after ';' is an item of its own (issue 10: "ECOG: 0-2 points; 6) The estimated survival" is two)
     assert shape(sections[0]["items"]) == [
         (None, "Uncontrolled infection;"), (None, "Heart failure: LVEF <45%;"), ("3.", "Respiratory failure;"),
-        ("4.", "Cancer;"), ("-", "ECOG 0-2 points; 6) survival of 90 days;"),
+        ("4.", "Cancer;"), ("-", "ECOG 0-2 points;"), ("6)", "survival of 90 days;"),
     ]
 
 
@@ -149,7 +152,7 @@ def test_lone_marker_line_and_lowercase_continuation(rules: CriteriaRules) -> No
     assert shape(sections[0]["items"]) == [
         ("\\-", "Aged 18 to 65 with lupus\nconfirmed by biopsy"), (None, "No pregnancy.")]
     assert draft.provenance["/eligibility/criteria/0/items/0/marker"] == (2, 2)
-    assert draft.provenance["/eligibility/criteria/0/items/0/text"] == (2, 4)
+    assert draft.provenance["/eligibility/criteria/0/items/0/text"] == (3, 4)  # the text's own lines
 
 
 def test_section_category_given_by_the_page(rules: CriteriaRules) -> None:

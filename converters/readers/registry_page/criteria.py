@@ -6,7 +6,7 @@ The tree is rebuilt from the *numbering*, which survives best, with rules that e
 
 - a marker inside a line splits it only when its number is the one a list in progress expects next (or,
   for "1", when it opens a sub-list after a colon or before its own "2"), and only after punctuation (after
-  a space for "(1)" and "1.2." markers); so "≥1.5×ULN", "2019)" or "6) ..." in an unnumbered list stay text;
+  a space for "(1)" and "1.2." markers); so "≥1.5×ULN", "2019)" or "grade 3)" stay text;
 - "1" after an item ending with ":" (or after a `<!-- -->` separator) opens that item's sub-list; a
   number that the parent list expects closes the sub-list;
 - "1" anywhere else restarts the numbering: the page lost a cohort heading, so the new list becomes its own
@@ -14,7 +14,17 @@ The tree is rebuilt from the *numbering*, which survives best, with rules that e
 - a short title-like line (no digits, no final punctuation) is a cohort heading when a list restarting at
   1 follows it or when the section already has headed cohorts; text before "1.1." on its line is the
   heading of cohort 1; a multi-level number ("1.2.", "3.2.SSc-PAH") with title-like text is a sub-heading;
-- a lowercase line after an item that does not end a sentence continues that item.
+- a lowercase line after an item that does not end a sentence continues that item;
+- an item ending with ":" is the parent of what follows it: a marked list (its numbering shows where it
+  ends), or unmarked lines: the next line, and lines after it that go on in lowercase (nothing on a page
+  shows whether a later capitalised line is one more child or the next criterion, so it is the next one);
+- any number marker right after ";" starts an item ("ECOG 0-2 points; 6) The estimated survival ..."), and
+  lettered and roman lists ("(a) ... (b)", "(i) ... (ii)") follow the same rules as numbered ones.
+
+Where an item's text shows signs of several criteria run together but no marker that can be trusted (a ";"
+before a capitalised part, a clause starting with a capital after no punctuation, a marker that continues
+no list), it is kept whole and reported as `page-criteria-run-on`. The markers and the signs are data
+(mappings/registry_page/criteria-boundaries.yaml, compiled in `boundaries.py`).
 
 Each item keeps its exact source text (marker removed, no unescaping, nothing reworded) and its marker as
 written; lines and markers are never dropped: anything a rule cannot place stays an item of its own.
@@ -29,18 +39,13 @@ from typing import Any
 from converters.model import json_pointer
 from converters.model.vocabulary import normalise_wording
 from converters.problem_codes import page as codes
+from converters.readers.registry_page.boundaries import CriteriaBoundaries, Marker, Reading
 from converters.readers.registry_page.draft import Draft, Span
 from converters.readers.registry_page.rules import CriteriaRules
 
-_MARKER = re.compile(
-    r"\((?P<wrap>\d{1,2})\)(?=\s*\S)"
-    r"|(?<![\w.,])(?P<dotted>\d{1,2}(?:\.\d{1,2}){1,3})(?P<dot_end>\.)?(?!\d)"
-    r"|(?<![\w.,])(?P<num>\d{1,2})(?P<num_end>\\?\.|\))(?!\d)(?=\s*\S)"
-)
-_SPACE_UPPER = re.compile(r"[ \t]+[A-Z]")
-_BULLET = re.compile(r"^(?P<bullet>\\-|[-*•])(?=\s|$)")
 _TERMINAL = ".;:,!?"
 _ITEM_END = ".;:!?"
+_CAPITAL_NEXT = re.compile(r"\s*[A-Z]")
 MAX_DEPTH = 8  # nesting beyond this is kept as text: pages never nest deeper, hostile input might
 
 
@@ -66,6 +71,8 @@ class Node:
     provisional: bool = False  # a dotted heading whose text is not known yet
     unmarked_line_start: bool = False
     more: list[str] = field(default_factory=list)  # continuation lines, joined with line breaks at the end
+    text_line: int = 0  # the line the text starts on (a lone marker may stand on an earlier line)
+    stray_markers: int = 0  # markers in its text that continue no list: a sign of criteria run together
 
     def full_text(self) -> str:
         return "\n".join([self.text, *self.more]) if self.more else self.text
@@ -79,10 +86,11 @@ class Node:
 class Frame:
     items: list[Node]
     owner: Node | None
-    kind: str  # "root", "group", "sublist"
+    kind: str  # "root", "group", "sublist" (a marked list under an item), "children" (unmarked, after ":")
     number: tuple[int, ...] | None = None
-    style: str | None = None
+    style: str | None = None  # the list's marker kind: a `Reading.key` ("dot", "paren-latin", ...)
     last: int = 0
+    bullet: str | None = None  # the bullet of a bulleted sub-list
 
     def count(self) -> int:
         return sum(1 for item in self.items if not item.heading)
@@ -95,16 +103,6 @@ class Section:
     heading_span: Span | None
     pieces: list[Piece | None] = field(default_factory=list)  # None marks a list separator
     items: list[Node] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Marker:
-    start: int
-    end: int
-    text: str
-    kind: str  # "num", "wrap", "dotted"
-    style: str  # "dot", "paren", "wrap", "dotted"
-    number: tuple[int, ...]
 
 
 # --- splitting the text into category sections -------------------------------------------------------
@@ -135,7 +133,7 @@ def split_sections(lines: list[tuple[int, str, bool]], rules: CriteriaRules, cat
         if m and category is None:
             rest = (m["rest"] or "").strip()
             cat = rules.headings.get(normalise_wording(m["label"]), "unspecified")
-            if rest and _starts_with_marker(rest):
+            if rest and rules.boundaries.leading(rest) is not None:
                 head = stripped[: len(stripped) - len(rest)].rstrip()
                 sections.append(Section(cat, head, (no, no)))
                 _split_inline_headings(no, rest, rules, category, sections, current)
@@ -164,49 +162,7 @@ def _split_inline_headings(no: int, text: str, rules: CriteriaRules, category: s
         current().pieces.append(Piece(no, rest, at_start))
 
 
-def _starts_with_marker(text: str) -> bool:
-    m = _MARKER.match(text)
-    return m is not None and _marker_from(m) is not None
-
-
 # --- markers -----------------------------------------------------------------------------------------
-
-
-def _marker_from(m: re.Match[str]) -> _Marker | None:
-    if m["wrap"] is not None:
-        return _Marker(m.start(), m.end(), m.group(0), "wrap", "wrap", (int(m["wrap"]),))
-    if m["dotted"] is not None:
-        following = m.string[m.end() : m.end() + 1]
-        if m["dot_end"] is None and not _SPACE_UPPER.match(m.string, m.end()):
-            return None
-        if m["dot_end"] is not None and following.isdigit():
-            return None
-        number = tuple(int(part) for part in m["dotted"].split("."))
-        return _Marker(m.start(), m.end(), m.group(0), "dotted", "dotted", number)
-    style = "paren" if m["num_end"] == ")" else "dot"
-    return _Marker(m.start(), m.end(), m.group(0), "num", style, (int(m["num"]),))
-
-
-def _markers(text: str) -> list[_Marker]:
-    found = []
-    for m in _MARKER.finditer(text):
-        marker = _marker_from(m)
-        if marker is not None:
-            found.append(marker)
-    return found
-
-
-def _boundary_ok(text: str, marker: _Marker) -> bool:
-    """An inline marker needs punctuation before it ("...; 2. Next"), or a space for (1) and 1.2. markers."""
-    i = marker.start - 1
-    while i >= 0 and text[i].isspace():
-        i -= 1
-    if i < 0:
-        return True
-    spaced = i < marker.start - 1
-    if marker.kind in ("wrap", "dotted"):
-        return spaced or text[i] in ";:.,)"
-    return text[i] in ";:.," or (text[i] == ")" and spaced)
 
 
 def _char_before(text: str, position: int, start: int) -> str:
@@ -261,8 +217,9 @@ def _next_dotted(last: tuple[int, ...] | None) -> set[tuple[int, ...]]:
 class TreeBuilder:
     """Builds one section's items from its pieces (see the module rules)."""
 
-    def __init__(self, draft: Draft) -> None:
+    def __init__(self, draft: Draft, boundaries: CriteriaBoundaries) -> None:
         self.draft = draft
+        self.bounds = boundaries
         self.root = Frame([], None, "root")
         self.frames: list[Frame] = [self.root]
         self.last_dotted: tuple[int, ...] | None = None
@@ -281,9 +238,7 @@ class TreeBuilder:
                 continue
             lookahead = next((p for p in pieces[index + 1 :] if p is not None), None)
             self._feed(piece, lookahead)
-        if self.pending_marker is not None:  # a marker with no text after it: keep it as an item
-            marker, line = self.pending_marker
-            self._frame_for_unmarked().items.append(Node("", marker, False, line, line, line))
+        self._flush_pending()  # a marker with no text after it: keep it as an item
         self._close_provisional()
         return self.root.items
 
@@ -292,23 +247,25 @@ class TreeBuilder:
     def _feed(self, piece: Piece, lookahead: Piece | None) -> None:
         text = piece.text
         offset = len(text) - len(text.lstrip())
-        markers = _markers(text)
+        markers = self.bounds.markers(text)
         seg_start = offset
         index = 0
-        bullet = _BULLET.match(text[offset:]) if piece.at_line_start else None
-        two_after = _last_two_positions(text, markers)
+        bullet = self.bounds.bullet.match(text[offset:]) if piece.at_line_start else None
+        two_after = self._second_item_positions(text, markers)
         if markers and markers[0].start == offset:
             lead = markers[0]
             index = 1
             if text[lead.end :].isspace() or lead.end == len(text):  # a lone marker: its text is on the next line
+                self._flush_pending()
                 self.pending_marker = (lead.text, piece.line)
                 return
-            self._place_marked(lead, piece, at_line_start=piece.at_line_start)
+            self._place_marked(lead, self._reading(lead), piece, at_line_start=piece.at_line_start)
             seg_start = lead.end
         elif bullet:
             marker = bullet["bullet"]
             rest = text[offset + bullet.end() :]
             if not rest.strip():
+                self._flush_pending()
                 self.pending_marker = (marker, piece.line)
                 return
             self._place_bullet(marker, piece)
@@ -317,15 +274,18 @@ class TreeBuilder:
             whole = text.strip()
             if self._continues_current(whole, piece):
                 return
-            self._place_unmarked(whole, piece, lookahead)
+            self._place_unmarked(whole, piece, lookahead, has_markers=bool(markers))
         for marker in markers[index:]:
-            if marker.start < seg_start or not _boundary_ok(text, marker):
+            if marker.start < seg_start or not self.bounds.boundary_ok(text, marker):
                 continue
-            if not self._accept_inline(marker, _char_before(text, marker.start, seg_start), two_after):
+            reading = self._reading(marker)
+            if not self._accept_inline(marker, reading, _char_before(text, marker.start, seg_start), two_after):
+                if self.current is not None and marker.arabic and _CAPITAL_NEXT.match(text, marker.end):
+                    self.current.stray_markers += 1  # "..., 6) The estimated ...": a lost item boundary?
                 continue
             stem = text[seg_start : marker.start].strip()
             self._finish(stem, piece.line)
-            self._place_marked(marker, piece, at_line_start=False, stem=stem)
+            self._place_marked(marker, reading, piece, at_line_start=False, stem=stem)
             seg_start = marker.end
         self._finish(text[seg_start:].strip(), piece.line)
 
@@ -335,6 +295,7 @@ class TreeBuilder:
         if node is None or node.text:
             return
         node.text = text
+        node.text_line = line
         node.last = max(node.last, line)
         if node.provisional:
             node.provisional = False
@@ -351,18 +312,47 @@ class TreeBuilder:
         node.last = piece.line
         return True
 
+    # -- reading markers --
+
+    def _reading(self, marker: Marker) -> Reading:
+        """How to read a marker that has several readings ("(i)"): as the one a list expects, else as a
+        first item, else as a letter."""
+        if len(marker.readings) == 1:
+            return marker.readings[0]
+        for reading in marker.readings:
+            if self._expecting(reading.number[0], reading.key) is not None:
+                return reading
+        return next((r for r in marker.readings if r.number == (1,)), marker.readings[0])
+
+    def _second_item_positions(self, text: str, markers: list[Marker]) -> dict[str, int]:
+        """Per list kind, where the last second item ("2", "b", "ii") of the piece starts: evidence that a
+        first item before it opens a list."""
+        found: dict[str, int] = {}
+        for marker in markers:
+            for reading in marker.readings:
+                if reading.number == (2,) and self.bounds.boundary_ok(text, marker):
+                    found[reading.key] = marker.start
+        return found
+
     # -- placing items --
 
     def _new_node(self, marker: str | None, piece: Piece, heading: bool = False) -> Node:
         marker_line = piece.line
-        if self.pending_marker is not None:
-            if marker is None:
-                marker, marker_line = self.pending_marker
-            self.pending_marker = None  # a lone marker before a marked line has nothing to mark
+        if self.pending_marker is not None and marker is None:
+            marker, marker_line = self.pending_marker
+            self.pending_marker = None
+        self._flush_pending()  # a lone marker before a marked line marks nothing: an empty item of its own
         start = min(marker_line, piece.line)
-        node = Node("", marker, heading, start, piece.line, marker_line if marker else None)
+        node = Node("", marker, heading, start, piece.line, marker_line if marker else None, text_line=piece.line)
         self.after_separator = False
         return node
+
+    def _flush_pending(self) -> None:
+        """Keep a lone marker that no text followed as an empty item where the list is, so nothing is lost."""
+        if self.pending_marker is not None:
+            marker, line = self.pending_marker
+            self.pending_marker = None
+            self._append(self.frames[-1], Node("", marker, False, line, line, line, text_line=line))
 
     def _append(self, frame: Frame, node: Node) -> None:
         frame.items.append(node)
@@ -374,13 +364,38 @@ class TreeBuilder:
 
     def _frame_for_unmarked(self) -> Frame:
         """Unmarked lines and bullets belong to the nearest cohort group (or the section), not a sub-list."""
-        while self.frames[-1].kind == "sublist":
+        while self.frames[-1].kind in ("sublist", "children"):
             self.frames.pop()
         return self.frames[-1]
 
-    def _place_unmarked(self, whole: str, piece: Piece, lookahead: Piece | None) -> None:
-        if title_like(whole) and self.pending_marker is None and (
-            self.headed_groups > 0 or (lookahead is not None and _opens_list(lookahead))
+    def _introducing(self, piece: Piece) -> Node | None:
+        """The item on an earlier line that ends with ':' and so introduces the line being read."""
+        node = self.current
+        if node is None or node.heading or not piece.at_line_start or node.last >= piece.line:
+            return None
+        if not node.ends_with(":") or len(self.frames) >= MAX_DEPTH:
+            return None
+        return node
+
+    def _frame_for_line(self, whole: str, piece: Piece) -> Frame:
+        """Where an unmarked line goes: under the item that introduces it, into the unmarked list under a
+        colon line when it goes on in lowercase, else into the nearest cohort group (or the section)."""
+        parent = self._introducing(piece)
+        if parent is not None:
+            frame = Frame(parent.children, parent, "children")
+            self.frames.append(frame)
+            return frame
+        while self.frames[-1].kind == "sublist":
+            self.frames.pop()
+        if self.frames[-1].kind == "children" and whole[:1].islower():
+            return self.frames[-1]
+        return self._frame_for_unmarked()
+
+    def _place_unmarked(self, whole: str, piece: Piece, lookahead: Piece | None, has_markers: bool) -> None:
+        """An unmarked line: a cohort heading (title-like, no marker in it, and a list after it or headed
+        cohorts before it), or an item."""
+        if title_like(whole) and not has_markers and self.pending_marker is None and (
+            self.headed_groups > 0 or (lookahead is not None and self._opens_list(lookahead))
         ):
             node = self._new_node(None, piece, heading=True)
             node.text = whole
@@ -388,13 +403,27 @@ class TreeBuilder:
             self.headed_groups += 1
             self.current = None
             return
+        frame = self._frame_for_line(whole, piece)
         node = self._new_node(None, piece)
         node.unmarked_line_start = piece.at_line_start
-        self._append(self._frame_for_unmarked(), node)
+        self._append(frame, node)
 
     def _place_bullet(self, marker: str, piece: Piece) -> None:
+        """A bullet line: the first item of a bulleted list under an item ending with ':', the next item of
+        a bulleted list in progress, or an item of the nearest group."""
         node = self._new_node(marker, piece)
-        self._append(self._frame_for_unmarked(), node)
+        parent = self._introducing(piece)
+        if parent is not None:
+            frame = Frame(parent.children, parent, "sublist", bullet=marker)
+            self.frames.append(frame)
+        else:
+            listed = next((f for f in reversed(self.frames) if f.bullet == marker), None)
+            if listed is not None:
+                self._pop_to(listed)
+                frame = listed
+            else:
+                frame = self._frame_for_unmarked()
+        self._append(frame, node)
 
     def _open_group(self, node: Node, number: tuple[int, ...] | None = None) -> Frame:
         """A level-1 cohort group under the section."""
@@ -408,36 +437,40 @@ class TreeBuilder:
         return frame
 
     def _expecting(self, number: int, style: str) -> int | None:
-        """Index of the deepest open list that expects this number next."""
+        """Index of the deepest open list that expects this number next. A list of unmarked items (not the
+        unmarked children of a colon line) takes a number that counts its items ("...; 3. Next")."""
         for index in range(len(self.frames) - 1, -1, -1):
             frame = self.frames[index]
             if frame.style == style and frame.last + 1 == number:
                 return index
-            if frame.style is None and index == len(self.frames) - 1 and frame.count() >= 1 \
-                    and frame.count() + 1 == number:
+            if frame.style is None and frame.kind != "children" and index == len(self.frames) - 1 \
+                    and frame.count() >= 1 and frame.count() + 1 == number:
                 return index
         return None
 
-    def _accept_inline(self, marker: _Marker, before: str, two_after: dict[str, int]) -> bool:
+    def _accept_inline(self, marker: Marker, reading: Reading, before: str, two_after: dict[str, int]) -> bool:
         """Whether an inline marker starts a new item; `before` is the last character before it."""
-        if marker.kind == "dotted":
-            return marker.number in _next_dotted(self.last_dotted) or (
-                self.last_dotted is None and len(marker.number) == 2 and marker.number[-1] == 1
+        if reading.key == "dotted":
+            return reading.number in _next_dotted(self.last_dotted) or (
+                self.last_dotted is None and len(reading.number) == 2 and reading.number[-1] == 1
             )
-        number = marker.number[0]
-        if self._expecting(number, marker.style) is not None:
+        number = reading.number[0]
+        if self._expecting(number, reading.key) is not None:
+            return True
+        if marker.arabic and before != "" and before in self.bounds.split_after:
             return True
         if number != 1:
             return False
         if len(self.frames) >= MAX_DEPTH:
             return False
-        return before == ":" or two_after.get(marker.style, -1) > marker.start
+        return before == ":" or two_after.get(reading.key, -1) > marker.start
 
-    def _place_marked(self, marker: _Marker, piece: Piece, at_line_start: bool, stem: str = "") -> None:
-        if marker.kind == "dotted":
-            self._place_dotted(marker, piece, stem)
+    def _place_marked(self, marker: Marker, reading: Reading, piece: Piece, at_line_start: bool,
+                      stem: str = "") -> None:
+        if reading.key == "dotted":
+            self._place_dotted(marker, reading, piece, stem)
             return
-        number, style = marker.number[0], marker.style
+        number, style = reading.number[0], reading.key
         node = self._new_node(marker.text, piece)
         found = self._expecting(number, style)
         if found is not None:
@@ -459,12 +492,13 @@ class TreeBuilder:
             if not deepest.items or (deepest.kind == "group" and deepest.count() == 0):
                 self._numbered(deepest, node, number, style)
                 return
-            group = Node("", None, True, piece.line, piece.line)
+            group = Node("", None, True, piece.line, piece.line, text_line=piece.line)
             frame = self._open_group(group)
             self.draft.report(codes.UNLABELLED_GROUP(self.draft.where((piece.line, piece.line))))
             self._numbered(frame, node, number, style)
             return
-        target = next((f for f in reversed(self.frames) if f.style == style), deepest)
+        listed = [f for f in self.frames if f.kind != "children"]
+        target = next((f for f in reversed(listed) if f.style == style), listed[-1])
         if target.style == style:
             self._gap(str(target.last), number, piece)
         elif not target.items:
@@ -483,8 +517,8 @@ class TreeBuilder:
         self.draft.report(codes.NUMBERING_GAP(self.draft.where((piece.line, piece.line)), previous=previous,
                                               found=found))
 
-    def _place_dotted(self, marker: _Marker, piece: Piece, stem: str) -> None:
-        number = marker.number
+    def _place_dotted(self, marker: Marker, reading: Reading, piece: Piece, stem: str) -> None:
+        number = reading.number
         self.last_dotted = number
         node = self._new_node(marker.text, piece, heading=True)
         node.number = number
@@ -524,37 +558,44 @@ class TreeBuilder:
         if self.current is not None and self.current.provisional:
             self._finish("", self.current.last)
 
-
-def _last_two_positions(text: str, markers: list[_Marker]) -> dict[str, int]:
-    """Per marker style, where the last "2" of the piece starts (evidence that a "1" before it opens a list)."""
-    found: dict[str, int] = {}
-    for marker in markers:
-        if marker.number == (2,) and _boundary_ok(text, marker):
-            found[marker.style] = marker.start
-    return found
-
-
-def _opens_list(piece: Piece) -> bool:
-    """Whether a piece starts a list at 1 ("1.", "1)", "(1)", "1.1.") -- evidence for a heading above it."""
-    text = piece.text.lstrip()
-    m = _MARKER.match(text)
-    if not m:
-        return False
-    marker = _marker_from(m)
-    return marker is not None and marker.number[-1] == 1
+    def _opens_list(self, piece: Piece) -> bool:
+        """Whether a piece starts a list at 1 ("1.", "1)", "(1)", "(a)", "1.1.") -- evidence for a heading above
+        it."""
+        marker = self.bounds.leading(piece.text.lstrip())
+        return marker is not None and any(reading.number[-1] == 1 for reading in marker.readings)
 
 
 # --- output --------------------------------------------------------------------------------------------
 
 
-def build_sections(sections: list[Section], draft: Draft) -> list[Section]:
-    """Build each section's tree; empty sections (a heading with nothing under it) are dropped."""
+def build_sections(sections: list[Section], draft: Draft, boundaries: CriteriaBoundaries) -> list[Section]:
+    """Build each section's tree and report its run-on criteria; empty sections (a heading with nothing
+    under it) are dropped."""
     built = []
     for section in sections:
-        section.items = TreeBuilder(draft).build(section.pieces)
+        section.items = TreeBuilder(draft, boundaries).build(section.pieces)
         if section.items:
+            _report_run_ons(draft, boundaries, section.items)
             built.append(section)
     return built
+
+
+def _report_run_ons(draft: Draft, boundaries: CriteriaBoundaries, nodes: list[Node]) -> None:
+    """A criterion whose text shows signs of several criteria that no trusted marker separates is kept
+    whole and reported at its lines."""
+    explanations = {signal.id: signal.explanation for signal in boundaries.signals}
+    for node in nodes:
+        text = node.full_text()
+        if not node.heading and text:
+            numbered = node.marker is not None and not boundaries.is_bullet(node.marker)
+            signs = [explanations[s] for s in boundaries.run_on_signals(text, numbered)]
+            if node.stray_markers:
+                signs.append("a list marker that continues no list")
+            if signs:
+                snippet = text if len(text) <= 80 else text[:77] + "..."
+                draft.report(codes.CRITERIA_RUN_ON(draft.where((node.text_line or node.first, node.last)),
+                                                   signs="; ".join(signs), snippet=snippet))
+        _report_run_ons(draft, boundaries, node.children)
 
 
 def emit(draft: Draft, sections: list[Section]) -> None:
@@ -584,10 +625,11 @@ def _node_value(node: Node) -> dict[str, Any]:
 
 
 def _record_nodes(draft: Draft, base: str, nodes: list[Node]) -> None:
+    """Provenance: a text from the line it starts on to its last line; a marker at its own line."""
     for index, node in enumerate(nodes):
         pointer = f"{base}/{index}"
         if node.text:
-            draft.note(f"{pointer}/text", (node.first, node.last))
+            draft.note(f"{pointer}/text", (node.text_line or node.first, node.last))
         if node.marker is not None:
             line = node.marker_line or node.first
             draft.note(f"{pointer}/marker", (line, line))

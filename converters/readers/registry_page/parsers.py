@@ -646,7 +646,7 @@ def read_criteria(ctx: ReadContext, lines: list[tuple[int, str, bool]], category
     if not lines:
         return
     sections = criteria_tree.split_sections(lines, ctx.rules.criteria, category, heading)
-    built = criteria_tree.build_sections(sections, ctx.draft)
+    built = criteria_tree.build_sections(sections, ctx.draft, ctx.rules.criteria.boundaries)
     if not built:
         return
     criteria_tree.emit(ctx.draft, built)

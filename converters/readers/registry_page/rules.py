@@ -12,6 +12,7 @@ from typing import Any
 
 from converters.model.comparators import ComparatorRules
 from converters.model.vocabulary import IdentifierSystems, Vocabulary, normalise_wording
+from converters.readers.registry_page.boundaries import BOUNDARIES_MAPPING, CriteriaBoundaries
 from converters.resources import MappingError, Resources
 
 LAYOUTS_MAPPING = "registry_page/layouts.yaml"
@@ -143,6 +144,7 @@ class CriteriaRules:
     heading_line: re.Pattern[str]  # a heading at the start of a line, then optional text
     inline_heading: re.Pattern[str]  # a heading inside a line, after a sentence
     separators: frozenset[str]
+    boundaries: CriteriaBoundaries  # list markers and run-on signals (criteria-boundaries.yaml)
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,7 @@ class PageRules:
         return cls(
             layouts=layouts,
             generic=LabelMatcher.build(tuple(generic_fields)),
-            criteria=_criteria(data["criteria"]),
+            criteria=_criteria(data["criteria"], resources.mapping(BOUNDARIES_MAPPING)),
             placeholders=frozenset(normalise_wording(p) for p in data["placeholders"]),
             value_wordings=_value_wordings(data["value_wordings"]),
             age_statement=_age_statement(data["age_statement"]),
@@ -365,7 +367,7 @@ def _value_wordings(item: dict[str, Any]) -> ValueWordings:
     )
 
 
-def _criteria(item: dict[str, Any]) -> CriteriaRules:
+def _criteria(item: dict[str, Any], boundaries: dict[str, Any]) -> CriteriaRules:
     headings = {
         normalise_wording(label): category
         for category in ("inclusion", "exclusion")
@@ -384,5 +386,6 @@ def _criteria(item: dict[str, Any]) -> CriteriaRules:
         heading_line=re.compile(rf"^(?P<label>{line_alt})\s*(?::\s*(?P<rest>.*)|$)", re.IGNORECASE),
         inline_heading=re.compile(rf"(?<=[.;!?])\s+(?P<label>{inline_alt})\s*:", re.IGNORECASE),
         separators=frozenset(s.strip() for s in item["separators"]),
+        boundaries=CriteriaBoundaries.from_mapping(boundaries),
     )
 
