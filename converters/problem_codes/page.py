@@ -65,7 +65,7 @@ UNLABELLED_GROUP = ProblemKind(
     "the page gives none) instead of being merged into the previous list.",
 )
 CRITERIA_RUN_ON = ProblemKind(
-    "page-criteria-run-on", Severity.WARNING, "Criterion may hold several criteria",
+    "criteria-run-on", Severity.WARNING, "Criterion may hold several criteria",
     "This criterion may hold several criteria run together ({signs}); it was kept whole, as written: "
     "{snippet!r}.",
     "Scraped and flattened criteria lists join criteria without markers ('...criteria;Still in ...', "

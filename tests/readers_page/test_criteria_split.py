@@ -20,7 +20,7 @@ from converters.readers.registry_page.rules import CriteriaRules, PageRules
 from converters.resources import Resources
 from tests.readers_page.test_criteria_tree import shape
 
-RUN_ON = "page-criteria-run-on"
+RUN_ON = "criteria-run-on"
 
 
 @pytest.fixture(scope="module")

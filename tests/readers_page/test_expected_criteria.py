@@ -2,7 +2,7 @@
 
 The labels were written by reading the pages (see the README there); the reader must reproduce them: the
 criteria in order, each with its exact text and marker under the right parent, the line each starts on, and a
-`page-criteria-run-on` report exactly where a text holds several criteria that no rule can split safely.
+`criteria-run-on` report exactly where a text holds several criteria that no rule can split safely.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.readers_page.helpers import read_text
 
 EXPECTED = Path(__file__).resolve().parent / "expected_criteria"
 PAGES = sorted(SEEDS.glob("*.txt"))
-RUN_ON = "page-criteria-run-on"
+RUN_ON = "criteria-run-on"
 
 Row = tuple[str, bool, str | None, str]  # (place in the tree, heading?, marker, text)
 

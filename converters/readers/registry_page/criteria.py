@@ -23,7 +23,7 @@ The tree is rebuilt from the *numbering*, which survives best, with rules that e
 
 Where an item's text shows signs of several criteria run together but no marker that can be trusted (a ";"
 before a capitalised part, a clause starting with a capital after no punctuation, a marker that continues
-no list), it is kept whole and reported as `page-criteria-run-on`. The markers and the signs are data
+no list), it is kept whole and reported as `criteria-run-on`. The markers and the signs are data
 (mappings/registry_page/criteria-boundaries.yaml, compiled in `boundaries.py`).
 
 Each item keeps its exact source text (marker removed, no unescaping, nothing reworded) and its marker as
