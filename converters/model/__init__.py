@@ -41,6 +41,7 @@ from converters.model.study import (
     Sponsors,
     Status,
     Study,
+    TextFormat,
     Titles,
     UnmappedSpan,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "Sponsors",
     "Status",
     "Study",
+    "TextFormat",
     "Titles",
     "UnmappedSpan",
     "document_to_json",
