@@ -1128,6 +1128,7 @@ class FieldMap:
         self._deeper = frozenset(_ancestors(deeper) | deeper)
         self._reach = _json_reach(self.rules, self.root) if isinstance(adapter, JsonAdapter) else None
         self._text_formats = _text_formats(self.rules, self.root)
+        self._text_format_leaves = frozenset(source.rsplit("/", 1)[-1] for source, _ in self._text_formats)
 
     def source_paths(self) -> set[str]:
         """Generic source paths the rules read (for coverage listings)."""
@@ -1152,12 +1153,22 @@ class FieldMap:
         state = _State()
         data: dict[str, Any] = {}
         self._run(record, pointer, data, "", state, _Env(location, invalid or {}))
-        formats = self._text_formats
-        text_formats = {target: formats[key] for target, source in state.provenance.items()
-                        if (key := (_generic_pointer(source), _generic_pointer(target))) in formats} \
-            if formats else {}
         return MapResult(data, state.provenance, state.consumed, state.absent, state.rejected, state.problems,
-                         text_formats)
+                         self._formats_of(state.provenance))
+
+    def _formats_of(self, provenance: dict[str, str]) -> dict[str, TextFormat]:
+        """Target pointer -> format of the texts written by rules that declare one (a cheap test of the source
+        pointer's last step first: most values come from fields that declare none)."""
+        formats, leaves = self._text_formats, self._text_format_leaves
+        out: dict[str, TextFormat] = {}
+        if not formats:
+            return out
+        for target, source in provenance.items():
+            if source[source.rfind("/") + 1:] in leaves:
+                found = formats.get((_generic_pointer(source), _generic_pointer(target)))
+                if found is not None:
+                    out[target] = found
+        return out
 
     # -- unmapped leaves --
 
