@@ -5,8 +5,8 @@ Criteria:" then `*` or `1.` lists, nested by indentation): it is parsed with mar
 algorithm, never regexes), and each item's text is the plain text it says (escapes such as `\\>` resolved,
 emphasis markers removed; see converters/model/text.py). The legacy XML gives the same content as indented
 plain text ("-  " items, wrapped lines indented under their item), which is not Markdown: it is read line by
-line, and each item's text is an exact slice of the input. Either way every item records its `span`, the
-offsets of its own text in the criteria text, so the way back to the source stays exact.
+line, and each item's text is an exact slice of the input. A Markdown item records its `span` instead, the
+offsets of its own source text in the criteria text, so the way back to the source stays exact.
 
 What it keeps: every item's text (marker removed), its marker as written, and its place in the tree. What it
 never does: reword or drop text. A block it cannot place becomes an item of its own, so the tree always holds
@@ -17,7 +17,9 @@ Rules, in order (both readers):
   Criteria" (optionally "Key ...", a colon, emphasis or `#`) starts a section; text before any such line goes
   to an `unspecified` section;
 - a list item is a child of the item whose list it is nested in (plain text: of the nearest open item whose
-  marker is less indented); markers: `*`, `-`, `+`, `1.`, `1)`, and in plain text also `•`, `1.1.`, `a.`, `(a)`;
+  marker is less indented); markers: `*`, `-`, `+`, `1.`, `1)`, and in plain text also `•`, `1.1.`, `a.`, `(a)`
+  (in Markdown, a paragraph whose every line starts with `•`, a bullet CommonMark does not know, is one item
+  per line);
 - plain text: a non-marker line right after an item line (or indented at least as far as the item's text
   after a blank line) continues that item; otherwise it is a paragraph. Markdown: CommonMark decides;
   a paragraph after an item's nested list becomes a child without a marker, so reading order is kept;
@@ -233,7 +235,7 @@ class _MarkdownCriteria:
                 own, rest = self._own_blocks(item)
                 category = _section_category(blocks_to_plain(own)) if own else None
                 if category is None:
-                    self._container().append(self._item(item))
+                    self._container().extend(self._kept(self._item(item)))
                     continue
                 self._start_section(category, blocks_to_plain(own))  # "* Inclusion Criteria:" as a list item
                 self._container().extend(self._children(rest))
@@ -280,12 +282,17 @@ class _MarkdownCriteria:
         return Criterion(text=blocks_to_plain(own), marker=marker, span=span, **({"children": children}
                                                                                   if children else {}))
 
+    @staticmethod
+    def _kept(item: Criterion) -> list[Criterion]:
+        """The item; for a list item with no text of its own (a bare marker), the items under it, in its place."""
+        return [item] if item.text else item.children
+
     def _children(self, nodes: list[SyntaxTreeNode]) -> list[Criterion]:
         """Nested list items, and any block after them as an item without a marker (reading order kept)."""
         out: list[Criterion] = []
         for node in nodes:
             if node.type in _LISTS:
-                out += [self._item(item) for item in node.children]
+                out += [kept for item in node.children for kept in self._kept(self._item(item))]
                 continue
             text = blocks_to_plain([node])
             if text:
