@@ -42,6 +42,7 @@ from converters.model.study import (
     Sponsors,
     Status,
     Study,
+    TextFormat,
     Titles,
     UnmappedSpan,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "Sponsors",
     "Status",
     "Study",
+    "TextFormat",
     "Titles",
     "UnmappedSpan",
     "document_to_json",

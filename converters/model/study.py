@@ -29,6 +29,13 @@ class _Model(BaseModel):
 # --- small value types -------------------------------------------------------------------------------
 
 
+class TextFormat(StrEnum):
+    """How the source wrote a text: plain text, or CommonMark (ClinicalTrials.gov's `markup` fields)."""
+
+    PLAIN = "plain"
+    MARKDOWN = "markdown"
+
+
 class DatePrecision(StrEnum):
     YEAR = "year"
     MONTH = "month"
@@ -283,8 +290,13 @@ class DamagedComparator(_Model):
 class Criterion(_Model):
     """One item of the criteria text; `heading` items group the items under them (a cohort, a disease)."""
 
-    text: str = Field(description="Exact source text of this item, list marker removed")
+    text: str = Field(description="Text of this item, list marker removed: the exact source text, or its plain "
+                                  "text where the criteria were read as Markdown (escapes resolved)")
     marker: str | None = Field(None, description="List marker as written: '1.', '2)', '-', '1.1.'")
+    span: list[int] | None = Field(
+        None, min_length=2, max_length=2,
+        description="[start, end): character offsets of this item's own source text in "
+                    "eligibility.criteria_text, where `text` is not that exact text (read as Markdown)")
     heading: bool = Field(False, description="True for a sub-heading (cohort / disease) grouping children")
     children: list[Criterion] = []
     damaged_comparators: list[DamagedComparator] = Field(
@@ -396,6 +408,10 @@ class SourceInfo(_Model):
     line_count: int | None = None
     content_lines: int | None = Field(
         None, ge=0, description="Non-blank lines of a text page: the denominator of the share of lines mapped"
+    )
+    text_formats: dict[str, TextFormat] = Field(
+        {}, description="JSON pointer of a value in this document -> the format the source wrote its text in; "
+                        "a pointer covers the values under it; a text no pointer covers is plain text"
     )
 
 

@@ -1,24 +1,32 @@
 """Read the structure of eligibility-criteria text: sections, sub-headings and nested list items.
 
-ClinicalTrials.gov API v2 gives the criteria as one CommonMark block ("Inclusion Criteria:" then `*` or `1.`
-lists, nested by indentation); the legacy XML gives the same content as indented plain text ("-  " items,
-wrapped lines indented under their item). One line-based reader handles both, because both put an item's
-marker at the start of a line and nest by indentation.
+Two readers, one result. ClinicalTrials.gov API v2 gives the criteria as one CommonMark block ("Inclusion
+Criteria:" then `*` or `1.` lists, nested by indentation): it is parsed with markdown-it-py (the CommonMark
+algorithm, never regexes), and each item's text is the plain text it says (escapes such as `\\>` resolved,
+emphasis markers removed; see converters/model/text.py). The legacy XML gives the same content as indented
+plain text ("-  " items, wrapped lines indented under their item), which is not Markdown: it is read line by
+line, and each item's text is an exact slice of the input. A Markdown item records its `span` instead, the
+offsets of its own source text in the criteria text, so the way back to the source stays exact.
 
-What it keeps: every item's *exact* source text (a slice of the input, marker removed), its marker as
-written, and its place in the tree. What it never does: reword, unescape markdown, or drop text. A line it
-cannot place becomes an item of its own, so the tree always holds all the text.
+What it keeps: every item's text (marker removed), its marker as written, and its place in the tree. What it
+never does: reword or drop text. A block it cannot place becomes an item of its own, so the tree always holds
+all the text.
 
-Rules, in order:
-- a line that is only "Inclusion Criteria" / "Exclusion Criteria" (optionally "Key ...", a colon, markdown
-  emphasis or `#`) starts a section; text before any such line goes to an `unspecified` section;
-- a line starting with a list marker (`*`, `-`, `+`, `•`, `1.`, `1)`, `1.1.`, `a.`, `(a)`) starts an item; it
-  is a child of the nearest open item whose marker is less indented;
-- a non-marker line right after an item line (or indented at least as far as the item's text after a blank
-  line) continues that item; otherwise it is a paragraph;
+Rules, in order (both readers):
+- a line (Markdown: a paragraph, heading or list item) that is only "Inclusion Criteria" / "Exclusion
+  Criteria" (optionally "Key ...", a colon, emphasis or `#`) starts a section; text before any such line goes
+  to an `unspecified` section;
+- a list item is a child of the item whose list it is nested in (plain text: of the nearest open item whose
+  marker is less indented); markers: `*`, `-`, `+`, `1.`, `1)`, and in plain text also `•`, `1.1.`, `a.`, `(a)`
+  (in Markdown, a paragraph whose every line starts with `•`, a bullet CommonMark does not know, is one item
+  per line);
+- plain text: a non-marker line right after an item line (or indented at least as far as the item's text
+  after a blank line) continues that item; otherwise it is a paragraph. Markdown: CommonMark decides;
+  a paragraph after an item's nested list becomes a child without a marker, so reading order is kept;
 - a paragraph that ends with ":" or starts "Inclusion/Exclusion criteria ..." -- or is followed directly by
   a list and does not end like a sentence -- is a sub-heading (`heading=True`): the items after it, up to
-  the next sub-heading or section, are its children (cohort or disease groups).
+  the next sub-heading or section, are its children (cohort or disease groups). A Markdown heading (`###`)
+  that is not a section is a sub-heading too. HTML comments (`<!-- -->`, used between lists) are skipped.
 """
 
 from __future__ import annotations
@@ -27,7 +35,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from converters.model import CriteriaSection, Criterion
+from markdown_it.tree import SyntaxTreeNode
+
+from converters.model import CriteriaSection, Criterion, TextFormat
+from converters.model.text import blocks_to_plain, inline_to_plain, list_marker, parse_markdown
 
 Category = Literal["inclusion", "exclusion", "unspecified"]
 
@@ -118,8 +129,15 @@ def _is_heading(blocks: list[_Block], index: int, text: str) -> bool:
     return following is not None and following.kind == "item" and not own.endswith(_SENTENCE_END)
 
 
-def parse_criteria(text: str) -> list[CriteriaSection]:
-    """The criteria text as sections of (nested) items; each item's `text` is an exact slice of `text`."""
+def parse_criteria(text: str, text_format: TextFormat = TextFormat.PLAIN) -> list[CriteriaSection]:
+    """The criteria text as sections of (nested) items, read as CommonMark or as plain text (module notes)."""
+    if text_format is TextFormat.MARKDOWN:
+        return _MarkdownCriteria(text).sections()
+    return _parse_lines(text)
+
+
+def _parse_lines(text: str) -> list[CriteriaSection]:
+    """Plain text read line by line; each item's `text` is an exact slice of `text`."""
     blocks = _blocks(text)
     sections: list[tuple[Category, str | None, list[Criterion]]] = []
     stack: list[_Open] = []
@@ -164,6 +182,155 @@ def parse_criteria(text: str) -> list[CriteriaSection]:
         stack.append(_Open(block, node))
     close_heading()
     return [CriteriaSection(category=cat, heading=head, items=items) for cat, head, items in sections]
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line breaks CommonMark knows (markdown-it's line numbers)
+_LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*")  # indentation and blockquote markers before a block's text
+_LISTS = ("bullet_list", "ordered_list")
+_BULLET = re.compile(r"•[ \t]+(?=\S)")  # a bullet character CommonMark does not know, typed as a list marker
+
+
+def _section_category(text: str) -> Category | None:
+    match = _SECTION.match(text.strip())
+    return match.group(1).lower() if match else None  # type: ignore[return-value]
+
+
+def _introduces_items(text: str, following: SyntaxTreeNode | None) -> bool:
+    """A paragraph is a sub-heading if it ends with ':' or directly introduces a list (see module rules)."""
+    own = text.rstrip("*_ ")
+    if own.endswith(":") or _SUBSECTION.match(own):
+        return True
+    return following is not None and following.type in _LISTS and not own.endswith(_SENTENCE_END)
+
+
+class _MarkdownCriteria:
+    """CommonMark criteria: the block tree, walked into sections, sub-headings and nested items."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        self.out: list[tuple[Category, str | None, list[Criterion]]] = []
+        self.heading: tuple[Criterion, list[Criterion]] | None = None
+
+    def sections(self) -> list[CriteriaSection]:
+        blocks = list(self._top_blocks(parse_markdown(self.text).children))
+        for index, node in enumerate(blocks):
+            self._top(node, blocks[index + 1] if index + 1 < len(blocks) else None)
+        self._close_heading()
+        return [CriteriaSection(category=cat, heading=head, items=items) for cat, head, items in self.out]
+
+    def _top_blocks(self, nodes: list[SyntaxTreeNode]) -> list[SyntaxTreeNode]:
+        """The top-level blocks, quotes opened, separators (rules, HTML comments) left out."""
+        out: list[SyntaxTreeNode] = []
+        for node in nodes:
+            if node.type == "blockquote":
+                out += self._top_blocks(node.children)
+            elif node.type != "hr" and (node.type != "html_block" or blocks_to_plain([node])):
+                out.append(node)
+        return out
+
+    def _top(self, node: SyntaxTreeNode, following: SyntaxTreeNode | None) -> None:
+        if node.type in _LISTS:
+            for item in node.children:
+                own, rest = self._own_blocks(item)
+                category = _section_category(blocks_to_plain(own)) if own else None
+                if category is None:
+                    self._container().extend(self._kept(self._item(item)))
+                    continue
+                self._start_section(category, blocks_to_plain(own))  # "* Inclusion Criteria:" as a list item
+                self._container().extend(self._children(rest))
+            return
+        text = inline_to_plain(node) if node.type in ("paragraph", "heading") else blocks_to_plain([node])
+        assert node.map is not None
+        first, end = node.map
+        lines = text.split("\n")
+        category = _section_category(lines[0]) if node.type in ("paragraph", "heading") else None
+        if category is not None:
+            self._start_section(category, lines[0])
+            if len(lines) == 1:
+                return
+            lines, first = lines[1:], first + 1  # the heading line, then a paragraph
+            text = "\n".join(lines)
+        if node.type == "paragraph" and all(_BULLET.match(line) for line in lines):
+            for n, line in enumerate(lines):  # "• item" lines: one item each, as the text reader does
+                self._container().append(Criterion(text=_BULLET.sub("", line, count=1), marker="•",
+                                                   span=self._span(first + n, first + n + 1, "•")))
+            return
+        span = self._span(first, end)
+        if node.type == "heading" or (node.type == "paragraph" and _introduces_items(text, following)):
+            self._close_heading()
+            heading = Criterion(text=text, heading=True, span=span)
+            self._container().append(heading)
+            self.heading = (heading, [])
+        else:
+            self._container().append(Criterion(text=text, span=span))
+
+    def _own_blocks(self, item: SyntaxTreeNode) -> tuple[list[SyntaxTreeNode], list[SyntaxTreeNode]]:
+        """An item's own blocks (up to its first nested list), and the blocks after them."""
+        children = item.children
+        cut = next((i for i, child in enumerate(children) if child.type in _LISTS), len(children))
+        return children[:cut], children[cut:]
+
+    def _item(self, item: SyntaxTreeNode) -> Criterion:
+        own, rest = self._own_blocks(item)
+        marker = list_marker(item)
+        span = None
+        if own:
+            assert own[0].map is not None and own[-1].map is not None and item.map is not None
+            span = self._span(own[0].map[0], own[-1].map[1], marker if own[0].map[0] == item.map[0] else None)
+        children = self._children(rest)
+        return Criterion(text=blocks_to_plain(own), marker=marker, span=span, **({"children": children}
+                                                                                  if children else {}))
+
+    @staticmethod
+    def _kept(item: Criterion) -> list[Criterion]:
+        """The item; for a list item with no text of its own (a bare marker), the items under it, in its place."""
+        return [item] if item.text else item.children
+
+    def _children(self, nodes: list[SyntaxTreeNode]) -> list[Criterion]:
+        """Nested list items, and any block after them as an item without a marker (reading order kept)."""
+        out: list[Criterion] = []
+        for node in nodes:
+            if node.type in _LISTS:
+                out += [kept for item in node.children for kept in self._kept(self._item(item))]
+                continue
+            text = blocks_to_plain([node])
+            if text:
+                assert node.map is not None
+                out.append(Criterion(text=text, span=self._span(*node.map)))
+        return out
+
+    def _line(self, index: int) -> str:
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+        return self.text[self.starts[index]:end].rstrip("\r\n")
+
+    def _span(self, first: int, end: int, marker: str | None = None) -> list[int]:
+        """Offsets of lines first..end-1 in the text: from the block's text (after indentation, quote markers
+        and the item's marker) to the end of its last non-blank line."""
+        last = end - 1
+        while last > first and not self._line(last).strip():
+            last -= 1
+        line = self._line(first)
+        pos = _LINE_PREFIX.match(line).end()  # type: ignore[union-attr]
+        if marker is not None and line.startswith(marker, pos):
+            pos = len(line) - len(line[pos + len(marker):].lstrip(" \t"))
+        return [self.starts[first] + pos, self.starts[last] + len(self._line(last).rstrip())]
+
+    def _start_section(self, category: Category, heading: str) -> None:
+        self._close_heading()
+        self.out.append((category, heading, []))
+
+    def _container(self) -> list[Criterion]:
+        if not self.out:
+            self.out.append(("unspecified", None, []))
+        return self.heading[1] if self.heading is not None else self.out[-1][2]
+
+    def _close_heading(self) -> None:
+        if self.heading is not None:
+            node, children = self.heading
+            if children:
+                node.children = children
+            self.heading = None
 
 
 def _close(opened: _Open) -> None:

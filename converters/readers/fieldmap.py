@@ -5,10 +5,14 @@ list of rules. Each rule reads a source path (`protocolSection/statusModule/over
 `eligibility/minimum_age`, `enrollment/@type`) and writes a target field of the canonical `Study`
 (`status.overall`, `arms[]`). A rule may name a conversion (`convert: partial_date`, implemented once in
 `CONVERSIONS` below), a vocabulary (`vocabulary: Status`, looked up in `mappings/common/vocabulary.yaml`),
-constants for the object it creates (`set:`), and nested rules for each source object (`each:`).
+constants for the object it creates (`set:`), nested rules for each source object (`each:`), and the format
+the source writes the field's text in (`text_format: markdown`; default plain).
 
 The engine records, per record:
 - provenance: target JSON pointer (in study.json) -> source JSON pointer or XPath, for every value written;
+- text formats: the target pointer of every text a `text_format: markdown` rule wrote as it is (conversions
+  `text`, `textblock`), for `SourceInfo.text_formats`; a conversion that reads the text instead (`criteria`)
+  is given the format as its option `text_format` and writes plain text;
 - which source leaves it used; every other leaf is reported as unmapped (whole untouched subtrees as one
   entry, so a results section is one line, not thousands);
 - problems for values it could not use (unknown enum wording, unreadable date, an object missing a field
@@ -27,16 +31,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import textwrap
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-from converters.model import Age, Enrollment, GeoPoint, PartialDate, Study
+from converters.model import Age, Enrollment, GeoPoint, PartialDate, Study, TextFormat
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problems import Location, Problem, ProblemKind
 from converters.readers.criteria_markdown import parse_criteria
@@ -231,7 +236,7 @@ def convert_criteria(parts: Parts, options: dict[str, Any], ctx: ConversionConte
     if not isinstance(value, str):
         return Rejected(f"expected text, found {_describe(value)}")
     text = dedent_textblock(value) if options.get("textblock") else value
-    sections = parse_criteria(text)
+    sections = parse_criteria(text, TextFormat(options.get("text_format", TextFormat.PLAIN)))
     return sections if sections else Absent("no criteria text")
 
 
@@ -258,6 +263,9 @@ SIMPLE_CONVERSIONS: dict[str, tuple[Callable[[Any], Any], type]] = {
     "text": (text_value, str),
     "boolean": (boolean_value, bool),
 }
+
+# Conversions that write the source text as it is (so it keeps the format the rule declares).
+TEXT_KEEPING_CONVERSIONS = frozenset({"text", "textblock"})
 
 CONVERSIONS: dict[str, Conversion] = {
     "text": convert_text,
@@ -446,6 +454,7 @@ class Rule:
     each: tuple[Rule, ...] | None
     required: tuple[str, ...]
     simple: Callable[[Any], Any] | None = None  # one-argument conversion when there are no parts or options
+    text_format: TextFormat | None = None  # the format of the text a text-keeping conversion writes as it is
 
 
 def _split_source(path: str) -> tuple[str, ...]:
@@ -509,8 +518,13 @@ def compile_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where
         if "unknown_to" in raw:
             unknown_to, _ = _split_target(str(raw["unknown_to"]))
             _target_model(model, unknown_to, where)
+        options = dict(raw.get("options", {}))
+        text_format = TextFormat(raw["text_format"]) if "text_format" in raw else None
+        if text_format is not None and convert_name not in TEXT_KEEPING_CONVERSIONS:
+            options["text_format"] = text_format.value  # the conversion reads the text in its format
+            text_format = None
         simple = None
-        if each is None and "with" not in raw and "options" not in raw and convert_name in SIMPLE_CONVERSIONS:
+        if each is None and "with" not in raw and not options and convert_name in SIMPLE_CONVERSIONS:
             simple = SIMPLE_CONVERSIONS[convert_name][0]
         rules.append(Rule(
             source=_split_source(source_text),
@@ -519,13 +533,14 @@ def compile_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where
             convert=None if each is not None else CONVERSIONS[convert_name],
             convert_name=convert_name,
             parts=tuple((role, _split_source(path)) for role, path in raw.get("with", {}).items()),
-            options=dict(raw.get("options", {})),
+            options=options,
             vocabulary=raw.get("vocabulary"),
             unknown_to=unknown_to,
             constants=dict(raw.get("set", {})),
             each=each,
             required=required,
             simple=simple,
+            text_format=text_format,
         ))
     return tuple(rules)
 
@@ -575,6 +590,7 @@ class MapResult:
     absent: dict[str, str]
     rejected: dict[str, str]
     problems: list[Problem]
+    text_formats: dict[str, TextFormat] = field(default_factory=dict)  # target pointer -> format (not plain)
 
     def used(self, pointer: str) -> bool:
         """Whether a source leaf was used: mapped, or read as meaning "nothing" (and not rejected elsewhere)."""
@@ -1111,6 +1127,8 @@ class FieldMap:
         deeper = {prefix.rsplit("/", 1)[0] for prefix, _ in self.unmapped_reasons}
         self._deeper = frozenset(_ancestors(deeper) | deeper)
         self._reach = _json_reach(self.rules, self.root) if isinstance(adapter, JsonAdapter) else None
+        self._text_formats = _text_formats(self.rules, self.root)
+        self._text_format_leaves = frozenset(source.rsplit("/", 1)[-1] for source, _ in self._text_formats)
 
     def source_paths(self) -> set[str]:
         """Generic source paths the rules read (for coverage listings)."""
@@ -1135,7 +1153,22 @@ class FieldMap:
         state = _State()
         data: dict[str, Any] = {}
         self._run(record, pointer, data, "", state, _Env(location, invalid or {}))
-        return MapResult(data, state.provenance, state.consumed, state.absent, state.rejected, state.problems)
+        return MapResult(data, state.provenance, state.consumed, state.absent, state.rejected, state.problems,
+                         self._formats_of(state.provenance))
+
+    def _formats_of(self, provenance: dict[str, str]) -> dict[str, TextFormat]:
+        """Target pointer -> format of the texts written by rules that declare one (a cheap test of the source
+        pointer's last step first: most values come from fields that declare none)."""
+        formats, leaves = self._text_formats, self._text_format_leaves
+        out: dict[str, TextFormat] = {}
+        if not formats:
+            return out
+        for target, source in provenance.items():
+            if source[source.rfind("/") + 1:] in leaves:
+                found = formats.get((_generic_pointer(source), _generic_pointer(target)))
+                if found is not None:
+                    out[target] = found
+        return out
 
     # -- unmapped leaves --
 
@@ -1311,6 +1344,31 @@ def _json_reach(rules: tuple[Rule, ...], root: str) -> frozenset[str]:
 
     visit(rules, {root})
     return frozenset(_ancestors(leaves))
+
+
+def _text_formats(rules: tuple[Rule, ...], root: str) -> dict[tuple[str, str], TextFormat]:
+    """(generic source path, generic target pointer) -> format, for the rules that declare one."""
+    out: dict[tuple[str, str], TextFormat] = {}
+
+    def visit(rules: tuple[Rule, ...], source: str, target: str) -> None:
+        for rule in rules:
+            rule_source = source + "".join("/" + s for s in rule.source)
+            rule_target = target + "".join("/" + s for s in rule.target)
+            if rule.each is not None:
+                visit(rule.each, rule_source, rule_target)
+            elif rule.text_format is not None:
+                out[(rule_source, rule_target)] = rule.text_format
+
+    visit(rules, root, "")
+    return out
+
+
+_INDEX_STEP = re.compile(r"/\d+(?=/|$)|\[\d+\]")
+
+
+def _generic_pointer(pointer: str) -> str:
+    """A pointer without its array indexes (`/arms/0/description` -> `/arms/description`)."""
+    return _INDEX_STEP.sub("", pointer)
 
 
 def _peek(out: dict[str, Any], steps: tuple[str, ...]) -> Any:

@@ -7,11 +7,12 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from converters.model import CriteriaSection, Criterion
+from converters.model import CriteriaSection, Criterion, TextFormat
 from converters.readers.criteria_markdown import iter_items, parse_criteria
 
 
 def _shape(items: list[Criterion]) -> list[object]:
+    """(marker, text, heading[, children]) of each item."""
     return [(i.marker, i.text, i.heading, _shape(i.children)) if i.children else (i.marker, i.text, i.heading)
             for i in items]
 
@@ -19,11 +20,11 @@ def _shape(items: list[Criterion]) -> list[object]:
 def test_markdown_sections_and_nesting() -> None:
     text = ("Inclusion Criteria:\n\n* Adults\n* Disease:\n\n  * type A\n  * type B \\> 2\n* Consent\n\n"
             "Exclusion Criteria:\n\n1. Pregnancy\n2. Prior therapy:\n\n   1. chemotherapy\n   2. radiation\n")
-    sections = parse_criteria(text)
+    sections = parse_criteria(text, TextFormat.MARKDOWN)
     assert [(s.category, s.heading) for s in sections] == [("inclusion", "Inclusion Criteria:"),
                                                            ("exclusion", "Exclusion Criteria:")]
     assert _shape(sections[0].items) == [
-        ("*", "Adults", False), ("*", "Disease:", False, [("*", "type A", False), ("*", "type B \\> 2", False)]),
+        ("*", "Adults", False), ("*", "Disease:", False, [("*", "type A", False), ("*", "type B > 2", False)]),
         ("*", "Consent", False)]
     assert _shape(sections[1].items) == [
         ("1.", "Pregnancy", False),
@@ -83,3 +84,17 @@ def test_any_text_keeps_every_word_in_exact_slices(lines: list[tuple[str, str, s
     joined = " ".join(kept)
     for word in re.findall(r"[A-Za-z]+", re.sub(r"(?m)^[ \t]*(?:[-*+•]|\d+[.)]|[a-zA-Z][.)])[ \t]+", "", text)):
         assert word in joined
+
+
+@settings(max_examples=200, deadline=None)
+@given(LINES)
+def test_any_markdown_keeps_every_word(lines: list[tuple[str, str, str]]) -> None:
+    text = "\n".join(indent + marker + body for indent, marker, body in lines)
+    sections = parse_criteria(text, TextFormat.MARKDOWN)
+    kept = " ".join([s.heading or "" for s in sections] + [i.text for s in sections for i in iter_items(s.items)])
+    for word in re.findall(r"[A-Za-z]+", text):
+        assert word in kept
+    for section in sections:
+        for item in iter_items(section.items):
+            if item.span is not None:
+                assert 0 <= item.span[0] <= item.span[1] <= len(text)

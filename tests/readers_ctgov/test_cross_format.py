@@ -90,6 +90,9 @@ EXPLAINED = [
               _same_text),
     Explained(r"/eligibility/criteria/\d+/items/(\d+/children/)*\d+/text", "format",
               "an item's text wraps over lines in the XML: equal once line wrapping is removed", _same_text),
+    Explained(r"/eligibility/criteria/\d+/items/(\d+/children/)*\d+/span", "format",
+              "API v2 criteria are Markdown, read to plain text, so each item records where its source text is; "
+              "an XML item's text is that exact text itself", _absent_in("xml")),
     Explained(r"/eligibility/criteria/\d+/items/(\d+/children/)*\d+/marker", "format",
               "list items are marked '*' in API v2 markdown and '-' in the XML text",
               lambda j, x: j in {"*", "-", "+"} and x in {"*", "-", "+"}),

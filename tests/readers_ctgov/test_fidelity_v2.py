@@ -21,6 +21,7 @@ from tests.readers_ctgov.helpers import covered, document, json_leaves, read, re
 RECORDS = v2_records()
 IDS = [r["protocolSection"]["identificationModule"]["nctId"] for r in RECORDS]
 NCT = re.compile(r"NCT\d{8}")
+MARKDOWN_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")  # a backslash before ASCII punctuation
 LIST_MARKER = re.compile(r"^\s*(?:[-*+•]|\d{1,3}(?:\.\d{1,3})*[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4}\))\s+")
 
 
@@ -200,7 +201,11 @@ def test_eligibility(converted: dict[str, tuple[dict[str, Any], Study]], nct: st
         items = [item for section in study.eligibility.criteria for item in iter_items(section.items)]
         assert items, "criteria text has structure"
         for item in items:
-            assert item.text in text, "each criterion is an exact slice of the source text"
+            # API v2 criteria are CommonMark: an item's text is the plain text of its own span of the source
+            assert item.span is not None, "each criterion points at its source text"
+            source = text[item.span[0]:item.span[1]]
+            assert set(re.findall(r"\w+", item.text)) <= set(re.findall(r"\w+", source)), "words from its span"
+            assert not MARKDOWN_ESCAPE.search(item.text), f"a Markdown escape left in {item.text!r}"
         kept = "".join(item.text for item in items) + "".join(s.heading or "" for s in study.eligibility.criteria)
         for line in text.splitlines():
             words = re.findall(r"\w+", LIST_MARKER.sub("", line))

@@ -194,7 +194,8 @@ def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[
                 source: SourceInfo) -> Study | Problem:
     """Assemble the Study from mapped data; a model failure here is a reader bug, reported, not raised."""
     data = result.data
-    data["source"] = source
+    data["source"] = source.model_copy(update={"text_formats": result.text_formats}) if result.text_formats \
+        else source
     # plain dicts: pydantic-core makes the model objects from them as fast as Python could build them unchecked
     provenance = result.provenance  # sorted by target (sorting the keys alone is twice as fast as the items)
     data["provenance"] = {target: {"pointer": provenance[target]} for target in sorted(provenance)}

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from converters.model import SourceInfo, Study
+from converters.model import SourceInfo, Study, TextFormat
 from converters.model.comparators import mark_damaged_comparators
 from converters.model.vocabulary import normalise_wording
 from converters.problem_codes import core
@@ -290,9 +290,12 @@ def _check_truncation(ctx: ReadContext, page: Page) -> None:
 
 def _finish(ctx: ReadContext, layout: LayoutRule | None, file: str, encoding: str, sha256: str) -> Study:
     page, draft = ctx.page, ctx.draft
+    # a layout written in Markdown: each text the page gave (every field read from it) is Markdown
+    formats = {f"/{name}": layout.text_format for name in sorted(draft.data)} \
+        if layout is not None and layout.text_format is not TextFormat.PLAIN else {}
     source = SourceInfo(
         file=file, format=FORMAT, layout=layout.id if layout else None, encoding=encoding, sha256=sha256,
-        line_count=len(page.raw), content_lines=len(page.lines),
+        line_count=len(page.raw), content_lines=len(page.lines), text_formats=formats,
     )
     unmapped = ctx.ledger.unmapped_spans(page, draft.covered_lines())
     problems = sorted(draft.problems, key=lambda p: p.location.line or 0)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from converters.model import TextFormat
 from converters.model.comparators import ComparatorRules
 from converters.model.vocabulary import IdentifierSystems, Vocabulary, normalise_wording
 from converters.readers.registry_page.boundaries import BOUNDARIES_MAPPING, CriteriaBoundaries
@@ -125,6 +126,7 @@ class LayoutRule:
     header: SectionRule | None
     sections: tuple[SectionRule, ...]
     heading_index: dict[str, SectionRule]
+    text_format: TextFormat = TextFormat.PLAIN  # the format the layout's pages write every text in
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,7 @@ def _layout(item: dict[str, Any]) -> LayoutRule:
         header=_section(item["header"]) if "header" in item else None,
         sections=sections,
         heading_index=heading_index,
+        text_format=TextFormat(item.get("text_format", TextFormat.PLAIN)),
     )
 
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from converters.model import Study
 from converters.model.schedule import derive_schedule
+from converters.model.text import plain_text_view
 from converters.problems import Problem
 from converters.resources import Resources
 from converters.writers.fhir.context import BuildContext
@@ -57,8 +58,10 @@ def build_bundle(study: Study, maps: FhirMaps, resources: Resources, bundle_type
                  coder: CriterionCoder | None = None) -> BuiltBundle:
     """Every resource of one study in one Bundle, with the trace of each element back to the source."""
     key = study_business_identifier(study, maps)
-    ctx = BuildContext(study=study, maps=maps, study_key=f"{key.system}|{key.value}")
-    schedule = derive_schedule(study, resources)
+    plain = plain_text_view(study)  # strings and narratives are plain text; `markdown` elements via ctx.markdown
+    ctx = BuildContext(study=plain, maps=maps, study_key=f"{key.system}|{key.value}",
+                       as_read=None if plain is study else study)
+    schedule = derive_schedule(plain, resources)
     plan = build_plan_definition(ctx, schedule)
     group = build_eligibility_group(ctx, coder)
     research_study = build_research_study(ctx, key, group, plan)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.model import Study
+from converters.model import Study, TextFormat
+from converters.model.text import as_commonmark, source_format, text_at
 from converters.problems import Location, Problem, ProblemKind
 from converters.writers.fhir.draft import Draft, minted_id
 from converters.writers.fhir.maps import FhirMaps
@@ -13,13 +14,28 @@ from converters.writers.fhir.maps import FhirMaps
 
 @dataclass
 class BuildContext:
-    """Per-study state. `drafts` keeps every resource once (by id), in the order first made."""
+    """Per-study state. `drafts` keeps every resource once (by id), in the order first made.
+
+    `study` holds every text as plain text (`plain_text_view`): what FHIR `string` elements and narratives
+    take. `as_read` is the study as read, each text in the format its source wrote it in, for the `markdown`
+    elements (`markdown`); None when the two are the same."""
 
     study: Study
     maps: FhirMaps
     study_key: str  # the study's identity ("system|value" of its business identifier)
     drafts: dict[str, Draft] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    as_read: Study | None = None
+
+    def markdown(self, pointer: str, plain: str) -> str:
+        """A FHIR `markdown` value for the study text at `pointer` (`plain`: its plain text): the CommonMark the
+        source wrote, as written; a plain source text escaped so that it reads literally."""
+        source = self.as_read or self.study
+        if source_format(source, pointer) is TextFormat.MARKDOWN:
+            written = text_at(source, pointer)
+            if written is not None:
+                return as_commonmark(written, TextFormat.MARKDOWN)
+        return as_commonmark(plain, TextFormat.PLAIN)
 
     @property
     def study_name(self) -> str:

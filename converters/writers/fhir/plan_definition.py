@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from converters.model import TextFormat
 from converters.model.schedule import Epoch, Schedule, ScheduleStep, Visit
+from converters.model.text import as_commonmark
 from converters.problem_codes import fhir_writer as kinds
 from converters.writers.fhir.context import BuildContext
 from converters.writers.fhir.draft import Draft, ElementPath
@@ -41,6 +43,11 @@ def _new_action(ctx: BuildContext, action_id: str) -> dict[str, Any]:
     return {"id": action_id} if ctx.maps.r4 else {"id": action_id, "linkId": action_id}
 
 
+def _action_description(ctx: BuildContext, text: str) -> str:
+    """action.description from the schedule's plain text: R4 types it `string`, R5 `markdown`."""
+    return text if ctx.maps.r4 else as_commonmark(text, TextFormat.PLAIN)
+
+
 def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[ElementPath, str]]) -> dict[str, Any]:
     action = _new_action(ctx, step.key)
     if step.arm_labels:
@@ -48,7 +55,7 @@ def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[Elemen
                                for label in step.arm_labels]
     action["title"] = step.title
     if step.description:
-        action["description"] = step.description
+        action["description"] = _action_description(ctx, step.description)
     if step.epoch:
         code = _action_code(ctx, step.epoch)
         action["code"] = [code] if ctx.maps.r4 else code
@@ -61,7 +68,7 @@ def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[Elemen
     subs = []
     for n, dose in enumerate(step.dose_levels, start=1):
         sub = _new_action(ctx, f"{step.key}-DOSE{n}")
-        sub.update({"title": f"Dose level {n}", "description": dose})
+        sub.update({"title": f"Dose level {n}", "description": _action_description(ctx, dose)})
         subs.append(sub)
     if subs:
         action["action"] = subs
@@ -71,7 +78,7 @@ def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[Elemen
 def _visit_action(ctx: BuildContext, visit: Visit, parent: str) -> dict[str, Any]:
     action = _new_action(ctx, f"{parent}-{visit.key}")
     action["title"] = visit.label
-    action["description"] = f"Time point as stated: {visit.timing}"
+    action["description"] = _action_description(ctx, f"Time point as stated: {visit.timing}")
     if visit.anchor and visit.amount is not None and visit.unit:
         names = {spec["code"]: spec["unit"] for spec in ctx.maps.values["age_units"].values()}
         unit = names.get(visit.unit, visit.unit)
@@ -94,7 +101,7 @@ def build_plan_definition(ctx: BuildContext, schedule: Schedule) -> Draft | None
     draft.set("type", {"coding": [{"system": ctx.maps.hl7_system("plan-definition-type"), "code": plan_type["code"],
                                    "display": plan_type["display"]}], "text": plan_type["text"]})
     draft.set("status", spec["status"])
-    draft.set("description", spec["description"])
+    draft.set("description", as_commonmark(spec["description"], TextFormat.PLAIN))
     for artifact, pointers in provenance_artifacts(ctx):
         draft.add("relatedArtifact", artifact, *pointers)
     for step in schedule.steps:

@@ -366,14 +366,15 @@ def _conditions_focus_keywords(ctx: BuildContext, draft: Draft) -> None:
 def _description(ctx: BuildContext, draft: Draft) -> None:
     brief, detailed = ctx.study.brief_summary, ctx.study.detailed_description
     if ctx.maps.r4:
-        parts = [(t.strip(), p) for t, p in ((brief, "/brief_summary"), (detailed, "/detailed_description")) if t]
+        parts = [(ctx.markdown(p, t), p) for t, p in ((brief, "/brief_summary"), (detailed, "/detailed_description"))
+                 if t]
         if parts:
             draft.set("description", "\n\n".join(t for t, _ in parts), *[p for _, p in parts])
         return
     if brief:
-        draft.set("descriptionSummary", brief.strip(), "/brief_summary")
+        draft.set("descriptionSummary", ctx.markdown("/brief_summary", brief), "/brief_summary")
     if detailed:
-        draft.set("description", detailed.strip(), "/detailed_description")
+        draft.set("description", ctx.markdown("/detailed_description", detailed), "/detailed_description")
 
 
 # --- parties -----------------------------------------------------------------------------------------
@@ -565,7 +566,8 @@ def _arms(ctx: BuildContext, draft: Draft) -> None:
             entry["type"] = ctgov_concept(ctx, "ArmGroupType", arm.type, *first) if label else concept(arm.type)
             inner[("type",)] = (f"{base}/type",)
         if arm.description:
-            entry["description"] = arm.description.strip()
+            entry["description"] = arm.description.strip() if ctx.maps.r4 else \
+                ctx.markdown(f"{base}/description", arm.description)  # R4 string, R5 markdown
             inner[("description",)] = (f"{base}/description",)
         draft.add("arm" if ctx.maps.r4 else "comparisonGroup", entry, inner=inner)
 
@@ -585,7 +587,7 @@ def _outcomes(ctx: BuildContext, draft: Draft) -> None:
             inner[("extension", 0)] = (f"{base}/time_frame",)
         if ctx.maps.r4 and outcome.description:
             extensions.append({"url": ctx.maps.extension("outcome-description"),
-                               "valueMarkdown": outcome.description.strip()})
+                               "valueMarkdown": ctx.markdown(f"{base}/description", outcome.description)})
             inner[("extension", len(extensions) - 1)] = (f"{base}/description",)
         if extensions:
             entry["extension"] = extensions
@@ -597,7 +599,7 @@ def _outcomes(ctx: BuildContext, draft: Draft) -> None:
         entry["type"] = [kind]
         inner[("type", 0)] = inner.pop(("type",))
         if outcome.description:
-            entry["description"] = outcome.description.strip()
+            entry["description"] = ctx.markdown(f"{base}/description", outcome.description)
             inner[("description",)] = (f"{base}/description",)
         draft.add("outcomeMeasure", entry, inner=inner)
 
@@ -669,7 +671,8 @@ def _related(ctx: BuildContext, draft: Draft) -> None:
         label = f"PMID {ref.pmid}" if ref.pmid else None
         if not (ref.citation or url):
             continue
-        draft.add("relatedArtifact", related_artifact(ctx, "reference", label=label, citation=ref.citation, url=url,
+        citation = ctx.markdown(f"/references/{i}/citation", ref.citation) if ref.citation else None
+        draft.add("relatedArtifact", related_artifact(ctx, "reference", label=label, citation=citation, url=url,
                                                       display=_reference_type(ctx, ref.type)),
                   f"/references/{i}")
     for i, link in enumerate(study.links):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from converters.model import IdentifierKind, PartialDate, Study
 from converters.model.schedule import Schedule
+from converters.model.text import plain_text_view
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.validation.sdtm.tables import TDM_DOMAINS, Row
@@ -65,6 +66,9 @@ def last_update_datetime(study: Study) -> str | None:
 
 
 def build_study_tables(study: Study, schedule: Schedule, spec: SdtmSpec) -> StudyTables:
+    """The tables of one study; every SDTM value is plain text, so Markdown texts are read as plain text first
+    (the schedule should be derived from the same plain text: `SdtmWriter.tables_for`)."""
+    study = plain_text_view(study)
     study_id, derived = study_identifier(study, spec)
     problems = [derived] if derived else []
     file = study.source.file

@@ -24,6 +24,7 @@ from typing import Any
 from converters import __version__
 from converters.model import Study
 from converters.model.schedule import Schedule, derive_schedule
+from converters.model.text import plain_text_view
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources
@@ -127,7 +128,8 @@ class SdtmWriter:
         return derive_schedule(study, self.resources)
 
     def tables_for(self, study: Study) -> StudyTables:
-        return build_study_tables(study, self.schedule_for(study), self.spec)
+        plain = plain_text_view(study)  # every SDTM value is plain text (doses in TE/TA too)
+        return build_study_tables(plain, self.schedule_for(plain), self.spec)
 
     def creation_datetime(self, package: StudyTables) -> str:
         return (self.options.creation_datetime or package.last_update

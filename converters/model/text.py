@@ -1,0 +1,226 @@
+"""Text formats: CommonMark source text to plain text, and any source text to CommonMark.
+
+ClinicalTrials.gov writes its long texts (criteria, summaries, descriptions) in CommonMark, so `10\\^5`, `\\<`
+and `**bold**` are markup, not text. The canonical study keeps every text as the source wrote it and records
+which texts are CommonMark in `SourceInfo.text_formats` (JSON pointer -> format; a pointer covers the values
+under it; a text no pointer covers is plain). Writers turn each text into what their target element holds:
+
+- `markdown_to_plain`: plain text for plain targets (FHIR `string`, narratives, every SDTM value). It parses
+  with markdown-it-py (the CommonMark reference algorithm, not regexes): escapes and entities resolved,
+  emphasis and code markers removed, a link's target kept after its text, lists kept as lines with their
+  markers as written (nested items indented), paragraphs separated by a blank line, HTML comments dropped.
+- `as_commonmark`: CommonMark for FHIR `markdown` elements: Markdown source text as written; plain source
+  text escaped so that it reads literally (line breaks become hard breaks).
+- `plain_text_view`: the study with every CommonMark text turned into plain text, at the same pointers (so
+  provenance and traces are unchanged); writers build plain targets from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+from converters.model.study import Study, TextFormat
+
+# Fields of a study that are the converter's own records, not source text.
+_RECORD_FIELDS = frozenset({"schema_version", "source", "provenance", "unmapped", "problems"})
+# A text with none of these, and no line that starts like a block, is one paragraph that reads as written.
+_MARKUP_CHARS = re.compile(r"[\\`*_\[\]<>&#!~=|\x00\r]")
+_BLOCK_START = re.compile(r"[-+]|\d{1,9}[.)]")
+_HTML_COMMENT = re.compile(r"^\s*<!--.*?-->\s*$", re.DOTALL)
+# Plain text made literal: characters that start inline markup anywhere, and block markers at a line start.
+_INLINE_MARKUP = re.compile(r"[\\`*\[\]<&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_LINE_START_MARKUP = re.compile(r"^(?:[#>+=~-]|(\d{1,9})([.)]))")
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    """The CommonMark parser (built once: it is configured here and never changed afterwards)."""
+    return MarkdownIt("commonmark")
+
+
+def parse_markdown(text: str) -> SyntaxTreeNode:
+    """The CommonMark block tree of `text` (each block node's `map` gives its source lines)."""
+    return SyntaxTreeNode(_parser().parse(text))
+
+
+def is_literal(text: str) -> bool:
+    """Whether `text` reads the same as CommonMark and as plain text: one paragraph, no markup at all."""
+    if _MARKUP_CHARS.search(text):
+        return False
+    return all(line and line == line.strip() and not _BLOCK_START.match(line) for line in text.split("\n"))
+
+
+def markdown_to_plain(text: str) -> str:
+    """The plain text a CommonMark text says (see the module notes for what is kept)."""
+    if is_literal(text):
+        return text
+    return blocks_to_plain(parse_markdown(text).children)
+
+
+def blocks_to_plain(nodes: list[SyntaxTreeNode], separator: str = "\n\n") -> str:
+    """Block nodes as plain text, blocks separated by a blank line (or by `separator`)."""
+    parts = [part for part in (_block(node) for node in nodes) if part is not None]
+    return separator.join(parts)
+
+
+def inline_to_plain(node: SyntaxTreeNode) -> str:
+    """The plain text of an inline node (or of the inline content of a paragraph or heading)."""
+    if node.type in ("paragraph", "heading"):
+        return "".join(inline_to_plain(child) for child in node.children)
+    if node.type == "inline":
+        return "".join(inline_to_plain(child) for child in node.children)
+    if node.type in ("text", "text_special", "code_inline"):
+        return node.content
+    if node.type in ("softbreak", "hardbreak"):
+        return "\n"
+    if node.type == "html_inline":
+        return "" if node.content.startswith("<!--") else node.content
+    if node.type == "link":
+        label = "".join(inline_to_plain(child) for child in node.children)
+        href = str(node.attrs.get("href", ""))
+        return label if node.markup == "autolink" or not href or label == href else f"{label} ({href})"
+    if node.type == "image":
+        alt = "".join(inline_to_plain(child) for child in node.children)
+        src = str(node.attrs.get("src", ""))
+        return f"{alt} ({src})" if alt and src else alt or src
+    return "".join(inline_to_plain(child) for child in node.children)  # em, strong: their text
+
+
+def list_marker(item: SyntaxTreeNode) -> str:
+    """A list item's marker as written: `*`, `-`, `1.`, `2)`."""
+    return f"{item.info}{item.markup}" if item.parent is not None and item.parent.type == "ordered_list" \
+        else item.markup
+
+
+def _block(node: SyntaxTreeNode) -> str | None:
+    kind = node.type
+    if kind in ("paragraph", "heading"):
+        return inline_to_plain(node)
+    if kind in ("bullet_list", "ordered_list"):
+        return "\n".join(_list_item(item) for item in node.children)
+    if kind == "blockquote":
+        inner = blocks_to_plain(node.children)
+        return "\n".join(f"> {line}" if line else ">" for line in inner.split("\n"))
+    if kind in ("code_block", "fence"):
+        return node.content.rstrip("\n")
+    if kind == "html_block":
+        return None if _HTML_COMMENT.match(node.content) else node.content.rstrip("\n")
+    if kind == "hr":
+        return node.markup or "---"
+    return blocks_to_plain(node.children)
+
+
+def _list_item(item: SyntaxTreeNode) -> str:
+    marker = list_marker(item)
+    tight = any(child.type == "paragraph" and child.hidden for child in item.children)  # no blank lines between
+    body = blocks_to_plain(item.children, "\n" if tight else "\n\n")
+    if not body:
+        return marker
+    indent = " " * (len(marker) + 1)
+    lines = body.split("\n")
+    return "\n".join([f"{marker} {lines[0]}", *(f"{indent}{line}" if line else "" for line in lines[1:])])
+
+
+# --- plain text to CommonMark -------------------------------------------------------------------------
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text as CommonMark that reads literally: markup characters escaped, each line break a hard
+    break, blank lines kept as paragraph breaks; leading indentation dropped (CommonMark would read it as
+    code or nesting, and shows none)."""
+    paragraphs = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    out = []
+    for paragraph in paragraphs:
+        lines = [_escape_line(line.strip()) for line in paragraph.split("\n") if line.strip()]
+        if lines:
+            out.append("\\\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _escape_line(line: str) -> str:
+    escaped = _INLINE_MARKUP.sub(lambda m: "\\" + m.group(0), line)
+    start = _LINE_START_MARKUP.match(escaped)
+    if start is None:
+        return escaped
+    if start.group(1) is not None:  # "1." / "2)" would start an ordered list
+        return f"{start.group(1)}\\{start.group(2)}{escaped[start.end():]}"
+    return "\\" + escaped
+
+
+def as_commonmark(text: str, source_format: TextFormat) -> str:
+    """Text for a FHIR `markdown` element: CommonMark source text as written, plain text escaped."""
+    if source_format is TextFormat.MARKDOWN:
+        return text.strip()
+    return escape_markdown(text)
+
+
+# --- which texts are Markdown ------------------------------------------------------------------------
+
+
+def text_format_at(formats: Mapping[str, TextFormat], pointer: str) -> TextFormat:
+    """The format of the text at `pointer`: that of the longest recorded pointer covering it, else plain."""
+    if not formats:
+        return TextFormat.PLAIN
+    current = pointer
+    while True:
+        found = formats.get(current)
+        if found is not None:
+            return found
+        if not current:
+            return TextFormat.PLAIN
+        current = current.rsplit("/", 1)[0]
+
+
+def source_format(study: Study, pointer: str) -> TextFormat:
+    """The format the source wrote the study's text at `pointer` in."""
+    return text_format_at(study.source.text_formats, pointer)
+
+
+def plain_text_view(study: Study) -> Study:
+    """The study with every CommonMark text as plain text, at the same pointers, its source then recording no
+    Markdown text (so a second call changes nothing); the study itself when it has no CommonMark text."""
+    formats = study.source.text_formats
+    if not any(f is TextFormat.MARKDOWN for f in formats.values()):
+        return study
+    content = [name for name in Study.model_fields if name not in _RECORD_FIELDS]
+    data = study.model_dump(include=set(content))
+    plain = {name: _plain(value, "/" + name, formats) for name, value in data.items()}
+    return Study.model_validate({**plain, "source": study.source.model_copy(update={"text_formats": {}}),
+                                 "provenance": study.provenance, "unmapped": study.unmapped,
+                                 "problems": study.problems})
+
+
+def _plain(value: Any, pointer: str, formats: Mapping[str, TextFormat]) -> Any:
+    if isinstance(value, str):
+        return markdown_to_plain(value) if text_format_at(formats, pointer) is TextFormat.MARKDOWN else value
+    if isinstance(value, dict):
+        return {key: _plain(item, f"{pointer}/{_escape_step(key)}", formats) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item, f"{pointer}/{i}", formats) for i, item in enumerate(value)]
+    return value
+
+
+def _escape_step(step: str) -> str:
+    return step.replace("~", "~0").replace("/", "~1")
+
+
+def text_at(study: Study, pointer: str) -> str | None:
+    """The text at a JSON pointer of the study (None when there is no text there)."""
+    node: Any = study
+    for raw in pointer.split("/")[1:]:
+        step = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(step)] if step.isdigit() and int(step) < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(step)
+        else:
+            node = getattr(node, step, None)
+        if node is None:
+            return None
+    return node if isinstance(node, str) else None
