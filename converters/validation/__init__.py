@@ -1,1 +1,0 @@
-"""Validators that sit beside each step: canonical study schema, FHIR, CDISC."""
