@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from converters.model import Study, study_from_json  # noqa: E402
 from converters.resources import Resources  # noqa: E402
-from converters.writers.fhir import FhirMaps, build_bundle, dumps  # noqa: E402
+from converters.targets.fhir import FhirMaps, build_bundle, dumps  # noqa: E402
 
 
 def load_studies(paths: list[Path]) -> list[Study]:
@@ -52,7 +52,7 @@ def main() -> None:
     maps = FhirMaps.load(resources, args.version)
     validator: Any = None
     if not args.no_validate:
-        from converters.validation.fhir import FhirValidator
+        from converters.targets.fhir.validator import FhirValidator
 
         validator = FhirValidator(args.version)
     studies = load_studies(args.studies)

@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.validation_fhir.mutations and tests.fhirjs (not a library import)
 
-from converters.validation.fhir import FhirValidator  # noqa: E402
+from converters.targets.fhir.validator import FhirValidator  # noqa: E402
 
 NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>A study</p></div>'}
 NCT = {"system": "https://clinicaltrials.gov", "value": "NCT01234567"}

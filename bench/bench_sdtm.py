@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from converters.model import Study, study_from_json  # noqa: E402
 from converters.resources import Resources  # noqa: E402
-from converters.writers.base import WriterConfig  # noqa: E402
-from converters.writers.sdtm import SdtmWriter  # noqa: E402
-from converters.writers.sdtm.metadata import describe_all  # noqa: E402
+from converters.targets.base import WriterConfig  # noqa: E402
+from converters.targets.sdtm import SdtmWriter  # noqa: E402
+from converters.targets.sdtm.metadata import describe_all  # noqa: E402
 
 
 def load_studies(paths: list[Path]) -> tuple[str, list[Study]]:

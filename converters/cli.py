@@ -175,7 +175,7 @@ def validate(
     from converters.problem_codes import core
     from converters.problems import Location
     from converters.render import problem_line
-    from converters.validation.dispatch import validate_path
+    from converters.validate import validate_path
 
     resources = _resources()
     all_problems: list[Problem] = []

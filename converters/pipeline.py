@@ -23,8 +23,8 @@ from converters.problems import ExitCode, Location, Problem, count_by_severity, 
 from converters.readers import Reader, ReaderConfig, SourceDocument, choose_reader, discover_readers
 from converters.readers.textio import decode_text
 from converters.resources import Resources
-from converters.validation.study_schema import StudySchemaValidator
-from converters.writers import Writer, WriterConfig, discover_writers
+from converters.targets import Writer, WriterConfig, discover_writers
+from converters.targets.study.schema import StudySchemaValidator
 
 CANONICAL_TARGET = "study"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

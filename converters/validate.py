@@ -16,7 +16,7 @@ from converters.model import study_to_dict
 from converters.problems import Problem
 from converters.readers import ReaderConfig, choose_reader, discover_readers
 from converters.resources import Resources
-from converters.validation.study_schema import StudySchemaValidator
+from converters.targets.study.schema import StudySchemaValidator
 
 _TDM_STEMS = {"ts", "ta", "te", "tv", "ti"}
 _TDM_SUFFIXES = {".csv", ".json", ".xpt"}
@@ -45,12 +45,12 @@ def validate_path(path: Path, resources: Resources, *, fhir_version: str | None 
     from converters.pipeline import load_document, unrecognised_input
 
     if is_tdm_folder(path):
-        from converters.validation.sdtm import validate_tdm_folder
+        from converters.targets.sdtm.core_rules import validate_tdm_folder
 
         return "sdtm-tdm", validate_tdm_folder(path, resources)
     data = _peek_json(path, max_bytes) if path.is_file() else None
     if isinstance(data, dict) and "resourceType" in data:
-        from converters.validation.fhir import validate_fhir_file
+        from converters.targets.fhir.validator import validate_fhir_file
 
         return "fhir", validate_fhir_file(path, fhir_version)
     if isinstance(data, dict) and "schema_version" in data and "source" in data:

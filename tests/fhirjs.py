@@ -16,12 +16,14 @@ definitions take a few seconds).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -29,9 +31,8 @@ from types import ModuleType
 
 import pytest
 
-from converters.validation.fhir import detect_version
-from converters.validation.fhir.compile_defs import default_archives, package_tgz_bytes
-from converters.validation.fhir.definitions import normalise_version
+from converters.targets.fhir.validator import detect_version
+from converters.targets.fhir.validator.definitions import normalise_version
 from tests.conftest import ROOT
 
 CACHE = ROOT / ".cache" / "fhirjs"
@@ -41,10 +42,13 @@ SCRIPT = Path(__file__).resolve().parent / "fhirjs_validate.js"
 _WANTED = ("StructureDefinition-", "ValueSet-", "CodeSystem-")
 
 
+@functools.cache
 def _tools() -> ModuleType:
+    """tools/build_fhir_defs.py, the build-time compiler of the definition tables (not part of the package)."""
     spec = importlib.util.spec_from_file_location("build_fhir_defs", ROOT / "tools" / "build_fhir_defs.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
     return module
 
@@ -72,15 +76,15 @@ def _unpack(label: str) -> Path:
     target = CACHE / f"hl7.fhir.{label.lower()}.core"
     if (target / ".complete").exists():
         return target
-    archive = default_archives(PACKAGES)[label]
     tools = _tools()
+    archive = tools.default_archives(PACKAGES)[label]
     if not archive.archive.exists():
         tools.fetch(PACKAGES)
     tools.verify(archive)
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(package_tgz_bytes(archive)), mode="r:gz") as tar:
+    with tarfile.open(fileobj=io.BytesIO(tools.package_tgz_bytes(archive)), mode="r:gz") as tar:
         for member in tar.getmembers():
             name = member.name.split("/")
             if len(name) == 2 and name[1].startswith(_WANTED) and name[1].endswith(".json") and member.isfile():

@@ -106,8 +106,8 @@ def _seed_layout(stem: str) -> Callable[[str], str]:
 def _hand_built_sdtm_case(label: str) -> GoldenCase:
     def produce(scratch: Path) -> dict[str, Path]:
         from converters.resources import Resources
-        from converters.writers.base import WriterConfig
-        from converters.writers.sdtm import SdtmWriter
+        from converters.targets.base import WriterConfig
+        from converters.targets.sdtm import SdtmWriter
         from tests.writers_sdtm.fixture_studies import hand_built
 
         study = dict(hand_built())[label]

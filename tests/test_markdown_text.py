@@ -42,9 +42,9 @@ from converters.model.text import (
 from converters.pipeline import ConvertOptions, convert
 from converters.readers.criteria_markdown import iter_items, parse_criteria
 from converters.resources import Resources
-from converters.writers.base import WriterConfig
-from converters.writers.fhir import FhirMaps, build_bundle
-from converters.writers.sdtm import SdtmWriter
+from converters.targets.base import WriterConfig
+from converters.targets.fhir import FhirMaps, build_bundle
+from converters.targets.sdtm import SdtmWriter
 from tests.conftest import FIXTURES, ROOT
 from tests.readers_ctgov.helpers import file_document, read
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from converters.model import PartialDate, SourceInfo, Study, Titles, study_to_dict, study_to_json
 from converters.resources import Resources
-from converters.validation.study_schema import StudySchemaValidator, render_study_schema
+from converters.targets.study.schema import StudySchemaValidator, render_study_schema
 from tests.conftest import ROOT
 
 
@@ -12,7 +12,7 @@ def test_committed_schema_matches_model() -> None:
     committed = (ROOT / "schemas" / "study.schema.json").read_text(encoding="utf-8")
     assert committed == render_study_schema(), (
         "schemas/study.schema.json is stale: run "
-        "`python -m converters.validation.study_schema > schemas/study.schema.json`"
+        "`python -m converters.targets.study.schema > schemas/study.schema.json`"
     )
 
 

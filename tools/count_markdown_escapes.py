@@ -39,7 +39,7 @@ from converters.model import TextFormat
 from converters.model.text import text_format_at
 from converters.readers.fieldmap import TEXT_KEEPING_CONVERSIONS
 from converters.resources import Resources
-from converters.validation.fhir.definitions import Definitions, Kind, NodeSpec, load_table
+from converters.targets.fhir.validator.definitions import Definitions, Kind, NodeSpec, load_table
 
 ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")  # CommonMark: a backslash before any ASCII punctuation character
 KINDS = ("fhir-string", "fhir-narrative", "sdtm-csv", "sdtm-json", "sdtm-xpt", "define-xml")

@@ -24,7 +24,7 @@ from converters.pipeline import iter_input_files, load_document  # noqa: E402
 from converters.problems import Problem  # noqa: E402
 from converters.readers import ReaderConfig, choose_reader, discover_readers  # noqa: E402
 from converters.resources import Resources  # noqa: E402
-from converters.writers.fhir import FhirMaps, build_bundle  # noqa: E402
+from converters.targets.fhir import FhirMaps, build_bundle  # noqa: E402
 
 
 @dataclass

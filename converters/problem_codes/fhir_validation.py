@@ -1,4 +1,4 @@
-"""Problems found by the FHIR validator (`converters.validation.fhir`), for R4 4.0.1 and R5 5.0.0.
+"""Problems found by the FHIR validator (`converters.targets.fhir.validator`), for R4 4.0.1 and R5 5.0.0.
 
 Every problem carries the FHIRPath of the element in `Location.path` (for example
 `Bundle.entry[3].resource.ofType(ResearchStudy).status`) and, where known, the resource it is in as

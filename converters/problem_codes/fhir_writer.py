@@ -74,8 +74,8 @@ ENROLLMENT_TYPE_ASSUMED = ProblemKind(
 VALIDATOR_UNAVAILABLE = ProblemKind(
     "fhir-writer-validator-unavailable", Severity.WARNING, "FHIR validator not available",
     "The FHIR {version} output was not validated: {reason}.",
-    "Every FHIR output is validated by default (converters.validation.fhir). When the validator cannot be loaded "
-    "the output is still written, and this warning says it is unchecked.",
+    "Every FHIR output is validated by default (converters.targets.fhir.validator). When the validator cannot be "
+    "loaded the output is still written, and this warning says it is unchecked.",
     _MAPPING,
 )
 BUNDLE_OPTION_INVALID = ProblemKind(

@@ -1,6 +1,6 @@
 """Problems from checking SDTM Trial Design tables (TS, TA, TE, TV, TI) with the CDISC CORE rules.
 
-The rule runner (`converters.validation.sdtm`) executes the published CORE rule files as they are; each finding
+The rule runner (`converters.targets.sdtm.core_rules`) executes the published CORE rule files as they are; each finding
 of a rule becomes one `sdtm-core-rule` problem that names the rule. A rule that cannot run is reported as
 skipped (never as passed), so that a clean report is never mistaken for a full check.
 """

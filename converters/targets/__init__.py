@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from converters.writers.base import Writer, WriterConfig, WriteResult, WriterFactory
+from converters.targets.base import Writer, WriterConfig, WriteResult, WriterFactory
 
 __all__ = ["WriteResult", "Writer", "WriterConfig", "WriterFactory", "discover_writers"]
 

@@ -15,7 +15,7 @@ import pytest
 from converters.model import IdentifierKind, Study, study_to_dict
 from converters.readers.criteria_markdown import iter_items
 from converters.resources import Resources
-from converters.validation.study_schema import StudySchemaValidator
+from converters.targets.study.schema import StudySchemaValidator
 from tests.readers_ctgov.helpers import covered, document, json_leaves, read, resolve_pointer, v2_records
 
 RECORDS = v2_records()

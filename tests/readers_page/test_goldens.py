@@ -14,7 +14,7 @@ import pytest
 from converters.model import study_to_dict, study_to_json
 from converters.readers.registry_page import line_coverage
 from converters.resources import Resources
-from converters.validation.study_schema import StudySchemaValidator
+from converters.targets.study.schema import StudySchemaValidator
 from tests.conftest import ROOT, SEEDS
 from tests.readers_page.helpers import mapped_lines_from_text, read_bytes, resolve
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from converters.model import Study, study_to_dict
 from converters.readers.registry_page import READER, line_coverage, read_page
 from converters.resources import Resources
-from converters.validation.study_schema import StudySchemaValidator
+from converters.targets.study.schema import StudySchemaValidator
 from tests.conftest import ROOT, SEEDS
 from tests.readers_page.helpers import mapped_lines_from_text, read_bytes, resolve
 

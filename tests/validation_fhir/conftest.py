@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from converters.validation.fhir import FhirValidator
+from converters.targets.fhir.validator import FhirValidator
 from tests.conftest import FIXTURES
 
 EXAMPLES = FIXTURES / "fhir" / "examples"

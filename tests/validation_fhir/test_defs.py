@@ -10,17 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from converters.validation.fhir.compile_defs import (
-    EXPECTED_SHA256,
-    MARKERS_FILE,
-    build_table,
-    default_archives,
-    table_file_name,
-    version_markers,
-)
-from converters.validation.fhir.definitions import DEFS_DIR, load_table
+from converters.targets.fhir.validator.definitions import DEFS_DIR, MARKERS_FILE, load_table, table_file_name
 from tests.conftest import ROOT
 from tests.fhirjs import _tools
+
+BUILD = _tools()  # tools/build_fhir_defs.py: the compiler runs at build time, never in the package
 
 PACKAGES = ROOT / ".cache" / "fhir-packages"
 
@@ -29,10 +23,10 @@ def _archives_or_skip() -> dict[str, object]:
     """The two official package files, downloaded into .cache/ by the test set-up when missing (as CI needs:
     the committed tables must be proven against the real packages there, not only on a developer's machine).
     Skips, saying why, only when the package registries cannot be reached."""
-    archives = default_archives(PACKAGES)
+    archives = BUILD.default_archives(PACKAGES)
     if any(not a.archive.exists() for a in archives.values()):
         try:
-            _tools().fetch(PACKAGES)
+            BUILD.fetch(PACKAGES)
         except (OSError, subprocess.CalledProcessError, SystemExit) as exc:
             pytest.skip(f"the official FHIR packages could not be downloaded into .cache/fhir-packages/: {exc}")
     return dict(archives)
@@ -42,18 +36,18 @@ def test_tables_are_rebuilt_identically_from_the_official_packages() -> None:
     archives = _archives_or_skip()
     tables = {}
     for label, archive in archives.items():
-        tables[label] = build_table(archive)  # type: ignore[arg-type]
+        tables[label] = BUILD.build_table(archive)  # type: ignore[arg-type]
         committed = json.loads(gzip.decompress((DEFS_DIR / table_file_name(label)).read_bytes()))
         assert tables[label] == committed, f"{table_file_name(label)} is stale: run tools/build_fhir_defs.py"
     markers = json.loads((DEFS_DIR / MARKERS_FILE).read_text(encoding="utf-8"))
-    assert version_markers(tables) == markers
+    assert BUILD.version_markers(tables) == markers
 
 
 @pytest.mark.parametrize("label", ["R4", "R5"])
 def test_tables_record_their_source_and_the_readme_names_it(label: str) -> None:
     table = load_table(label)
     source = table["source"]
-    assert source["file_sha256"] == EXPECTED_SHA256[source["file"]]
+    assert source["file_sha256"] == BUILD.EXPECTED_SHA256[source["file"]]
     assert source["licence"] == "CC0-1.0"
     readme = (DEFS_DIR / "README.md").read_text(encoding="utf-8")
     for value in (source["package"], source["version"], source["file_sha256"], source["package_sha256"]):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from converters.problems import Severity
-from converters.validation.fhir import FhirValidator
+from converters.targets.fhir.validator import FhirValidator
 from tests.validation_fhir.conftest import EXAMPLES, example_files, load
 
 CASES = [(version, path) for version in ("R4", "R5") for path in example_files(version)]

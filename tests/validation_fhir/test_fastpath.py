@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fhirpathpy.engine.nodes import ResourceNode
 
-from converters.validation.fhir import FhirValidator, fastpath
-from converters.validation.fhir.invariants import (
+from converters.targets.fhir.validator import FhirValidator, fastpath
+from converters.targets.fhir.validator.invariants import (
     Engine,
     Invariant,
     Outcome,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from converters.problems import ExitCode, Severity, worst_exit_code
-from converters.validation.fhir import FhirValidator, detect_version, validate_fhir_file
+from converters.targets.fhir.validator import FhirValidator, detect_version, validate_fhir_file
 from tests.validation_fhir.conftest import EXAMPLES, example_files, load
 
 

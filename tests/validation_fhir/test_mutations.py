@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from converters.problems import Severity
-from converters.validation.fhir import FhirValidator
+from converters.targets.fhir.validator import FhirValidator
 from tests.validation_fhir.mutations import MUTATIONS, Mutation
 
 KINDS = {"wrong-code", "missing-required", "broken-reference", "bad-date", "unknown-element", "invariant"}

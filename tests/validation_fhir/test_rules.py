@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from converters.problems import Severity
-from converters.validation.fhir import FhirValidator, validate_bundle, validate_resource
-from converters.validation.fhir.invariants import date_boundaries
-from converters.validation.fhir.primitives import calendar_problem
+from converters.targets.fhir.validator import FhirValidator, validate_bundle, validate_resource
+from converters.targets.fhir.validator.invariants import date_boundaries
+from converters.targets.fhir.validator.primitives import calendar_problem
 from tests.validation_fhir.conftest import EXAMPLES, load
 
 DIV = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div>'}

@@ -2,7 +2,7 @@
 
 The same clean and broken Trial Design tables go through `cdisc-rules-engine` 0.9.2 (in its own virtual
 environment, built and cached by the test set-up; never a trialbridge dependency) and through
-`converters.validation.sdtm.CoreRuleRunner`. For every Published SDTMIG 3.4 rule that touches the Trial
+`converters.targets.sdtm.core_rules.CoreRuleRunner`. For every Published SDTMIG 3.4 rule that touches the Trial
 Design Model and every dataset, both must say the same: out of scope, could not run (a variable or dataset
 it reads is absent), or ran, with the same failing records. The engine runs offline: no CDISC Library key,
 a stub of the Library's standard metadata, and any network connection attempt fails and is counted.
@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from converters.validation.sdtm import CoreRuleRunner, RuleRunReport, RuleStatus
-from converters.validation.sdtm.iso8601 import is_valid_date, is_valid_duration
-from converters.validation.sdtm.operators import resolve_name
-from converters.validation.sdtm.tables import Frame
+from converters.targets.sdtm.core_rules import CoreRuleRunner, RuleRunReport, RuleStatus
+from converters.targets.sdtm.core_rules.iso8601 import is_valid_date, is_valid_duration
+from converters.targets.sdtm.core_rules.operators import resolve_name
+from converters.targets.sdtm.tables import Frame
 
 from .core_engine.engine_venv import EngineUnavailable, engine_environment, ensure_engine_venv
 from .rule_cases import BROKEN_CASES, CLEAN_VARIANTS, clean_variant

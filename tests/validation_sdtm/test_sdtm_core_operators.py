@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from converters.validation.sdtm.iso8601 import comparable_datetime, is_valid_date, is_valid_duration
-from converters.validation.sdtm.operations import (
+from converters.targets.sdtm.core_rules.iso8601 import comparable_datetime, is_valid_date, is_valid_duration
+from converters.targets.sdtm.core_rules.operations import (
     MissingDomainError,
     NeedsLibraryError,
     OperationContext,
@@ -15,13 +15,13 @@ from converters.validation.sdtm.operations import (
     apply_operations,
     match_datasets,
 )
-from converters.validation.sdtm.operators import (
+from converters.targets.sdtm.core_rules.operators import (
     MissingVariableError,
     RuleEvaluationError,
     UnsupportedOperatorError,
     evaluate_check,
 )
-from converters.validation.sdtm.tables import Frame, make_frame
+from converters.targets.sdtm.tables import Frame, make_frame
 
 TA = make_frame("TA", [
     {"DOMAIN": "TA", "ARMCD": "A", "ARM": "Arm A", "TAETORD": 1, "ETCD": "SCRN", "EPOCH": "SCREENING"},

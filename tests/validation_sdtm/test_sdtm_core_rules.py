@@ -10,7 +10,7 @@ import pytest
 
 from converters.problems import Severity
 from converters.resources import MappingError, Resources
-from converters.validation.sdtm import CoreRuleRunner, RuleRunReport, RuleStatus, SkipReason, TdmTables
+from converters.targets.sdtm.core_rules import CoreRuleRunner, RuleRunReport, RuleStatus, SkipReason, TdmTables
 
 from .rule_cases import BROKEN_CASES, CLEAN_VARIANTS, Case, clean_variant
 

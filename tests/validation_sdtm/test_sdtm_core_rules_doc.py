@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from converters.validation.sdtm import CoreRuleRunner
-from converters.validation.sdtm.rules_doc import render
+from converters.targets.sdtm.core_rules import CoreRuleRunner
+from converters.targets.sdtm.core_rules.rules_doc import render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cdisc-core-rules.md"
 
@@ -14,7 +14,7 @@ def test_the_committed_rules_page_matches_the_runner() -> None:
     expected = render(CoreRuleRunner())
     assert DOC.read_text(encoding="utf-8") == expected, (
         "docs/cdisc-core-rules.md is stale: run "
-        "`python -m converters.validation.sdtm.rules_doc > docs/cdisc-core-rules.md`"
+        "`python -m converters.targets.sdtm.core_rules.rules_doc > docs/cdisc-core-rules.md`"
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from converters.model import Study
 from converters.resources import Resources
-from converters.writers.fhir import BuiltBundle, FhirMaps, build_bundle
+from converters.targets.fhir import BuiltBundle, FhirMaps, build_bundle
 
 
 @pytest.fixture(scope="session")

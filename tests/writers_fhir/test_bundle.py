@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from converters.model import resolve_pointer, study_to_dict
-from converters.writers.fhir import BuiltBundle, dumps
+from converters.targets.fhir import BuiltBundle, dumps
 
 from .helpers import by_full_url, research_study, resources_of, walk_references
 from .studies import bare_study, cell_therapy_study

@@ -10,7 +10,7 @@ import pytest
 from converters.model import CriteriaSection, Criterion, Eligibility, Study
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.resources import Resources
-from converters.writers.fhir import BuiltBundle
+from converters.targets.fhir import BuiltBundle
 
 from .helpers import extensions, resources_of, sub
 from .studies import cell_therapy_study

@@ -9,7 +9,7 @@ import pytest
 
 from converters.model import CriteriaSection, Criterion, Eligibility
 from converters.resources import Resources
-from converters.writers.fhir import BuiltBundle, CodedDefinition, CriterionItem, FhirMaps, build_bundle
+from converters.targets.fhir import BuiltBundle, CodedDefinition, CriterionItem, FhirMaps, build_bundle
 
 from .helpers import extensions, resources_of, sub
 from .studies import bare_study, cell_therapy_study

@@ -10,9 +10,9 @@ import pytest
 
 from converters.model import Design, Enrollment, GeoPoint, Site, Status, Study
 from converters.resources import Resources
-from converters.validation.fhir import FhirValidator
-from converters.writers.fhir import BuiltBundle
-from converters.writers.fhir.draft import minted_id, normalise_name
+from converters.targets.fhir import BuiltBundle
+from converters.targets.fhir.draft import minted_id, normalise_name
+from converters.targets.fhir.validator import FhirValidator
 
 from .helpers import extensions, research_study, resources_of, sub
 from .studies import bare_study, cell_therapy_study

@@ -8,11 +8,11 @@ import pytest
 
 from converters.model.vocabulary import normalise_wording
 from converters.resources import MappingError, Resources
-from converters.writers.fhir.maps import COUNTRIES, VALUE_MAPS, country_alpha2
+from converters.targets.fhir.maps import COUNTRIES, VALUE_MAPS, country_alpha2
 
 
 def test_the_sdtm_and_fhir_writers_share_one_country_table(resources: Resources) -> None:
-    from converters.writers.sdtm.spec import load_spec
+    from converters.targets.sdtm.spec import load_spec
 
     spec = load_spec(resources)
     table = resources.mapping(COUNTRIES)

@@ -20,7 +20,7 @@ from converters.model import (
     Sponsors,
     Status,
 )
-from converters.writers.fhir import BuiltBundle
+from converters.targets.fhir import BuiltBundle
 
 from .helpers import codes, extensions, research_study, resources_of, sub
 from .studies import bare_study, cell_therapy_study

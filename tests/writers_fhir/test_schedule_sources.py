@@ -27,9 +27,9 @@ from converters.model import (
 )
 from converters.model.schedule import Schedule, derive_schedule
 from converters.resources import Resources
-from converters.writers.fhir import BuiltBundle
-from converters.writers.sdtm.design import build_design
-from converters.writers.sdtm.spec import SdtmSpec, load_spec
+from converters.targets.fhir import BuiltBundle
+from converters.targets.sdtm.design import build_design
+from converters.targets.sdtm.spec import SdtmSpec, load_spec
 
 from .fixture_studies import all_studies, seed_studies
 from .helpers import resources_of

@@ -13,8 +13,8 @@ import pytest
 
 from converters.problems import Severity
 from converters.resources import Resources
-from converters.validation.fhir import FhirValidator
-from converters.writers.fhir import FhirMaps, build_bundle, dumps
+from converters.targets.fhir import FhirMaps, build_bundle, dumps
+from converters.targets.fhir.validator import FhirValidator
 
 from .fixture_studies import CTGOV_FIXTURES, SEED_GOLDENS, all_studies
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from converters.problems import Location
 from converters.resources import Resources
-from converters.writers import WriterConfig, discover_writers
+from converters.targets import WriterConfig, discover_writers
 
 from .studies import cell_therapy_study
 

@@ -9,9 +9,9 @@ import pytest
 
 from converters.model import Study
 from converters.resources import Resources
-from converters.writers.base import WriterConfig, WriteResult
-from converters.writers.sdtm import SdtmWriter
-from converters.writers.sdtm.spec import SdtmSpec, load_spec
+from converters.targets.base import WriterConfig, WriteResult
+from converters.targets.sdtm import SdtmWriter
+from converters.targets.sdtm.spec import SdtmSpec, load_spec
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from converters.model import CriteriaSection, Criterion, Eligibility, Study
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.problems import Severity
 from converters.resources import Resources
-from converters.writers.base import WriterConfig, WriteResult
-from converters.writers.sdtm import SdtmWriter
+from converters.targets.base import WriterConfig, WriteResult
+from converters.targets.sdtm import SdtmWriter
 
 from .studies import randomized_study, seed_001_study
 

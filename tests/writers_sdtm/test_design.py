@@ -5,8 +5,8 @@ from __future__ import annotations
 from converters.model import Arm, Study
 from converters.model.schedule import Epoch, Schedule, ScheduleStep, Visit, derive_schedule
 from converters.resources import Resources
-from converters.writers.sdtm.design import arm_codes, build_design
-from converters.writers.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.design import arm_codes, build_design
+from converters.targets.sdtm.spec import SdtmSpec
 
 from .studies import bare_study, randomized_study, seed_001_study
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from converters.writers.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.spec import SdtmSpec
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "sdtm-mapping.md").read_text(encoding="utf-8")

@@ -9,9 +9,9 @@ import pytest
 
 from converters.model import Design, Enrollment, Status, Study
 from converters.resources import Resources
-from converters.writers.fhir import FhirMaps, build_bundle
-from converters.writers.sdtm.spec import SdtmSpec
-from converters.writers.sdtm.ts import TsResult, build_ts
+from converters.targets.fhir import FhirMaps, build_bundle
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.ts import TsResult, build_ts
 
 from .studies import bare_study
 

@@ -3,7 +3,7 @@
 Checked per study: the Dataset-JSON files against the official Dataset-JSON 1.1 schema (jsonschema, draft
 2019-09), define.xml against the Define-XML 2.1 XSD (lxml), the XPT files read back identically with pyreadstat,
 the CSV and JSON rows equal to the tables, define.xml describing exactly the columns written, and the CDISC CORE
-rules that run (via the writer's own run of converters.validation.sdtm) finding nothing but the one documented
+rules that run (via the writer's own run of converters.targets.sdtm.core_rules) finding nothing but the one documented
 case: CORE-000505 on SSTDTC of a study that has not started (TSVALNF NAV; see docs/sdtm-mapping.md), reported as
 a warning (sdtm-write-required-value-absent) because the value is absent from the source.
 """
@@ -24,10 +24,10 @@ from lxml import etree
 from converters.model import Study
 from converters.problems import Severity
 from converters.resources import Resources
-from converters.writers.base import WriteResult
-from converters.writers.sdtm.metadata import Dataset, describe_all
-from converters.writers.sdtm.spec import SdtmSpec
-from converters.writers.sdtm.tables import build_study_tables
+from converters.targets.base import WriteResult
+from converters.targets.sdtm.build import build_study_tables
+from converters.targets.sdtm.metadata import Dataset, describe_all
+from converters.targets.sdtm.spec import SdtmSpec
 
 from .fixture_studies import ROOT, all_studies
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from converters.resources import Resources
-from converters.writers.sdtm.spec import SdtmSpec
-from converters.writers.sdtm.writer import tables_only
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.writer import tables_only
 
 from .fixture_studies import all_studies
 

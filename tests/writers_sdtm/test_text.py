@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from converters.writers.sdtm.text import clean, fits, shorten, split, utf8_len
+from converters.targets.sdtm.text import clean, fits, shorten, split, utf8_len
 
 WORDS = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc", "Zl", "Zp")),
                          min_size=1, max_size=30), min_size=1, max_size=60)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from converters.model import CriteriaSection, Criterion, Eligibility, Study
-from converters.writers.sdtm.spec import SdtmSpec
-from converters.writers.sdtm.ti import TiResult, build_ti
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.ti import TiResult, build_ti
 
 from .studies import LAB_ITEMS, LAB_LEAD_IN, LONG_CRITERION, bare_study, randomized_study, seed_001_study
 

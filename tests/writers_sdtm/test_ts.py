@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from converters.model import Age, Arm, Design, Eligibility, Intervention, Masking, RelatedStudy, Status, Study
-from converters.writers.sdtm.spec import SdtmSpec
-from converters.writers.sdtm.ts import TsResult, build_ts, iso_duration
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.ts import TsResult, build_ts, iso_duration
 
 from .studies import LONG_TITLE, bare_study, observational_study, randomized_study, seed_001_study
 

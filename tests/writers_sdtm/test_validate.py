@@ -10,10 +10,10 @@ import pytest
 from converters.model.schedule import derive_schedule
 from converters.problems import Problem, Severity
 from converters.resources import Resources
-from converters.validation.sdtm import CoreRuleRunner, Finding
-from converters.writers.sdtm.spec import SdtmSpec
-from converters.writers.sdtm.validate import OutputValidators
-from converters.writers.sdtm.writer import tables_only
+from converters.targets.sdtm.checks import OutputValidators
+from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.writer import tables_only
 
 from .studies import seed_001_study
 

@@ -10,10 +10,10 @@ from lxml import etree
 
 from converters.problems import Severity
 from converters.resources import Resources
-from converters.writers import discover_writers
-from converters.writers.base import WriterConfig
-from converters.writers.sdtm import SdtmWriter
-from converters.writers.sdtm.formats import xpt_stamp
+from converters.targets import discover_writers
+from converters.targets.base import WriterConfig
+from converters.targets.sdtm import SdtmWriter
+from converters.targets.sdtm.codecs import xpt_stamp
 
 from .studies import bare_study, observational_study, randomized_study, seed_001_study
 

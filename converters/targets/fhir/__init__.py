@@ -3,10 +3,10 @@
 One builder serves both versions (they differ only where the specifications do); see docs/fhir-mapping.md.
 """
 
-from converters.writers.fhir.bundle import BuiltBundle, build_bundle, conditional_url
-from converters.writers.fhir.eligibility import CodedDefinition, CriterionCoder, CriterionItem, TextOnlyCoder
-from converters.writers.fhir.maps import FhirMaps, FhirVersion
-from converters.writers.fhir.writer import FhirWriter, dumps, r4_writer, r5_writer
+from converters.targets.fhir.bundle import BuiltBundle, build_bundle, conditional_url
+from converters.targets.fhir.eligibility import CodedDefinition, CriterionCoder, CriterionItem, TextOnlyCoder
+from converters.targets.fhir.maps import FhirMaps, FhirVersion
+from converters.targets.fhir.writer import FhirWriter, dumps, r4_writer, r5_writer
 
 WRITERS = {"fhir-r4": r4_writer, "fhir-r5": r5_writer}
 

@@ -18,13 +18,13 @@ from converters.model.schedule import derive_schedule
 from converters.model.text import plain_text_view
 from converters.problems import Problem
 from converters.resources import Resources
-from converters.writers.fhir.context import BuildContext
-from converters.writers.fhir.draft import Draft, ElementPath, minted_id
-from converters.writers.fhir.eligibility import CriterionCoder, build_eligibility_group
-from converters.writers.fhir.maps import FhirMaps
-from converters.writers.fhir.narrative import Row, narrative
-from converters.writers.fhir.plan_definition import build_plan_definition
-from converters.writers.fhir.research_study import build_research_study, study_business_identifier
+from converters.targets.fhir.context import BuildContext
+from converters.targets.fhir.draft import Draft, ElementPath, minted_id
+from converters.targets.fhir.eligibility import CriterionCoder, build_eligibility_group
+from converters.targets.fhir.maps import FhirMaps
+from converters.targets.fhir.narrative import Row, narrative
+from converters.targets.fhir.plan_definition import build_plan_definition
+from converters.targets.fhir.research_study import build_research_study, study_business_identifier
 
 BundleType = Literal["collection", "transaction"]
 _FIRST_KEYS = ("resourceType", "id", "meta", "text", "extension")

@@ -8,8 +8,8 @@ from typing import Any
 from converters.model import Study, TextFormat
 from converters.model.text import as_commonmark, source_format, text_at
 from converters.problems import Location, Problem, ProblemKind
-from converters.writers.fhir.draft import Draft, minted_id
-from converters.writers.fhir.maps import FhirMaps
+from converters.targets.fhir.draft import Draft, minted_id
+from converters.targets.fhir.maps import FhirMaps
 
 
 @dataclass

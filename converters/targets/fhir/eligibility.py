@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 from converters.model import Age, Criterion, DamagedComparator
 from converters.problem_codes import fhir_writer as kinds
-from converters.writers.fhir.context import BuildContext
-from converters.writers.fhir.draft import Draft
-from converters.writers.fhir.narrative import narrative
+from converters.targets.fhir.context import BuildContext
+from converters.targets.fhir.draft import Draft
+from converters.targets.fhir.narrative import narrative
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Any
 from converters.model import Enrollment
 from converters.model.enrollment import read_enrollment
 from converters.problem_codes import fhir_writer as kinds
-from converters.writers.fhir.context import BuildContext
-from converters.writers.fhir.draft import Draft
-from converters.writers.fhir.narrative import narrative
+from converters.targets.fhir.context import BuildContext
+from converters.targets.fhir.draft import Draft
+from converters.targets.fhir.narrative import narrative
 
 _COUNT = "/design/enrollment/count"
 # R4 Group elements that come before `quantity` (the order of the R4 Group definition).

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from converters.model import Contact, Site
-from converters.writers.fhir.context import BuildContext
-from converters.writers.fhir.draft import Draft, normalise_name
+from converters.targets.fhir.context import BuildContext
+from converters.targets.fhir.draft import Draft, normalise_name
 
 
 def telecom(contact: Contact) -> list[dict[str, str]]:

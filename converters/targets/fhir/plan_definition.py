@@ -16,10 +16,10 @@ from converters.model import TextFormat
 from converters.model.schedule import Epoch, Schedule, ScheduleStep, Visit
 from converters.model.text import as_commonmark
 from converters.problem_codes import fhir_writer as kinds
-from converters.writers.fhir.context import BuildContext
-from converters.writers.fhir.draft import Draft, ElementPath
-from converters.writers.fhir.narrative import narrative
-from converters.writers.fhir.research_study import provenance_artifacts
+from converters.targets.fhir.context import BuildContext
+from converters.targets.fhir.draft import Draft, ElementPath
+from converters.targets.fhir.narrative import narrative
+from converters.targets.fhir.research_study import provenance_artifacts
 
 
 def _action_code(ctx: BuildContext, epoch: Epoch) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from typing import Any, NamedTuple
 from converters import __version__
 from converters.model import Contact, IdentifierKind, PartialDate, Study
 from converters.problem_codes import fhir_writer as kinds
-from converters.writers.fhir import parties
-from converters.writers.fhir.context import BuildContext
-from converters.writers.fhir.draft import Draft, minted_id, normalise_name
-from converters.writers.fhir.enrollment import write_r4_enrollment, write_r5_recruitment
-from converters.writers.fhir.maps import FhirMaps
-from converters.writers.fhir.narrative import narrative
+from converters.targets.fhir import parties
+from converters.targets.fhir.context import BuildContext
+from converters.targets.fhir.draft import Draft, minted_id, normalise_name
+from converters.targets.fhir.enrollment import write_r4_enrollment, write_r5_recruitment
+from converters.targets.fhir.maps import FhirMaps
+from converters.targets.fhir.narrative import narrative
 
 Concept = dict[str, Any]
 

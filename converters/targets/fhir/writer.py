@@ -1,7 +1,7 @@
 """The `fhir-r4` and `fhir-r5` writers: one bundle per study in `<study>/fhir-r4/bundle.json` (or r5).
 
 Beside each bundle, `bundle.trace.json` maps every output element to the study.json value and the source
-location it came from. Every bundle is validated (converters.validation.fhir) unless validation is turned off,
+location it came from. Every bundle is validated (converters.targets.fhir.validator) unless validation is turned off,
 and the validator's problems are returned with the writer's own.
 """
 
@@ -15,9 +15,9 @@ from converters.model import Study
 from converters.problem_codes import core
 from converters.problem_codes import fhir_writer as kinds
 from converters.problems import Location, Problem
-from converters.writers.base import WriterConfig, WriteResult
-from converters.writers.fhir.bundle import BuiltBundle, BundleType, build_bundle
-from converters.writers.fhir.maps import FhirMaps, FhirVersion
+from converters.targets.base import WriterConfig, WriteResult
+from converters.targets.fhir.bundle import BuiltBundle, BundleType, build_bundle
+from converters.targets.fhir.maps import FhirMaps, FhirVersion
 
 BUNDLE_FILE = "bundle.json"
 TRACE_FILE = "bundle.trace.json"
@@ -36,9 +36,9 @@ def dumps(document: dict[str, Any]) -> str:
 def load_validator(version: FhirVersion) -> Validator | str:
     """The project's FHIR validator for this version, or the reason it cannot be loaded."""
     try:
-        from converters.validation.fhir import FhirValidator
+        from converters.targets.fhir.validator import FhirValidator
     except ImportError as exc:
-        return f"converters.validation.fhir is not importable ({exc})"
+        return f"converters.targets.fhir.validator is not importable ({exc})"
     try:
         validator: Validator = FhirValidator(version)
     except (OSError, ValueError, KeyError) as exc:

@@ -6,8 +6,8 @@ is in mappings/sdtm/.
 
 from __future__ import annotations
 
-from converters.writers.base import WriterFactory
-from converters.writers.sdtm.writer import SdtmWriter, make_writer
+from converters.targets.base import WriterFactory
+from converters.targets.sdtm.writer import SdtmWriter, make_writer
 
 __all__ = ["WRITERS", "SdtmWriter"]
 

@@ -15,11 +15,11 @@ from converters.model.schedule import Schedule
 from converters.model.text import plain_text_view
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
-from converters.validation.sdtm.tables import TDM_DOMAINS, Row
-from converters.writers.sdtm.design import build_design
-from converters.writers.sdtm.spec import SdtmSpec
-from converters.writers.sdtm.ti import build_ti
-from converters.writers.sdtm.ts import build_ts
+from converters.targets.sdtm.design import build_design
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.tables import TDM_DOMAINS, Row
+from converters.targets.sdtm.ti import build_ti
+from converters.targets.sdtm.ts import build_ts
 
 
 @dataclass

@@ -5,7 +5,7 @@
   fastjsonschema does not know; it uses no keyword whose meaning differs from draft 7, so it is compiled as
   draft 7 (the tests check the same files with jsonschema's own 2019-09 validator).
 - Define-XML: the Define-XML 2.1 XSD set (`schemas/cdisc/define-xml-2.1/`), with lxml, offline.
-- CDISC CORE rules: `converters.validation.sdtm.CoreRuleRunner` on the tables exactly as written.
+- CDISC CORE rules: `converters.targets.sdtm.core_rules.CoreRuleRunner` on the tables exactly as written.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from lxml import etree
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources
-from converters.validation.sdtm import CoreRuleRunner, Finding
+from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
 
 DATASET_JSON_SCHEMA = "cdisc/dataset-json-1.1/dataset.schema.json"
 DEFINE_XSD = "cdisc/define-xml-2.1/cdisc-define-2.1/define2-1-0.xsd"

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from converters.validation.sdtm.tables import number_text
-from converters.writers.sdtm.metadata import Dataset
+from converters.targets.sdtm.metadata import Dataset
+from converters.targets.sdtm.tables import number_text
 
 JSON_TYPES = {"text": "string", "integer": "integer", "float": "float"}
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")

@@ -18,9 +18,9 @@ from converters.model import Study
 from converters.model.schedule import Schedule, ScheduleStep
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
-from converters.validation.sdtm.tables import Row
-from converters.writers.sdtm import text as sdtm_text
-from converters.writers.sdtm.spec import SdtmSpec
+from converters.targets.sdtm import text as sdtm_text
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.tables import Row
 
 _NOT_CODE = re.compile(r"[^A-Z0-9]+")
 _ETCD_CHARACTERS = re.compile(r"[A-Z][A-Z0-9_]*")  # its length limit is in variables.yaml

@@ -28,7 +28,7 @@ from converters.problem_codes.sdtm_rules import (
     SDTM_TDM_TABLE_UNREADABLE,
 )
 from converters.problems import Location, Problem
-from converters.validation.sdtm.tables import (
+from converters.targets.sdtm.tables import (
     TDM_DOMAINS,
     TdmTables,
     Value,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
-from converters.validation.sdtm.tables import TDM_DOMAINS, Value, is_missing, number_text
-from converters.writers.sdtm import text as sdtm_text
-from converters.writers.sdtm.spec import DatasetSpec, SdtmSpec, VariableSpec
+from converters.targets.sdtm import text as sdtm_text
+from converters.targets.sdtm.spec import DatasetSpec, SdtmSpec, VariableSpec
+from converters.targets.sdtm.tables import TDM_DOMAINS, Value, is_missing, number_text
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from converters.model.enrollment import EnrollmentRule
 from converters.model.schedule import Epoch, schedule_epochs
 from converters.model.vocabulary import IdentifierSystems, normalise_wording
 from converters.resources import MappingError, Resources
-from converters.validation.sdtm.tables import TDM_DOMAINS
+from converters.targets.sdtm.tables import TDM_DOMAINS
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from converters.model import Criterion, Study, json_pointer
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
-from converters.validation.sdtm.tables import Row
-from converters.writers.sdtm import text as sdtm_text
-from converters.writers.sdtm.spec import SdtmSpec
+from converters.targets.sdtm import text as sdtm_text
+from converters.targets.sdtm.spec import SdtmSpec
+from converters.targets.sdtm.tables import Row
 
 _CODE_CHARACTERS = re.compile(r"[A-Z_][A-Z0-9_]*")  # its length limit is in variables.yaml
 

@@ -17,9 +17,9 @@ from converters.model.enrollment import Reading, read_enrollment
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.readers.values import parse_age
-from converters.validation.sdtm.tables import Row
-from converters.writers.sdtm import text as sdtm_text
-from converters.writers.sdtm.spec import SdtmSpec, TsParameter
+from converters.targets.sdtm import text as sdtm_text
+from converters.targets.sdtm.spec import SdtmSpec, TsParameter
+from converters.targets.sdtm.tables import Row
 
 _DURATION_UNITS = {"YEARS": "Y", "MONTHS": "M", "WEEKS": "W", "DAYS": "D"}
 _TIME_UNITS = {"HOURS": "H", "MINUTES": "M"}

@@ -10,7 +10,7 @@ Options (`WriterConfig.options`):
 
 Every package written is checked when `WriterConfig.validate` is set: each Dataset-JSON file against the
 official Dataset-JSON 1.1 schema, define.xml against the Define-XML 2.1 XSD, and the tables against the CDISC
-CORE rules (`converters.validation.sdtm.CoreRuleRunner`).
+CORE rules (`converters.targets.sdtm.core_rules.CoreRuleRunner`).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from converters.model.text import plain_text_view
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources
-from converters.writers.base import WriterConfig, WriteResult
-from converters.writers.sdtm import define_xml, formats
-from converters.writers.sdtm.metadata import Dataset, check_lengths, describe_all
-from converters.writers.sdtm.spec import SdtmSpec, load_spec
-from converters.writers.sdtm.tables import StudyTables, build_study_tables, merge_packages
-from converters.writers.sdtm.ts import check_names
-from converters.writers.sdtm.validate import OutputValidators
+from converters.targets.base import WriterConfig, WriteResult
+from converters.targets.sdtm import codecs, define_xml
+from converters.targets.sdtm.build import StudyTables, build_study_tables, merge_packages
+from converters.targets.sdtm.checks import OutputValidators
+from converters.targets.sdtm.metadata import Dataset, check_lengths, describe_all
+from converters.targets.sdtm.spec import SdtmSpec, load_spec
+from converters.targets.sdtm.ts import check_names
 
 LAYOUTS = ("per-study", "concatenated")
 FORMATS = ("csv", "json", "xpt", "define")
@@ -175,22 +175,22 @@ class SdtmWriter:
                 result.problems += self.validators.core_rules(tables, labelled, _rel(folder, base))
         return result
 
-    def _write_dataset(self, fmt: str, dataset: Dataset, path: Path, rel: str, header: formats.JsonHeader,
+    def _write_dataset(self, fmt: str, dataset: Dataset, path: Path, rel: str, header: codecs.JsonHeader,
                        stamp: str) -> list[Problem]:
         problems: list[Problem] = []
         if fmt == "csv":
-            path.write_bytes(formats.render_csv(dataset))
+            path.write_bytes(codecs.render_csv(dataset))
         elif fmt == "json":
-            doc = formats.build_dataset_json(dataset, header)
-            path.write_bytes(formats.render_dataset_json(doc))
+            doc = codecs.build_dataset_json(dataset, header)
+            path.write_bytes(codecs.render_dataset_json(doc))
             if self.validators is not None:
                 error = self.validators.dataset_json_error(doc)
                 if error:
                     problems.append(codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=path.name,
                                                               schema="Dataset-JSON 1.1 schema", reason=error))
         elif fmt == "xpt":
-            formats.write_xpt(dataset, path, stamp)
-            wide = formats.non_ascii_columns(dataset)
+            codecs.write_xpt(dataset, path, stamp)
+            wide = codecs.non_ascii_columns(dataset)
             if wide:
                 problems.append(codes.SDTM_XPT_NOT_ASCII(Location(file=rel), dataset=dataset.name.lower(),
                                                          variables=", ".join(wide)))
@@ -207,9 +207,9 @@ class SdtmWriter:
         s = self.spec.settings
         return f"MDV.TRIALBRIDGE.SDTMIG.{s.sdtmig_version}.SDTM.{s.sdtm_version}"
 
-    def _json_header(self, package: StudyTables, stamp: str) -> formats.JsonHeader:
+    def _json_header(self, package: StudyTables, stamp: str) -> codecs.JsonHeader:
         s = self.spec.settings
-        return formats.JsonHeader(
+        return codecs.JsonHeader(
             version=s.dataset_json_version, creation_datetime=stamp, last_modified=package.last_update,
             originator=s.originator, source_system=s.source_system, source_version=__version__,
             study_oid=self._study_oid(package), metadata_version_oid=self._mdv_oid(),

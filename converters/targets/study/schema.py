@@ -1,7 +1,7 @@
 """The canonical study's JSON Schema: generated from the model, committed, and checked on every write.
 
 `schemas/study.schema.json` is what users and other tools validate against; a test fails when the
-committed file and the model differ (regenerate with `python -m converters.validation.study_schema`).
+committed file and the model differ (regenerate with `python -m converters.targets.study.schema`).
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ e.g. `Bundle.entry[3].resource.ofType(ResearchStudy).status`; codes are in
 `converters/problem_codes/fhir_validation.py`.
 """
 
-from converters.validation.fhir.detect import detect_version
-from converters.validation.fhir.files import validate_fhir_file
-from converters.validation.fhir.validator import FhirValidator, validate_bundle, validate_resource
+from converters.targets.fhir.validator.detect import detect_version
+from converters.targets.fhir.validator.files import validate_fhir_file
+from converters.targets.fhir.validator.validator import FhirValidator, validate_bundle, validate_resource
 
 __all__ = ["FhirValidator", "detect_version", "validate_bundle", "validate_fhir_file", "validate_resource"]

@@ -14,9 +14,16 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from converters.validation.fhir.compile_defs import table_file_name
-
 DEFS_DIR = Path(__file__).resolve().parent / "defs"
+#: What `detect_version` reads: the resource types and top-level elements only one version has
+#: (written by tools/build_fhir_defs.py beside the tables).
+MARKERS_FILE = "version-markers.json"
+
+
+def table_file_name(label: str) -> str:
+    """The committed table of one version in `defs/` (r4.json.gz, r5.json.gz)."""
+    return f"{label.lower()}.json.gz"
+
 
 #: Accepted spellings of the two versions.
 _VERSION_ALIASES = {

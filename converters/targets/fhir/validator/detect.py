@@ -20,8 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from converters.validation.fhir.compile_defs import MARKERS_FILE
-from converters.validation.fhir.definitions import DEFS_DIR
+from converters.targets.fhir.validator.definitions import DEFS_DIR, MARKERS_FILE
 
 
 def load_markers(defs_dir: Path = DEFS_DIR) -> dict[str, Any]:

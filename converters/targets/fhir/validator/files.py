@@ -10,9 +10,9 @@ from typing import Any
 from converters.problem_codes import core
 from converters.problem_codes import fhir_validation as codes
 from converters.problems import Location, Problem, Severity
-from converters.validation.fhir.definitions import normalise_version
-from converters.validation.fhir.detect import detect_version
-from converters.validation.fhir.validator import FhirValidator
+from converters.targets.fhir.validator.definitions import normalise_version
+from converters.targets.fhir.validator.detect import detect_version
+from converters.targets.fhir.validator.validator import FhirValidator
 
 
 class _DuplicateKeys:

@@ -44,7 +44,7 @@ from fhirpathpy.engine.nodes import ResourceNode, TypeInfo
 from fhirpathpy.parser import parse as fhirpathpy_parse
 
 from converters.problems import Severity
-from converters.validation.fhir import fastpath, narrative
+from converters.targets.fhir.validator import fastpath, narrative
 
 #: A native check returns True (met), False (broken) or a reason why it could not be evaluated.
 Outcome = bool | str

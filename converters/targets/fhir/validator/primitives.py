@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from converters.validation.fhir.definitions import Primitive
+from converters.targets.fhir.validator.definitions import Primitive
 
 #: A checker returns None when the value is fine, else the reason in a few words.
 Checker = Callable[[Any], str | None]

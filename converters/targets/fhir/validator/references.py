@@ -24,10 +24,10 @@ from urllib.parse import parse_qsl
 
 from converters.problem_codes import fhir_validation as codes
 from converters.problems import ProblemKind
-from converters.validation.fhir.definitions import Definitions
+from converters.targets.fhir.validator.definitions import Definitions
 
 if TYPE_CHECKING:
-    from converters.validation.fhir.walker import Scope
+    from converters.targets.fhir.validator.walker import Scope
 
 _HISTORY = re.compile(r"/_history/[^/]*$")
 _NOT_CHECKED = frozenset({"searchset", "history", "batch-response", "transaction-response"})

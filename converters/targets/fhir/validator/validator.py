@@ -8,9 +8,9 @@ from typing import Any
 
 from converters.problem_codes import fhir_validation as codes
 from converters.problems import Location, Problem
-from converters.validation.fhir.definitions import DEFS_DIR, Definitions, load_table, normalise_version
-from converters.validation.fhir.invariants import Engine, engine_options
-from converters.validation.fhir.walker import Collector, Walker
+from converters.targets.fhir.validator.definitions import DEFS_DIR, Definitions, load_table, normalise_version
+from converters.targets.fhir.validator.invariants import Engine, engine_options
+from converters.targets.fhir.validator.walker import Collector, Walker
 
 
 class FhirValidator:

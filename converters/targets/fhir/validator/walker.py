@@ -16,9 +16,9 @@ from typing import Any
 
 from converters.problem_codes import fhir_validation as codes
 from converters.problems import Location, Problem, ProblemKind, Severity
-from converters.validation.fhir import primitives, references
-from converters.validation.fhir.definitions import Child, Definitions, Kind, NodeSpec, ValueSetCodes
-from converters.validation.fhir.invariants import Engine, Invariant, prepare
+from converters.targets.fhir.validator import primitives, references
+from converters.targets.fhir.validator.definitions import Child, Definitions, Kind, NodeSpec, ValueSetCodes
+from converters.targets.fhir.validator.invariants import Engine, Invariant, prepare
 
 
 @dataclass(slots=True, eq=False)

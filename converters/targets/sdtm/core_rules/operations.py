@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from converters.validation.sdtm.operators import MissingVariableError, RuleEvaluationError, resolve_name
-from converters.validation.sdtm.tables import Frame
+from converters.targets.sdtm.core_rules.operators import MissingVariableError, RuleEvaluationError, resolve_name
+from converters.targets.sdtm.tables import Frame
 
 
 class UnsupportedOperationError(Exception):

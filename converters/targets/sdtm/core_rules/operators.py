@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from converters.validation.sdtm.iso8601 import comparable_datetime, is_valid_date, is_valid_duration
-from converters.validation.sdtm.tables import Frame, is_number, number_text
+from converters.targets.sdtm.core_rules.iso8601 import comparable_datetime, is_valid_date, is_valid_duration
+from converters.targets.sdtm.tables import Frame, is_number, number_text
 
 
 class MissingVariableError(Exception):

@@ -22,7 +22,7 @@ from converters.problem_codes.sdtm_rules import (
 )
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources
-from converters.validation.sdtm.operations import (
+from converters.targets.sdtm.core_rules.operations import (
     OPERATIONS,
     ROW_NUMBER,
     MissingDomainError,
@@ -32,7 +32,7 @@ from converters.validation.sdtm.operations import (
     apply_operations,
     match_datasets,
 )
-from converters.validation.sdtm.operators import (
+from converters.targets.sdtm.core_rules.operators import (
     OPERATORS,
     MissingVariableError,
     RuleEvaluationError,
@@ -40,13 +40,13 @@ from converters.validation.sdtm.operators import (
     evaluate_check,
     resolve_name,
 )
-from converters.validation.sdtm.rules import (
+from converters.targets.sdtm.core_rules.rules import (
     CoreRule,
     RuleFileError,
     iter_conditions,
     load_core_rules,
 )
-from converters.validation.sdtm.tables import TDM_DOMAINS, Frame, TdmTables, make_frame, number_text
+from converters.targets.sdtm.tables import TDM_DOMAINS, Frame, TdmTables, make_frame, number_text
 
 CONFIG_MAPPING = "sdtm/core-rule-runner.yaml"
 VARIABLES_MAPPING = "sdtm/variables.yaml"  # the SDTMIG dataset metadata the SDTM writer writes from
