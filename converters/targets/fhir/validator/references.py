@@ -19,15 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from converters.problem_codes import fhir_validation as codes
 from converters.problems import ProblemKind
 from converters.targets.fhir.validator.definitions import Definitions
-
-if TYPE_CHECKING:
-    from converters.targets.fhir.validator.walker import Scope
+from converters.targets.fhir.validator.scope import Scope
 
 _HISTORY = re.compile(r"/_history/[^/]*$")
 _NOT_CHECKED = frozenset({"searchset", "history", "batch-response", "transaction-response"})

@@ -19,18 +19,7 @@ from converters.problems import Location, Problem, ProblemKind, Severity
 from converters.targets.fhir.validator import primitives, references
 from converters.targets.fhir.validator.definitions import Child, Definitions, Kind, NodeSpec, ValueSetCodes
 from converters.targets.fhir.validator.invariants import Engine, Invariant, prepare
-
-
-@dataclass(slots=True, eq=False)
-class Scope:
-    """The resource an element belongs to (%resource), its container (%rootResource), its bundle entry."""
-
-    resource: Mapping[str, Any]
-    root: Mapping[str, Any]
-    record: str | None
-    full_url: str | None
-    contained: bool
-    variables: dict[str, list[Any]] | None = None  # %resource etc. for the compiled evaluator, made on demand
+from converters.targets.fhir.validator.scope import Scope
 
 
 @dataclass(slots=True, eq=False)
