@@ -45,7 +45,7 @@ def validate_path(path: Path, resources: Resources, *, fhir_version: str | None 
     from converters.pipeline import load_document, unrecognised_input
 
     if is_tdm_folder(path):
-        from converters.targets.sdtm.core_rules import validate_tdm_folder
+        from converters.targets.sdtm.folders import validate_tdm_folder
 
         return "sdtm-tdm", validate_tdm_folder(path, resources)
     data = _peek_json(path, max_bytes) if path.is_file() else None

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from converters.targets.sdtm.core_rules import TdmTables, load_tdm_folder
-from converters.targets.sdtm.tables import Value
+from converters.targets.sdtm.folders import load_tdm_folder
+from converters.targets.sdtm.tables import TdmTables, Value
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cdisc" / "tdm-examples"
 MSG_V2 = FIXTURES / "msg-v2"

@@ -11,8 +11,9 @@ import pyreadstat
 import pytest
 
 from converters.problems import Severity, worst_exit_code
-from converters.targets.sdtm.core_rules import CoreRuleRunner, RuleStatus, load_tdm_folder, validate_tdm_folder
-from converters.targets.sdtm.folders import read_csv, read_dataset_json, read_dataset_ndjson, read_xpt
+from converters.targets.sdtm.codecs import read_csv, read_dataset_json, read_dataset_ndjson, read_xpt
+from converters.targets.sdtm.core_rules import CoreRuleRunner, RuleStatus
+from converters.targets.sdtm.folders import load_tdm_folder, validate_tdm_folder
 from converters.targets.sdtm.tables import make_frame
 
 from .rule_cases import FIXTURES, MSG_V2

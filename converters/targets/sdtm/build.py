@@ -1,14 +1,10 @@
-"""One study's five Trial Design tables, and a package of them (one study, or many keyed by STUDYID).
+"""One study's five Trial Design tables, built from the canonical study (a `tables.StudyTables` package).
 
-`build_study_tables` runs the TS, TI and TA/TE/TV builders on one study and its schedule. `merge_packages`
-concatenates several studies' tables in STUDYID order for the concatenated layout. The table model is the
-one the CORE rule runner reads (`TdmTables`: domain -> rows of variable -> value).
+`build_study_tables` runs the TS, TI and TA/TE/TV builders on one study and its schedule; the table model they
+fill, and `merge_packages` for the concatenated layout, are in `tables`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from converters.model import IdentifierKind, PartialDate, Study
 from converters.model.schedule import Schedule
@@ -17,25 +13,9 @@ from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.targets.sdtm.design import build_design
 from converters.targets.sdtm.spec import SdtmSpec
-from converters.targets.sdtm.tables import TDM_DOMAINS, Row
+from converters.targets.sdtm.tables import StudyTables
 from converters.targets.sdtm.ti import build_ti
 from converters.targets.sdtm.ts import build_ts
-
-
-@dataclass
-class StudyTables:
-    """Everything the format writers need about one study (or, merged, about several)."""
-
-    study_ids: tuple[str, ...]
-    tables: dict[str, list[Row]]
-    ts_value_kinds: dict[str, tuple[str, str | None]]  # TSPARMCD -> (value kind, codelist)
-    ti_full_texts: dict[tuple[str, str], str]  # (STUDYID, IETESTCD) -> full criterion text
-    title: str | None
-    last_update: str | None  # ISO 8601 date-time derived from the source's last-update date
-    sources: tuple[str, ...]
-    problems: list[Problem] = field(default_factory=list)
-    # (STUDYID, IETESTCD) -> phrases whose comparison sign was lost; define.xml comments the criterion
-    ti_damaged: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 def study_identifier(study: Study, spec: SdtmSpec) -> tuple[str, Problem | None]:
@@ -82,27 +62,4 @@ def build_study_tables(study: Study, schedule: Schedule, spec: SdtmSpec) -> Stud
         title=study.titles.brief or study.titles.official, last_update=last_update_datetime(study),
         sources=(file,), problems=[*problems, *ts.problems, *ti.problems, *design.problems],
         ti_damaged={(study_id, code): phrases for code, phrases in ti.damaged.items()},
-    )
-
-
-def merge_packages(packages: Sequence[StudyTables]) -> StudyTables:
-    """Several studies' tables as one package, in the order given (callers sort by STUDYID)."""
-    if len(packages) == 1:
-        return packages[0]
-    tables: dict[str, list[Row]] = {d: [] for d in TDM_DOMAINS}
-    kinds: dict[str, tuple[str, str | None]] = {}
-    texts: dict[tuple[str, str], str] = {}
-    damaged: dict[tuple[str, str], tuple[str, ...]] = {}
-    updates = [p.last_update for p in packages if p.last_update]
-    for p in packages:
-        for domain in TDM_DOMAINS:
-            tables[domain].extend(p.tables[domain])
-        for code, kind in p.ts_value_kinds.items():
-            kinds.setdefault(code, kind)
-        texts.update(p.ti_full_texts)
-        damaged.update(p.ti_damaged)
-    return StudyTables(
-        study_ids=tuple(i for p in packages for i in p.study_ids), tables=tables, ts_value_kinds=kinds,
-        ti_full_texts=texts, title=None, last_update=max(updates) if updates else None,
-        sources=tuple(s for p in packages for s in p.sources), problems=[], ti_damaged=damaged,
     )

@@ -1,11 +1,16 @@
-"""The three data formats of a Trial Design table: CSV, Dataset-JSON 1.1 and SAS XPORT v5.
+"""The codecs of a Trial Design table, both ways: CSV, Dataset-JSON 1.1 (and its NDJSON form) and SAS XPORT v5.
 
-Each renders one `Dataset` (see `metadata`) deterministically: same dataset, same bytes. CSV has a header row,
-empty cells for missing values and "\\n" line ends. Dataset-JSON 1.1 has the attributes in the order the
+Writing renders one `Dataset` (see `metadata`) deterministically: same dataset, same bytes. CSV has a header
+row, empty cells for missing values and "\\n" line ends. Dataset-JSON 1.1 has the attributes in the order the
 specification recommends, `null` for missing values, and one row per line. SAS XPORT v5 is written by
 pyreadstat (ReadStat); the creation and modification date-times that ReadStat stamps into the library and
 member headers are then set to the package's creation date-time, so that the file does not change from one
 run to the next.
+
+Reading turns a file of any of these formats back into rows of the table model (`tables.TdmTables`), as the
+validator needs them for `trialbridge validate FOLDER`: CSV has no types, so its numbers stay text (the rule
+runner reads the SDTMIG numeric variables as numbers); in every format an empty value is None. One module
+holds both directions so that what is written and what is read back cannot drift apart.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +31,7 @@ import pandas as pd
 import pyreadstat
 
 from converters.targets.sdtm.metadata import Dataset
-from converters.targets.sdtm.tables import number_text
+from converters.targets.sdtm.tables import Value, is_number, number_text, tidy_number
 
 JSON_TYPES = {"text": "string", "integer": "integer", "float": "float"}
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -32,9 +39,22 @@ _XPT_STAMP = re.compile(rb"\d{2}[A-Z]{3}\d{2}:\d{2}:\d{2}:\d{2}")
 _LIBRARY = b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"
 _MEMBER = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
 
+#: The table files read, by suffix, in order of preference when a table comes in several formats.
+TABLE_FORMATS: dict[str, str] = {
+    ".json": "Dataset-JSON",
+    ".ndjson": "Dataset-JSON NDJSON",
+    ".xpt": "SAS XPORT",
+    ".csv": "CSV",
+}
+XPT_ENCODINGS = ("utf-8", "cp1252")  # real pilot XPT files hold Windows-1252 bytes
+
 
 class XptLayoutError(Exception):
     """The XPORT file ReadStat wrote does not have the header layout of SAS V5 transport files."""
+
+
+class TableReadError(Exception):
+    """A table file could not be read; the message says why in plain words."""
 
 
 def item_group_oid(dataset: str) -> str:
@@ -184,3 +204,115 @@ def write_xpt(dataset: Dataset, path: Path, creation_datetime: str) -> None:
 def non_ascii_columns(dataset: Dataset) -> list[str]:
     return [c.name for i, c in enumerate(dataset.columns)
             if any(not str(r[i]).isascii() for r in dataset.rows if isinstance(r[i], str))]
+
+
+# --- reading: every format back into the table model (`TdmTables` rows) ---------------------------
+
+
+def _clean(value: Any) -> Value:
+    """One cell as the table model holds it: "" and NaN are None (missing), integral floats are ints."""
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if is_number(value):
+        return tidy_number(value)
+    return str(value)
+
+
+def read_csv(path: Path) -> list[dict[str, Value]]:
+    """CSV with a header row; an empty cell is a missing value; every value stays text."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TableReadError(str(exc)) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = list(reader)
+    if not rows:
+        raise TableReadError("the file is empty (no header row)")
+    header = [h.strip() for h in rows[0]]
+    if len(set(header)) != len(header) or any(h == "" for h in header):
+        raise TableReadError("the header row has empty or repeated variable names")
+    out: list[dict[str, Value]] = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            raise TableReadError(f"line {number} has {len(cells)} cells, the header {len(header)}")
+        out.append({h: (c if c != "" else None) for h, c in zip(header, cells, strict=True)})
+    return out
+
+
+def _read_json_value(value: Any, data_type: str) -> Value:
+    if value is None:
+        return None
+    if data_type == "decimal" and isinstance(value, str) and value.strip():
+        try:
+            return tidy_number(float(value))
+        except ValueError:
+            return value
+    return _clean(value)
+
+
+def _dataset_json_rows(meta: Mapping[str, Any], rows: Iterable[Any]) -> list[dict[str, Value]]:
+    columns = meta.get("columns")
+    if not isinstance(columns, list) or not all(isinstance(c, Mapping) and "name" in c for c in columns):
+        raise TableReadError("no `columns` list with variable names")
+    names = [str(c["name"]) for c in columns]
+    types = [str(c.get("dataType", "string")) for c in columns]
+    out: list[dict[str, Value]] = []
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, list) or len(row) != len(names):
+            raise TableReadError(f"row {number} is not an array of {len(names)} values")
+        out.append({n: _read_json_value(v, t) for n, v, t in zip(names, row, types, strict=True)})
+    return out
+
+
+def read_dataset_json(path: Path) -> list[dict[str, Value]]:
+    """Dataset-JSON 1.1: `columns` give names and types, `rows` are arrays in column order."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TableReadError(str(exc)) from exc
+    if not isinstance(data, Mapping):
+        raise TableReadError("the top level is not an object")
+    rows = data.get("rows", [])
+    if not isinstance(rows, list):
+        raise TableReadError("`rows` is not an array")
+    return _dataset_json_rows(data, rows)
+
+
+def read_dataset_ndjson(path: Path) -> list[dict[str, Value]]:
+    """Dataset-JSON NDJSON: the first line is the metadata object, each further line one row array."""
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not lines:
+            raise TableReadError("the file is empty")
+        meta = json.loads(lines[0])
+        rows = [json.loads(line) for line in lines[1:]]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TableReadError(str(exc)) from exc
+    if not isinstance(meta, Mapping):
+        raise TableReadError("the first line is not the metadata object")
+    return _dataset_json_rows(meta, rows)
+
+
+def read_xpt(path: Path) -> list[dict[str, Value]]:
+    """SAS XPORT v5 through pyreadstat; UTF-8 first, then Windows-1252 (as in the CDISC pilot files)."""
+    last_error = ""
+    for encoding in XPT_ENCODINGS:
+        try:
+            frame, _meta = pyreadstat.read_xport(str(path), encoding=encoding)
+        except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError, OSError) as exc:
+            last_error = str(exc) or type(exc).__name__
+            continue
+        names = [str(c) for c in frame.columns]
+        return [
+            {n: _clean(v) for n, v in zip(names, values, strict=True)}
+            for values in frame.itertuples(index=False, name=None)
+        ]
+    raise TableReadError(last_error)
+
+
+#: The reader of each table file suffix (see TABLE_FORMATS).
+READERS = {".json": read_dataset_json, ".ndjson": read_dataset_ndjson, ".xpt": read_xpt, ".csv": read_csv}

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from converters.targets.sdtm.build import StudyTables
 from converters.targets.sdtm.codecs import item_group_oid, item_oid
 from converters.targets.sdtm.metadata import Column, Dataset
 from converters.targets.sdtm.spec import Codelist, SdtmSpec
+from converters.targets.sdtm.tables import StudyTables
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 DEF = "http://www.cdisc.org/ns/def/v2.1"

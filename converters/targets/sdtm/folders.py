@@ -1,25 +1,18 @@
-"""Read a folder of SDTM Trial Design tables (CSV, Dataset-JSON 1.1 / NDJSON, SAS XPORT v5) into `TdmTables`.
+"""Trial Design tables in folders: find each set, read it (any format, see `codecs`), check it with the CORE rules.
 
 Files are recognised by name: `ts.csv`, `TA.xpt`, `tv.json`, `ti.ndjson`, ... (the five Trial Design domains,
 any case), in a folder or in its format subfolders (`sdtm/csv/`, `sdtm/json/`, `sdtm/xpt/` as the SDTM writer
 lays them out: one set of tables). When a domain comes in several formats, the rules run on the first of
 Dataset-JSON, NDJSON, XPT, CSV, and every other format must hold the same data, or a
-`sdtm-tdm-table-formats-differ` problem says where they part. CSV has no types: its numbers stay text here
-and the rule runner reads the SDTMIG numeric variables as numbers. In every format an empty value is None.
+`sdtm-tdm-table-formats-differ` problem says where they part. `validate_tdm_folder` is what
+`trialbridge validate FOLDER` runs for a folder the SDTM target claims (`is_tdm_folder`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pyreadstat
 
 from converters.problem_codes.sdtm_rules import (
     SDTM_TDM_FOLDER_EMPTY,
@@ -28,6 +21,9 @@ from converters.problem_codes.sdtm_rules import (
     SDTM_TDM_TABLE_UNREADABLE,
 )
 from converters.problems import Location, Problem
+from converters.resources import Resources
+from converters.targets.sdtm.codecs import READERS, TABLE_FORMATS, TableReadError
+from converters.targets.sdtm.core_rules import CoreRuleRunner
 from converters.targets.sdtm.tables import (
     TDM_DOMAINS,
     TdmTables,
@@ -38,18 +34,6 @@ from converters.targets.sdtm.tables import (
     number_text,
     tidy_number,
 )
-
-FORMATS: dict[str, str] = {
-    ".json": "Dataset-JSON",
-    ".ndjson": "Dataset-JSON NDJSON",
-    ".xpt": "SAS XPORT",
-    ".csv": "CSV",
-}
-XPT_ENCODINGS = ("utf-8", "cp1252")  # real pilot XPT files hold Windows-1252 bytes
-
-
-class TableReadError(Exception):
-    """A table file could not be read; the message says why in plain words."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +47,9 @@ class LoadedTables:
 
 
 FORMAT_FOLDERS = frozenset({"csv", "json", "ndjson", "xpt", "dataset-json"})
+#: What makes `trialbridge validate` take a folder for Trial Design tables (NDJSON alone does not).
+_TDM_STEMS = {"ts", "ta", "te", "tv", "ti"}
+_TDM_SUFFIXES = {".csv", ".json", ".xpt"}
 
 
 @dataclass(frozen=True)
@@ -82,14 +69,14 @@ def _table_paths(folder: Path) -> list[tuple[str, str, Path]]:
     return [
         (p.stem.upper(), p.suffix.lower(), p)
         for p in entries
-        if p.is_file() and p.suffix.lower() in FORMATS and p.stem.upper() in TDM_DOMAINS
+        if p.is_file() and p.suffix.lower() in TABLE_FORMATS and p.stem.upper() in TDM_DOMAINS
     ]
 
 
 def table_files(folders: Path | Sequence[Path]) -> dict[str, list[Path]]:
     """Trial Design table files in the folder(s): domain -> paths, in format preference order."""
     found: dict[str, list[tuple[int, Path]]] = {}
-    order = {suffix: i for i, suffix in enumerate(FORMATS)}
+    order = {suffix: i for i, suffix in enumerate(TABLE_FORMATS)}
     for folder in [folders] if isinstance(folders, Path) else folders:
         for domain, suffix, path in _table_paths(folder):
             found.setdefault(domain, []).append((order[suffix], path))
@@ -98,124 +85,13 @@ def table_files(folders: Path | Sequence[Path]) -> dict[str, list[Path]]:
 
 def find_table_sets(path: Path) -> list[TableSet]:
     """Every set of Trial Design tables at or below `path`, in path order."""
-    holders = sorted({p.parent for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS
+    holders = sorted({p.parent for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_FORMATS
                       and p.stem.upper() in TDM_DOMAINS} | ({path} if _table_paths(path) else set()))
     sets: dict[Path, list[Path]] = {}
     for folder in holders:
         grouped = folder != path and folder.name.lower() in FORMAT_FOLDERS
         sets.setdefault(folder.parent if grouped else folder, []).append(folder)
     return [TableSet(root, tuple(folders)) for root, folders in sorted(sets.items())]
-
-
-# --- one file ----------------------------------------------------------------------------------------------
-
-
-def _clean(value: Any) -> Value:
-    """One cell as the table model holds it: "" and NaN are None (missing), integral floats are ints."""
-    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    if is_number(value):
-        return tidy_number(value)
-    return str(value)
-
-
-def read_csv(path: Path) -> list[dict[str, Value]]:
-    """CSV with a header row; an empty cell is a missing value; every value stays text."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TableReadError(str(exc)) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows = list(reader)
-    if not rows:
-        raise TableReadError("the file is empty (no header row)")
-    header = [h.strip() for h in rows[0]]
-    if len(set(header)) != len(header) or any(h == "" for h in header):
-        raise TableReadError("the header row has empty or repeated variable names")
-    out: list[dict[str, Value]] = []
-    for number, cells in enumerate(rows[1:], start=2):
-        if not cells:
-            continue
-        if len(cells) != len(header):
-            raise TableReadError(f"line {number} has {len(cells)} cells, the header {len(header)}")
-        out.append({h: (c if c != "" else None) for h, c in zip(header, cells, strict=True)})
-    return out
-
-
-def _json_value(value: Any, data_type: str) -> Value:
-    if value is None:
-        return None
-    if data_type == "decimal" and isinstance(value, str) and value.strip():
-        try:
-            return tidy_number(float(value))
-        except ValueError:
-            return value
-    return _clean(value)
-
-
-def _dataset_json_rows(meta: Mapping[str, Any], rows: Iterable[Any]) -> list[dict[str, Value]]:
-    columns = meta.get("columns")
-    if not isinstance(columns, list) or not all(isinstance(c, Mapping) and "name" in c for c in columns):
-        raise TableReadError("no `columns` list with variable names")
-    names = [str(c["name"]) for c in columns]
-    types = [str(c.get("dataType", "string")) for c in columns]
-    out: list[dict[str, Value]] = []
-    for number, row in enumerate(rows, start=1):
-        if not isinstance(row, list) or len(row) != len(names):
-            raise TableReadError(f"row {number} is not an array of {len(names)} values")
-        out.append({n: _json_value(v, t) for n, v, t in zip(names, row, types, strict=True)})
-    return out
-
-
-def read_dataset_json(path: Path) -> list[dict[str, Value]]:
-    """Dataset-JSON 1.1: `columns` give names and types, `rows` are arrays in column order."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TableReadError(str(exc)) from exc
-    if not isinstance(data, Mapping):
-        raise TableReadError("the top level is not an object")
-    rows = data.get("rows", [])
-    if not isinstance(rows, list):
-        raise TableReadError("`rows` is not an array")
-    return _dataset_json_rows(data, rows)
-
-
-def read_dataset_ndjson(path: Path) -> list[dict[str, Value]]:
-    """Dataset-JSON NDJSON: the first line is the metadata object, each further line one row array."""
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if not lines:
-            raise TableReadError("the file is empty")
-        meta = json.loads(lines[0])
-        rows = [json.loads(line) for line in lines[1:]]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TableReadError(str(exc)) from exc
-    if not isinstance(meta, Mapping):
-        raise TableReadError("the first line is not the metadata object")
-    return _dataset_json_rows(meta, rows)
-
-
-def read_xpt(path: Path) -> list[dict[str, Value]]:
-    """SAS XPORT v5 through pyreadstat; UTF-8 first, then Windows-1252 (as in the CDISC pilot files)."""
-    last_error = ""
-    for encoding in XPT_ENCODINGS:
-        try:
-            frame, _meta = pyreadstat.read_xport(str(path), encoding=encoding)
-        except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, UnicodeDecodeError, OSError) as exc:
-            last_error = str(exc) or type(exc).__name__
-            continue
-        names = [str(c) for c in frame.columns]
-        return [
-            {n: _clean(v) for n, v in zip(names, values, strict=True)}
-            for values in frame.itertuples(index=False, name=None)
-        ]
-    raise TableReadError(last_error)
-
-
-READERS = {".json": read_dataset_json, ".ndjson": read_dataset_ndjson, ".xpt": read_xpt, ".csv": read_csv}
 
 
 # --- a folder ----------------------------------------------------------------------------------------------------
@@ -274,7 +150,7 @@ def load_table_set(table_set: TableSet) -> LoadedTables:
                 readings.append((path, READERS[suffix](path)))
             except TableReadError as exc:
                 problems.append(SDTM_TDM_TABLE_UNREADABLE(Location(file=str(path)), domain=domain,
-                                                          format=FORMATS[suffix], reason=exc))
+                                                          format=TABLE_FORMATS[suffix], reason=exc))
         if not readings:
             continue
         (primary_path, primary), *others = readings
@@ -300,3 +176,29 @@ def load_tdm_folder(path: Path | str) -> tuple[TdmTables, list[Problem]]:
     """The Trial Design tables of one folder (or of its csv/json/xpt subfolders), and the problems met."""
     loaded = load_tdm_tables(Path(path))
     return loaded.tables, loaded.problems
+
+
+def is_tdm_folder(path: Path) -> bool:
+    """A folder holding TDM tables, directly or in format sub-folders (`sdtm/csv/ts.csv`)."""
+    return path.is_dir() and any(
+        p.stem.lower() in _TDM_STEMS and p.suffix.lower() in _TDM_SUFFIXES for p in path.rglob("*")
+    )
+
+
+def validate_tdm_folder(
+    path: Path | str, resources: Resources | None = None, *, runner: CoreRuleRunner | None = None
+) -> list[Problem]:
+    """Load and rule-check every set of Trial Design tables at or below `path`."""
+    root = Path(path)
+    table_sets = find_table_sets(root)
+    if not table_sets:
+        return [SDTM_TDM_FOLDER_EMPTY(Location(file=str(root)))]
+    runner = runner or CoreRuleRunner(resources)
+    problems: list[Problem] = []
+    for table_set in table_sets:
+        loaded = load_table_set(table_set)
+        problems += loaded.problems
+        if loaded.tables:
+            report = runner.run(loaded.tables, file=str(table_set.root), files=loaded.files)
+            problems += report.problems()
+    return problems

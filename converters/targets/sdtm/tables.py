@@ -1,9 +1,12 @@
-"""The table model the SDTM writer hands to the validators, and its typed form used by the rule runner.
+"""The SDTM target's one table model: what the writer builds, writes and hands to the checks, and what the
+validator reads back from files.
 
 `TdmTables` is deliberately plain: domain code -> rows, each row a dict of variable -> value (str, int/float
-or None). The rule runner turns each table into a `Frame`: a fixed column order, and each column either
-numeric (every value a number or missing) or character (every value text; a missing value is ""). That is
-what a SAS XPORT file holds and what the CDISC CORE engine sees when it reads one, so the rules behave the
+or None). `StudyTables` is one study's package as the writer builds it (`build.py`): the five tables plus what
+the metadata needs (value kinds, full criterion texts, dates); `merge_packages` concatenates several for the
+concatenated layout. The rule runner turns each table into a `Frame`: a fixed column order, and each column
+either numeric (every value a number or missing) or character (every value text; a missing value is ""). That
+is what a SAS XPORT file holds and what the CDISC CORE engine sees when it reads one, so the rules behave the
 same whatever format the tables came from.
 """
 
@@ -11,8 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
+
+from converters.problems import Problem
 
 Value: TypeAlias = str | int | float | None
 Row: TypeAlias = dict[str, Value]
@@ -20,6 +25,45 @@ TdmTables: TypeAlias = dict[str, list[dict[str, Value]]]
 ColumnKind: TypeAlias = Literal["char", "num", "other"]  # other: values the rule operations add
 
 TDM_DOMAINS: tuple[str, ...] = ("TS", "TA", "TE", "TV", "TI")
+
+
+@dataclass
+class StudyTables:
+    """Everything the format writers need about one study (or, merged, about several)."""
+
+    study_ids: tuple[str, ...]
+    tables: dict[str, list[Row]]
+    ts_value_kinds: dict[str, tuple[str, str | None]]  # TSPARMCD -> (value kind, codelist)
+    ti_full_texts: dict[tuple[str, str], str]  # (STUDYID, IETESTCD) -> full criterion text
+    title: str | None
+    last_update: str | None  # ISO 8601 date-time derived from the source's last-update date
+    sources: tuple[str, ...]
+    problems: list[Problem] = field(default_factory=list)
+    # (STUDYID, IETESTCD) -> phrases whose comparison sign was lost; define.xml comments the criterion
+    ti_damaged: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+
+def merge_packages(packages: Sequence[StudyTables]) -> StudyTables:
+    """Several studies' tables as one package, in the order given (callers sort by STUDYID)."""
+    if len(packages) == 1:
+        return packages[0]
+    tables: dict[str, list[Row]] = {d: [] for d in TDM_DOMAINS}
+    kinds: dict[str, tuple[str, str | None]] = {}
+    texts: dict[tuple[str, str], str] = {}
+    damaged: dict[tuple[str, str], tuple[str, ...]] = {}
+    updates = [p.last_update for p in packages if p.last_update]
+    for p in packages:
+        for domain in TDM_DOMAINS:
+            tables[domain].extend(p.tables[domain])
+        for code, kind in p.ts_value_kinds.items():
+            kinds.setdefault(code, kind)
+        texts.update(p.ti_full_texts)
+        damaged.update(p.ti_damaged)
+    return StudyTables(
+        study_ids=tuple(i for p in packages for i in p.study_ids), tables=tables, ts_value_kinds=kinds,
+        ti_full_texts=texts, title=None, last_update=max(updates) if updates else None,
+        sources=tuple(s for p in packages for s in p.sources), problems=[], ti_damaged=damaged,
+    )
 
 
 def is_missing(value: object) -> bool:

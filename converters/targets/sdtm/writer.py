@@ -30,10 +30,11 @@ from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources
 from converters.targets.base import WriterConfig, WriteResult
 from converters.targets.sdtm import codecs, define_xml
-from converters.targets.sdtm.build import StudyTables, build_study_tables, merge_packages
+from converters.targets.sdtm.build import build_study_tables
 from converters.targets.sdtm.checks import OutputValidators
 from converters.targets.sdtm.metadata import Dataset, check_lengths, describe_all
 from converters.targets.sdtm.spec import SdtmSpec, load_spec
+from converters.targets.sdtm.tables import StudyTables, merge_packages
 from converters.targets.sdtm.ts import check_names
 
 LAYOUTS = ("per-study", "concatenated")
