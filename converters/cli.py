@@ -74,23 +74,26 @@ def convert(
     = False,
 ) -> None:
     """Convert registry records into canonical study.json files (and FHIR / SDTM with --to)."""
-    from converters.pipeline import ConvertOptions, FileResult, available_targets
+    from converters.pipeline import ConvertOptions, FileResult
     from converters.pipeline import convert as run_convert
     from converters.render import file_line, problem_line, total_line
+    from converters.targets import discover_targets, target_names
 
     targets = tuple(t.strip() for t in to.split(",") if t.strip())
-    unknown = [t for t in targets if t not in available_targets()]
+    unknown = [t for t in targets if t not in target_names()]
     if unknown:
-        raise _fail(f"unknown target(s) {', '.join(unknown)}; available: {', '.join(available_targets())}")
-    if bundle not in ("collection", "transaction"):
-        raise _fail("--bundle must be collection or transaction")
+        raise _fail(f"unknown target(s) {', '.join(unknown)}; available: {', '.join(target_names())}")
+    writer_options = {"bundle": bundle, "sdtm_layout": sdtm_layout, "sdtm_formats": sdtm_formats}
+    usage = [error for target in discover_targets().values() for error in target.usage_errors(writer_options)]
+    if usage:
+        raise _fail(usage[0])
     options = ConvertOptions(
         out_dir=out,
         targets=targets,
         forced_format=from_,
         max_bytes=max_bytes,
         max_records=max_records,
-        writer_options={"bundle": bundle, "sdtm_layout": sdtm_layout, "sdtm_formats": sdtm_formats},
+        writer_options=writer_options,
         validate_outputs=not no_validate,
     )
     console = _console()
@@ -178,6 +181,7 @@ def validate(
     from converters.validate import validate_path
 
     resources = _resources()
+    target_options = {"fhir_version": fhir_version} if fhir_version is not None else {}
     all_problems: list[Problem] = []
     results = []
     console = _console()
@@ -185,7 +189,7 @@ def validate(
         if not path.exists():
             kind, problems = "missing", [core.INPUT_NOT_FOUND(Location(file=str(path)))]
         else:
-            kind, problems = validate_path(path, resources, fhir_version=fhir_version)
+            kind, problems = validate_path(path, resources, options=target_options)
         all_problems.extend(problems)
         results.append({"path": str(path), "validated_as": kind,
                         "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems]})
@@ -223,14 +227,14 @@ def coverage(
 @app.command()
 def formats() -> None:
     """List the input formats and output targets this installation knows."""
-    from converters.pipeline import available_targets
     from converters.readers import discover_readers
+    from converters.targets import target_names
 
     console = _console()
     console.print("[bold]Input formats[/] (--from):")
     for name, reader in discover_readers().items():
         console.print(f"  {name:16} {reader.description}")
-    console.print("[bold]Output targets[/] (--to): " + ", ".join(available_targets()))
+    console.print("[bold]Output targets[/] (--to): " + ", ".join(target_names()))
 
 
 @app.command()

@@ -12,21 +12,21 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from converters import __version__
-from converters.model import Study, document_to_json, study_to_dict
+from converters.model import Study
 from converters.model.provenance import text_line_usage
 from converters.problem_codes import core
 from converters.problems import ExitCode, Location, Problem, count_by_severity, worst_exit_code
 from converters.readers import Reader, ReaderConfig, SourceDocument, choose_reader, discover_readers
 from converters.readers.textio import decode_text
 from converters.resources import Resources
-from converters.targets import Writer, WriterConfig, discover_writers
-from converters.targets.study.schema import StudySchemaValidator
+from converters.targets import CANONICAL_TARGET, Writer, WriterConfig, WriteResult, discover_writers
+from converters.targets.study import StudyWriter
 
-CANONICAL_TARGET = "study"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -208,26 +208,21 @@ def study_folder_name(study: Study, taken: set[str]) -> str:
 
 @dataclass
 class ConvertContext:
-    """Everything built once per run: readers, writers, validators."""
+    """Everything built once per run: readers, the canonical study's writer, the other targets' writers."""
 
     options: ConvertOptions
     resources: Resources
     readers: dict[str, Reader]
     writers: list[Writer]
-    study_validator: StudySchemaValidator
+    canonical: StudyWriter
     taken_names: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, options: ConvertOptions, resources: Resources) -> ConvertContext:
         factories = discover_writers()
-        config = WriterConfig(resources=resources, options=options.writer_options,
-                              validate=options.validate_outputs)
+        config = WriterConfig(resources=resources, options=options.writer_options)
         writers = [factories[t](config) for t in options.targets if t != CANONICAL_TARGET]
-        return cls(options, resources, discover_readers(), writers, StudySchemaValidator(resources))
-
-
-def available_targets() -> list[str]:
-    return [CANONICAL_TARGET, *sorted(discover_writers())]
+        return cls(options, resources, discover_readers(), writers, StudyWriter(config))
 
 
 def convert_file(path: Path, ctx: ConvertContext) -> FileResult:
@@ -277,32 +272,42 @@ def _write_study(study: Study, record: RecordResult, ctx: ConvertContext) -> Non
     record.study_id = study.registry_id()
     record.fields_mapped = len(study.provenance)
     record.units_used, record.units_total, record.unit = usage_of(study)
-    document = study_to_dict(study)
-    schema_problems = ctx.study_validator.validate(document, file=study.source.file)
-    if schema_problems:
-        record.problems.extend(schema_problems)
+    # the canonical study is checked before it is written: every other target is written from it
+    document, invalid = ctx.canonical.document(study)
+    if invalid:
+        record.problems.extend(invalid)
         return
     folder_name = study_folder_name(study, ctx.taken_names)
     study_dir = ctx.options.out_dir / folder_name
-    try:
-        study_dir.mkdir(parents=True, exist_ok=True)
-        target = study_dir / "study.json"
-        target.write_text(document_to_json(document), encoding="utf-8")
-    except OSError as exc:
-        record.problems.append(core.OUTPUT_WRITE_FAILED(Location(file=study.source.file),
-                                                        what=str(study_dir), reason=str(exc)))
+    written = ctx.canonical.write_document(document, study, study_dir)
+    record.problems.extend(written.problems)
+    if not written.files:
         return
     record.output_dir = folder_name
-    record.outputs.append(f"{folder_name}/study.json")
+    record.outputs.extend(_relative(p, ctx.options.out_dir) for p in written.files)
+    where = Location(file=study.source.file, record=record.study_id)
     for writer in ctx.writers:
-        try:
-            written = writer.write_study(study, study_dir)
-        except Exception as exc:
-            record.problems.append(core.WRITER_FAILED(Location(file=study.source.file, record=record.study_id),
-                                                      writer=writer.target, reason=f"{type(exc).__name__}: {exc}"))
-            continue
-        record.problems.extend(written.problems)
-        record.outputs.extend(_relative(p, ctx.options.out_dir) for p in written.files)
+        step = partial(writer.write_study, study, study_dir)
+        record.problems.extend(_write_then_validate(writer.target, step, where, record.outputs, ctx))
+
+
+def _write_then_validate(target: str, write: Callable[[], WriteResult], where: Location, outputs: list[str],
+                         ctx: ConvertContext) -> list[Problem]:
+    """One writer step of a target, then its checks of what it wrote (not with --no-validate).
+
+    The files written are added to `outputs`; the problems of both steps are returned, the writer's first. A
+    writer or a check that raises is reported, and the run goes on."""
+    try:
+        written = write()
+    except Exception as exc:
+        return [core.WRITER_FAILED(where, writer=target, reason=f"{type(exc).__name__}: {exc}")]
+    outputs.extend(_relative(p, ctx.options.out_dir) for p in written.files)
+    if not ctx.options.validate_outputs:
+        return written.problems
+    try:
+        return [*written.problems, *written.run_checks()]
+    except Exception as exc:
+        return [*written.problems, core.WRITER_FAILED(where, writer=target, reason=f"{type(exc).__name__}: {exc}")]
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -328,14 +333,8 @@ def convert(
         if on_file:
             on_file(result)
     for writer in ctx.writers:
-        try:
-            finished = writer.finish(options.out_dir)
-        except Exception as exc:
-            report.problems.append(core.WRITER_FAILED(Location(), writer=writer.target,
-                                                      reason=f"{type(exc).__name__}: {exc}"))
-            continue
-        report.problems.extend(finished.problems)
-        report.outputs.extend(_relative(p, options.out_dir) for p in finished.files)
+        step = partial(writer.finish, options.out_dir)
+        report.problems.extend(_write_then_validate(writer.target, step, Location(), report.outputs, ctx))
     report_path = options.out_dir / "report.json"
     report_path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return report

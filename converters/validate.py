@@ -1,60 +1,41 @@
 """`trialbridge validate PATH`: decide what a file or folder is, and run the matching validator.
 
-- a folder of SDTM trial design tables (ts/ta/te/tv/ti as CSV, Dataset-JSON or XPT) -> CDISC checks;
-- a FHIR resource or Bundle (JSON with `resourceType`) -> the FHIR validator (R4 or R5);
-- a canonical `study.json` -> schemas/study.schema.json;
-- anything else -> read it as a registry record with the matching reader, which validates it against its
-  own schema (ct.gov JSON Schema, public.xsd) and reports what it finds.
+Each output target is asked whether the path is one of its outputs (`Target.claims`: a folder of SDTM Trial
+Design tables, a FHIR resource or bundle, a canonical `study.json`), and the most confident one validates it.
+Anything no target claims is read as a registry record with the reader that recognises it, which validates
+it against its own schema (ct.gov JSON Schema, public.xsd); the study read from it is checked against the
+study schema. This module sits beside the pipeline: it may use the readers, the targets never do.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from converters.model import study_to_dict
+from converters.pipeline import load_document, unrecognised_input
 from converters.problems import Problem
 from converters.readers import ReaderConfig, choose_reader, discover_readers
 from converters.resources import Resources
+from converters.targets import PathProbe, ValidateConfig, claiming_target, discover_targets
 from converters.targets.study.schema import StudySchemaValidator
 
-_TDM_STEMS = {"ts", "ta", "te", "tv", "ti"}
-_TDM_SUFFIXES = {".csv", ".json", ".xpt"}
 
-
-def is_tdm_folder(path: Path) -> bool:
-    """A folder holding TDM tables, directly or in format sub-folders (`sdtm/csv/ts.csv`)."""
-    return path.is_dir() and any(
-        p.stem.lower() in _TDM_STEMS and p.suffix.lower() in _TDM_SUFFIXES for p in path.rglob("*")
-    )
-
-
-def _peek_json(path: Path, limit: int) -> object | None:
-    try:
-        if path.stat().st_size > limit:
-            return None
-        data: object = json.loads(path.read_bytes())
-        return data
-    except (OSError, ValueError, RecursionError):
-        return None
-
-
-def validate_path(path: Path, resources: Resources, *, fhir_version: str | None = None,
+def validate_path(path: Path, resources: Resources, *, options: Mapping[str, str] | None = None,
                   max_bytes: int = 100 * 1024 * 1024) -> tuple[str, list[Problem]]:
-    """Validate one file or folder; return what it was taken for and the problems found."""
-    from converters.pipeline import load_document, unrecognised_input
+    """Validate one file or folder; return what it was taken for and the problems found.
 
-    if is_tdm_folder(path):
-        from converters.targets.sdtm.folders import validate_tdm_folder
+    `options` are target-specific (`fhir_version`: R4 or R5 instead of detecting it)."""
+    probe = PathProbe(path, max_bytes)
+    target = claiming_target(probe, discover_targets())
+    if target is not None:
+        config = ValidateConfig(resources=resources, options=dict(options or {}), max_bytes=max_bytes)
+        return target.validated_as, target.validate(probe, config)
+    return validate_record(path, resources, max_bytes=max_bytes)
 
-        return "sdtm-tdm", validate_tdm_folder(path, resources)
-    data = _peek_json(path, max_bytes) if path.is_file() else None
-    if isinstance(data, dict) and "resourceType" in data:
-        from converters.targets.fhir.validator import validate_fhir_file
 
-        return "fhir", validate_fhir_file(path, fhir_version)
-    if isinstance(data, dict) and "schema_version" in data and "source" in data:
-        return "study", StudySchemaValidator(resources).validate(data, file=str(path))
+def validate_record(path: Path, resources: Resources, *, max_bytes: int) -> tuple[str, list[Problem]]:
+    """Read a registry record with the reader that recognises it: its problems and its study's schema problems."""
     loaded = load_document(path, max_bytes)
     if isinstance(loaded, Problem):
         return "unknown", [loaded]
@@ -69,4 +50,3 @@ def validate_path(path: Path, resources: Resources, *, fhir_version: str | None 
             problems.extend(outcome.study.problems)
             problems.extend(validator.validate(study_to_dict(outcome.study), file=str(path)))
     return reader.name, [p if p.location.file else p.with_location(file=str(path)) for p in problems]
-

@@ -111,8 +111,7 @@ def _hand_built_sdtm_case(label: str) -> GoldenCase:
         from tests.writers_sdtm.fixture_studies import hand_built
 
         study = dict(hand_built())[label]
-        writer = SdtmWriter(WriterConfig(resources=Resources(root=ROOT), options={"sdtm_formats": "csv,define"},
-                                         validate=False))
+        writer = SdtmWriter(WriterConfig(resources=Resources(root=ROOT), options={"sdtm_formats": "csv,define"}))
         writer.write_study(study, scratch)
         stem = "hand-" + label.removeprefix("hand/")
         return {f"sdtm/{stem}/{name}": scratch / "sdtm" / ("csv" if name.endswith(".csv") else "") / name

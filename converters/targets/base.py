@@ -1,20 +1,31 @@
-"""The contract every writer follows.
+"""The contract every output target follows: a writer for its outputs, checks of what was written, and a
+validator for files of its kind.
 
-A writer is a module (or package) in `converters/writers/` that defines a module-level `WRITERS` dict
-mapping target names (`fhir-r4`, `sdtm`, ...) to factories `(WriterConfig) -> Writer`. The pipeline finds
-them by that name, so adding a target is one new module plus its mapping file.
+A target is a package in `converters/targets/` whose `__init__` defines a module-level `TARGET` (see
+`Target`). `discover_targets()` finds them by that name, so a new output target is one new package plus its
+mapping files: `--to` offers its writers and `trialbridge validate` asks it whether it claims a path.
+
+Writing and checking are two steps. A writer returns the files it wrote, its own problems and, as `checks`,
+the validations of those outputs (run on what it still holds in memory, so nothing is read back); the
+pipeline runs the checks after writing, unless validation is turned off. A target's `validate` is for files
+given on their own (`trialbridge validate PATH`), where there is nothing in memory to check against.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
 from converters.model import Study
 from converters.problems import Problem
 from converters.resources import Resources
+
+#: A validation of an output that was just written; returns its problems (an empty list when it is valid).
+OutputCheck = Callable[[], list[Problem]]
 
 
 @dataclass(frozen=True)
@@ -23,13 +34,21 @@ class WriterConfig:
 
     resources: Resources
     options: dict[str, str] = field(default_factory=dict)
-    validate: bool = True
 
 
 @dataclass
 class WriteResult:
     files: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    checks: list[OutputCheck] = field(default_factory=list)  # validations of `files`, run after writing
+
+    def run_checks(self) -> list[Problem]:
+        """The problems of every check, in the order the outputs were written."""
+        return [problem for check in self.checks for problem in check()]
+
+    def checked(self) -> WriteResult:
+        """This result with its checks run: the outputs' problems after the writer's (what the pipeline does)."""
+        return WriteResult(files=list(self.files), problems=[*self.problems, *self.run_checks()])
 
 
 class Writer(Protocol):
@@ -45,3 +64,54 @@ class Writer(Protocol):
 
 
 WriterFactory = Callable[[WriterConfig], Writer]
+
+
+@dataclass(frozen=True)
+class ValidateConfig:
+    """What `trialbridge validate` passes to the target that claims a path. `options` holds target-specific
+    options (`fhir_version`)."""
+
+    resources: Resources
+    options: Mapping[str, str] = field(default_factory=dict)
+    max_bytes: int = 100 * 1024 * 1024
+
+
+class PathProbe:
+    """A path given to `trialbridge validate`, with what targets look at to claim it, each read at most once."""
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+
+    @cached_property
+    def json(self) -> object | None:
+        """The file parsed as JSON; None for a folder, a file too large, unreadable or not JSON."""
+        if not self.path.is_file():
+            return None
+        try:
+            if self.path.stat().st_size > self.max_bytes:
+                return None
+            data: object = json.loads(self.path.read_bytes())
+            return data
+        except (OSError, ValueError, RecursionError):
+            return None
+
+
+class Target(Protocol):
+    """One output target: its writers (one per `--to` name) and the validator of the files it writes."""
+
+    name: str  # the package: study, fhir, sdtm
+    validated_as: str  # what `trialbridge validate` reports a path it claims as
+    writers: Mapping[str, WriterFactory]  # `--to` name -> writer factory
+
+    def usage_errors(self, options: Mapping[str, str]) -> list[str]:
+        """Writer options this target cannot use at all, one line each: the command stops before converting."""
+        ...
+
+    def claims(self, probe: PathProbe) -> float:
+        """How sure (0..1) this target is that the path is one of its outputs, from content only."""
+        ...
+
+    def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:
+        """Every problem of a path this target claims; never raises on bad input."""
+        ...

@@ -18,7 +18,7 @@ def test_writers_are_discovered() -> None:
 
 
 def test_write_study_writes_bundle_and_trace_twice_identically(resources: Resources, tmp_path: Path) -> None:
-    writer = discover_writers()["fhir-r4"](WriterConfig(resources=resources, validate=False))
+    writer = discover_writers()["fhir-r4"](WriterConfig(resources=resources))
     first = writer.write_study(cell_therapy_study(), tmp_path / "a")
     second = writer.write_study(cell_therapy_study(), tmp_path / "b")
     assert [p.relative_to(tmp_path / "a").as_posix() for p in first.files] == [
@@ -31,18 +31,21 @@ def test_write_study_writes_bundle_and_trace_twice_identically(resources: Resour
 
 def test_transaction_option_and_unknown_option(resources: Resources, tmp_path: Path) -> None:
     factory = discover_writers()["fhir-r5"]
-    writer = factory(WriterConfig(resources=resources, options={"bundle": "transaction"}, validate=False))
+    writer = factory(WriterConfig(resources=resources, options={"bundle": "transaction"}))
     result = writer.write_study(cell_therapy_study(), tmp_path / "t")
     assert json.loads(result.files[0].read_text(encoding="utf-8"))["type"] == "transaction"
-    odd = factory(WriterConfig(resources=resources, options={"bundle": "batch"}, validate=False))
+    odd = factory(WriterConfig(resources=resources, options={"bundle": "batch"}))
     result = odd.write_study(cell_therapy_study(), tmp_path / "o")
     assert "fhir-writer-bundle-option" in [p.code for p in result.problems]
     assert json.loads(result.files[0].read_text(encoding="utf-8"))["type"] == "collection"
 
 
-def test_validation_runs_by_default_and_its_problems_are_returned(resources: Resources, tmp_path: Path) -> None:
+def test_each_bundle_comes_with_its_validation_and_its_problems_are_returned(resources: Resources,
+                                                                             tmp_path: Path) -> None:
     writer = discover_writers()["fhir-r4"](WriterConfig(resources=resources))
-    result = writer.write_study(cell_therapy_study(), tmp_path)
+    written = writer.write_study(cell_therapy_study(), tmp_path)
+    assert len(written.checks) == 1, "one check per bundle, run by the pipeline after writing"
+    result = written.checked()
     codes = {p.code for p in result.problems}
     assert "fhir-writer-validator-unavailable" not in codes
     assert not [p for p in result.problems if p.severity.value in ("error", "fatal")]

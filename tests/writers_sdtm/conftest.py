@@ -30,6 +30,6 @@ def write(tmp_path: Path, writer: SdtmWriter) -> Callable[[Study], tuple[Path, W
     def _write(study: Study) -> tuple[Path, WriteResult]:
         folder = tmp_path / "study"
         folder.mkdir(exist_ok=True)
-        result = writer.write_study(study, folder)
+        result = writer.write_study(study, folder).checked()
         return folder / "sdtm", result
     return _write

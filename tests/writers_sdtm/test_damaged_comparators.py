@@ -57,7 +57,7 @@ def test_concatenated_define_keys_the_comment_by_study(resources: Resources, tmp
     writer = SdtmWriter(WriterConfig(resources=resources, options={"sdtm_layout": "concatenated"}))
     writer.write_study(_damaged(seed_001_study(), resources), tmp_path / "a")
     writer.write_study(randomized_study(), tmp_path / "b")
-    result = writer.finish(tmp_path)
+    result = writer.finish(tmp_path).checked()
     assert not [p for p in result.problems if p.severity in (Severity.ERROR, Severity.FATAL)]
     define = etree.parse(str(tmp_path / "sdtm" / "define.xml")).getroot()
     assert set(_comments(define)) == {"COM.TI.IETEST.NCT06420154.INCL02", "COM.TI.IETEST.NCT06420154.EXCL01"}

@@ -42,7 +42,7 @@ def test_concatenated_layout_keys_tables_by_studyid(resources: Resources, tmp_pa
         assert result.files == [] and not (tmp_path / f"s{i}").exists()
     duplicate = writer.write_study(seed_001_study(), tmp_path / "again")
     assert duplicate.files == []
-    result = writer.finish(tmp_path)
+    result = writer.finish(tmp_path).checked()
     errors = [p for p in result.problems if p.severity is Severity.ERROR]
     assert [p.code for p in errors] == ["sdtm-write-duplicate-study"]
     absent = [p for p in result.problems if p.code == "sdtm-write-required-value-absent"]
@@ -123,8 +123,13 @@ def test_a_study_id_made_from_the_source_file_is_reported(resources: Resources, 
     assert not [p for p in stated.problems if p.code == "sdtm-write-study-id-derived"]
 
 
-def test_validation_can_be_switched_off(resources: Resources, tmp_path: Path) -> None:
-    writer = SdtmWriter(WriterConfig(resources=resources, validate=False))
+def test_validation_is_a_separate_step_that_can_be_left_out(resources: Resources, tmp_path: Path) -> None:
+    writer = SdtmWriter(WriterConfig(resources=resources))
     result = writer.write_study(seed_001_study(), tmp_path)
-    assert not [p for p in result.problems if p.code.startswith("sdtm-core")]
+    assert not [p for p in result.problems if p.code.startswith("sdtm-core")], "writing alone checks nothing"
     assert len(result.files) == 16
+    # one check per Dataset-JSON file, one for define.xml, one for the CORE rules; run after writing
+    assert len(result.checks) == 5 + 1 + 1
+    checked = result.checked()
+    assert [p.code for p in checked.problems if p.code == "sdtm-core-rules-summary"] == ["sdtm-core-rules-summary"]
+    assert checked.problems[:len(result.problems)] == result.problems, "the writer's own problems come first"

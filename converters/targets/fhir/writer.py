@@ -1,13 +1,15 @@
 """The `fhir-r4` and `fhir-r5` writers: one bundle per study in `<study>/fhir-r4/bundle.json` (or r5).
 
 Beside each bundle, `bundle.trace.json` maps every output element to the study.json value and the source
-location it came from. Every bundle is validated (converters.targets.fhir.validator) unless validation is turned off,
-and the validator's problems are returned with the writer's own.
+location it came from. Each bundle written comes back with a check (`WriteResult.checks`) that validates it, as
+built in memory, with the target's validator (`converters.targets.fhir.validator`, loaded on first use); the
+pipeline runs it after writing unless validation is turned off.
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -83,11 +85,11 @@ class FhirWriter:
             result.problems.append(core.OUTPUT_WRITE_FAILED(where, what=str(folder), reason=str(exc)))
             return result
         result.files += [bundle_path, folder / TRACE_FILE]
-        if self.config.validate:
-            result.problems += self.validate(built.bundle, str(bundle_path), where)
+        result.checks.append(partial(self.validate, built.bundle, str(bundle_path), where))
         return result
 
     def validate(self, bundle: dict[str, Any], file: str, where: Location) -> list[Problem]:
+        """The validator's problems with a bundle, or why it could not be validated."""
         validator = self.validator()
         if isinstance(validator, str):
             return [kinds.VALIDATOR_UNAVAILABLE(where, version=self.version, reason=validator)]

@@ -1,4 +1,5 @@
-"""CDISC SDTM Trial Design Model output (TS, TA, TE, TV, TI) as CSV, Dataset-JSON 1.1, XPT v5 and Define-XML 2.1.
+"""CDISC SDTM Trial Design Model (TS, TA, TE, TV, TI) as CSV, Dataset-JSON 1.1, XPT v5 and Define-XML 2.1: the
+writer, its checks, the codecs both ways, and the CDISC CORE rule engine (`core_rules/`).
 
 Mapping decisions and the comparison with the CDISC pilot study are in docs/sdtm-mapping.md; the mapping data
 is in mappings/sdtm/.
@@ -6,9 +7,9 @@ is in mappings/sdtm/.
 
 from __future__ import annotations
 
-from converters.targets.base import WriterFactory
-from converters.targets.sdtm.writer import SdtmWriter, make_writer
+from converters.targets.sdtm.target import SdtmTarget
+from converters.targets.sdtm.writer import SdtmWriter
 
-__all__ = ["WRITERS", "SdtmWriter"]
+__all__ = ["TARGET", "SdtmWriter"]
 
-WRITERS: dict[str, WriterFactory] = {"sdtm": make_writer}
+TARGET = SdtmTarget()

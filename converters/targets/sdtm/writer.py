@@ -8,9 +8,10 @@ Options (`WriterConfig.options`):
   By default it is the source's last-update date at midnight, else the fixed value in settings.yaml, so the same
   input always gives the same bytes.
 
-Every package written is checked when `WriterConfig.validate` is set: each Dataset-JSON file against the
-official Dataset-JSON 1.1 schema, define.xml against the Define-XML 2.1 XSD, and the tables against the CDISC
-CORE rules (`converters.targets.sdtm.core_rules.CoreRuleRunner`).
+Every package written comes back with its checks (`WriteResult.checks`, see `checks.py`), which the pipeline
+runs after writing unless validation is turned off: each Dataset-JSON file against the official Dataset-JSON
+1.1 schema, define.xml against the Define-XML 2.1 XSD, and the tables as written against the CDISC CORE rules
+(`converters.targets.sdtm.core_rules.CoreRuleRunner`). The validators are loaded on the first check.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +93,7 @@ class SdtmWriter:
         missing = check_names(self.spec)
         if missing:
             raise MappingError("sdtm/ts-parameters.yaml names what no code implements: " + "; ".join(missing))
-        self.validators = OutputValidators(self.resources) if config.validate else None
+        self._validators: OutputValidators | None = None
         self._pending: list[StudyTables] = []
 
     # --- the writer contract -------------------------------------------------------------------------
@@ -154,7 +156,9 @@ class SdtmWriter:
                 path = target / f"{dataset.name.lower()}.{fmt}"
                 rel = _rel(path, base)
                 files.setdefault(dataset.name, rel)
-                result.problems += self._write_dataset(fmt, dataset, path, rel, header, stamp)
+                written = self._write_dataset(fmt, dataset, path, rel, header, stamp)
+                result.problems += written.problems
+                result.checks += written.checks
                 result.files.append(path)
         if "define" in self.options.formats:
             folder.mkdir(parents=True, exist_ok=True)
@@ -163,38 +167,56 @@ class SdtmWriter:
             content = define_xml.render_define(root)
             path.write_bytes(content)
             result.files.append(path)
-            if self.validators is not None:
-                error = self.validators.define_error(content)
-                if error:
-                    result.problems.append(codes.SDTM_OUTPUT_INVALID(Location(file=_rel(path, base)),
-                                                                     file=path.name, schema="Define-XML 2.1 XSD",
-                                                                     reason=error))
-        if self.validators is not None:
-            for study_id, tables in _tables_by_study(datasets, package.study_ids):
-                labelled = files if len(package.study_ids) == 1 else {
-                    d: f"{f}#STUDYID={study_id}" for d, f in files.items()}
-                result.problems += self.validators.core_rules(tables, labelled, _rel(folder, base))
+            result.checks.append(partial(self._check_define, content, path.name, _rel(path, base)))
+        result.checks.append(partial(self._check_rules, datasets, package.study_ids, files, _rel(folder, base)))
         return result
 
     def _write_dataset(self, fmt: str, dataset: Dataset, path: Path, rel: str, header: codecs.JsonHeader,
-                       stamp: str) -> list[Problem]:
-        problems: list[Problem] = []
+                       stamp: str) -> WriteResult:
+        """One dataset in one format; the result's files are left to the caller."""
+        result = WriteResult()
         if fmt == "csv":
             path.write_bytes(codecs.render_csv(dataset))
         elif fmt == "json":
             doc = codecs.build_dataset_json(dataset, header)
             path.write_bytes(codecs.render_dataset_json(doc))
-            if self.validators is not None:
-                error = self.validators.dataset_json_error(doc)
-                if error:
-                    problems.append(codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=path.name,
-                                                              schema="Dataset-JSON 1.1 schema", reason=error))
+            result.checks.append(partial(self._check_dataset_json, doc, path.name, rel))
         elif fmt == "xpt":
             codecs.write_xpt(dataset, path, stamp)
             wide = codecs.non_ascii_columns(dataset)
             if wide:
-                problems.append(codes.SDTM_XPT_NOT_ASCII(Location(file=rel), dataset=dataset.name.lower(),
-                                                         variables=", ".join(wide)))
+                result.problems.append(codes.SDTM_XPT_NOT_ASCII(Location(file=rel), dataset=dataset.name.lower(),
+                                                                variables=", ".join(wide)))
+        return result
+
+    # --- checks of what was written (run by the pipeline after writing) --------------------------------
+
+    def validators(self) -> OutputValidators:
+        """The schemas and the rule runner, loaded the first time a check runs."""
+        if self._validators is None:
+            self._validators = OutputValidators(self.resources)
+        return self._validators
+
+    def _check_dataset_json(self, doc: dict[str, Any], name: str, rel: str) -> list[Problem]:
+        error = self.validators().dataset_json_error(doc)
+        if not error:
+            return []
+        return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Dataset-JSON 1.1 schema",
+                                          reason=error)]
+
+    def _check_define(self, content: bytes, name: str, rel: str) -> list[Problem]:
+        error = self.validators().define_error(content)
+        if not error:
+            return []
+        return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Define-XML 2.1 XSD", reason=error)]
+
+    def _check_rules(self, datasets: Sequence[Dataset], study_ids: Sequence[str], files: dict[str, str],
+                     folder: str) -> list[Problem]:
+        """The CORE rules on the tables as written, study by study (see `_tables_by_study`)."""
+        problems: list[Problem] = []
+        for study_id, tables in _tables_by_study(datasets, study_ids):
+            labelled = files if len(study_ids) == 1 else {d: f"{f}#STUDYID={study_id}" for d, f in files.items()}
+            problems += self.validators().core_rules(tables, labelled, folder)
         return problems
 
     # --- headers -------------------------------------------------------------------------------------

@@ -1,0 +1,33 @@
+"""The `fhir-r4` and `fhir-r5` targets: one bundle per study (see `writer`); `trialbridge validate` takes any
+JSON document with a `resourceType` for FHIR and validates it as R4 or R5 (`validator`, loaded on first use)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from converters.problems import Problem
+from converters.targets.base import PathProbe, ValidateConfig, WriterFactory
+from converters.targets.fhir.writer import BUNDLE_TYPES, r4_writer, r5_writer
+
+
+class FhirTarget:
+    name = "fhir"
+    validated_as = "fhir"
+
+    def __init__(self) -> None:
+        self.writers: Mapping[str, WriterFactory] = {"fhir-r4": r4_writer, "fhir-r5": r5_writer}
+
+    def usage_errors(self, options: Mapping[str, str]) -> list[str]:
+        if options.get("bundle", "collection") not in BUNDLE_TYPES:
+            return ["--bundle must be collection or transaction"]
+        return []
+
+    def claims(self, probe: PathProbe) -> float:
+        data = probe.json
+        return 1.0 if isinstance(data, dict) and "resourceType" in data else 0.0
+
+    def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:
+        """The file as R4 or R5 (`options['fhir_version']`, else detected from its content)."""
+        from converters.targets.fhir.validator import validate_fhir_file
+
+        return validate_fhir_file(probe.path, config.options.get("fhir_version"))
