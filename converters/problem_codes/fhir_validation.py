@@ -3,7 +3,7 @@
 Every problem carries the FHIRPath of the element in `Location.path` (for example
 `Bundle.entry[3].resource.ofType(ResearchStudy).status`) and, where known, the resource it is in as
 `Location.record` (`ResearchStudy/example`). The rules come from the official core packages, compiled into
-`converters/validation/fhir/defs/` (see the README there).
+`converters/targets/fhir/validator/defs/` (see the README there).
 """
 
 from converters.problems import ProblemKind, Severity
@@ -101,7 +101,7 @@ FHIR_INVARIANT_SKIPPED = ProblemKind(
     "fhir-invariant-skipped", Severity.INFO, "Invariant not evaluated",
     "{element}: invariant {key} was not evaluated ({reason}).",
     "An invariant that the FHIRPath engine cannot evaluate is reported as skipped, never as passed; the "
-    "list of such invariants is in converters/validation/fhir/defs/README.md.",
+    "list of such invariants is in converters/targets/fhir/validator/defs/README.md.",
     f"{_SPEC}conformance-rules.html#constraints",
 )
 FHIR_REFERENCE_UNRESOLVED = ProblemKind(

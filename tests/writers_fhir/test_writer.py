@@ -1,4 +1,4 @@
-"""The writer contract: discovery, files per study, options, validation by default."""
+"""The writer contract: discovery, files per study, options, and the validation that comes back as a check."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ def render(runner: CoreRuleRunner) -> str:
         f"{source['repository']} at commit `{source['commit']}` ({source['licence']}): every rule that scopes to "
         "TS, TA, TE, TV or TI, to the Trial Design class, or names one of their variables. The rules are run "
         "as they are: their `Check` operators and `Operations` are implemented once in "
-        "`converters/validation/sdtm/`, no rule is re-typed.",
+        "`converters/targets/sdtm/core_rules/`, no rule is re-typed.",
         f"- Standard: **{label}** (`mappings/sdtm/core-rule-runner.yaml`; "
         "`CoreRuleRunner(standard=..., version=...)` selects another).",
         "- Cross-check: `tests/validation_sdtm/test_core_engine_crosscheck.py` runs the same clean and broken "
