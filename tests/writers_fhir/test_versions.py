@@ -9,6 +9,7 @@ before it writes an element the validator would reject.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import jsonschema
@@ -16,8 +17,11 @@ import pytest
 
 from converters.resources import MappingError, Resources
 from converters.validation.fhir.definitions import Child, Definitions, Kind, load_table
-from converters.writers.fhir import FhirMaps
-from converters.writers.fhir.maps import VERSIONS, nest, put, version_places
+from converters.writers.fhir import FhirMaps, build_bundle
+from converters.writers.fhir.maps import VERSIONS, Place, nest, put, version_places
+
+from .helpers import research_study
+from .studies import cell_therapy_study
 
 VERSIONS_SCHEMA = "mapping/fhir-versions.schema.json"
 
@@ -169,3 +173,15 @@ def test_nest_and_put() -> None:
     put(target, ("document", "url"), "u")
     put(target, ("url",), "v")
     assert target == {"x": 0, "document": {"title": "t", "url": "u"}, "url": "v"}
+
+
+def test_the_builders_write_where_the_data_says(resources: Resources, fhir_maps: dict[str, FhirMaps]) -> None:
+    """The element names come from the data, not from code: a place changed in the data moves the element."""
+    r4 = fhir_maps["R4"]
+    places = dict(r4.places)
+    places["ResearchStudy", "country"] = Place("ResearchStudy", "country", path="ResearchStudy.region", many=True)
+    moved = dataclasses.replace(r4, places=places)
+    study = cell_therapy_study()
+    body = research_study(build_bundle(study, moved, resources).bundle)
+    assert "region" in body and "location" not in body
+    assert research_study(build_bundle(study, r4, resources).bundle)["location"] == body["region"]
