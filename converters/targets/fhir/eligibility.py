@@ -187,10 +187,8 @@ def build_eligibility_group(ctx: BuildContext, coder: CriterionCoder | None = No
         return None
     draft = ctx.mint("Group", "eligibility", "eligibility", scoped=True)
     draft.set("type", "person")
-    if ctx.maps.r4:
-        draft.set("actual", False)
-    else:
-        draft.set("membership", "definitional")
+    definitional = ctx.maps.place("Group", "definitional")  # R4 `actual` false, R5 `membership` definitional
+    draft.set(definitional.element, definitional.value)
     draft.set("name", f"Eligibility criteria: {ctx.study_name}")
     if eligibility.minimum_age or eligibility.maximum_age:
         age_range: dict[str, Any] = {}

@@ -5,7 +5,8 @@ writes for it); dose levels become sub-actions of their step; the follow-up step
 Ordering (`relatedAction` "after") and offsets from a step are written only where the schedule found them
 stated; nothing else is timed. R4 refers to actions by element `id`
 (relatedAction.actionId); R5 by `targetId`, which its invariant pld-4 checks against the actions' `id`, so R5
-actions carry both `id` and `linkId`.
+actions carry both `id` and `linkId`. These and the other differences between the versions (action description
+string or markdown, one action code or a list) are looked up in `ctx.maps.place` (mappings/fhir/versions.yaml).
 """
 
 from __future__ import annotations
@@ -33,19 +34,25 @@ def _action_code(ctx: BuildContext, epoch: Epoch) -> dict[str, Any]:
 
 def _relation(ctx: BuildContext, target: str, relationship: str, offset: dict[str, Any] | None = None
               ) -> dict[str, Any]:
-    out: dict[str, Any] = {("actionId" if ctx.maps.r4 else "targetId"): target, "relationship": relationship}
+    out: dict[str, Any] = {ctx.maps.place("PlanDefinition", "related-action-target").name: target,
+                           "relationship": relationship}
     if offset:
         out["offsetDuration"] = offset
     return out
 
 
 def _new_action(ctx: BuildContext, action_id: str) -> dict[str, Any]:
-    return {"id": action_id} if ctx.maps.r4 else {"id": action_id, "linkId": action_id}
+    action = {"id": action_id}
+    link = ctx.maps.place("PlanDefinition", "action-link-id")
+    if link.path:
+        action[link.name] = action_id
+    return action
 
 
 def _action_description(ctx: BuildContext, text: str) -> str:
     """action.description from the schedule's plain text: R4 types it `string`, R5 `markdown`."""
-    return text if ctx.maps.r4 else as_commonmark(text, TextFormat.PLAIN)
+    markdown = ctx.maps.place("PlanDefinition", "action-description").type == "markdown"
+    return as_commonmark(text, TextFormat.PLAIN) if markdown else text
 
 
 def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[ElementPath, str]]) -> dict[str, Any]:
@@ -58,7 +65,7 @@ def _step_action(ctx: BuildContext, step: ScheduleStep, trace: list[tuple[Elemen
         action["description"] = _action_description(ctx, step.description)
     if step.epoch:
         code = _action_code(ctx, step.epoch)
-        action["code"] = [code] if ctx.maps.r4 else code
+        action["code"] = [code] if ctx.maps.place("PlanDefinition", "action-code").many else code
     if step.follows:
         action["relatedAction"] = [_relation(ctx, key, "after") for key in step.follows]
     if step.timing or step.frequency:

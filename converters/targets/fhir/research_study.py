@@ -1,8 +1,11 @@
 """ResearchStudy (R4 4.0.1 and R5 5.0.0) from the canonical study.
 
-One builder for both versions: each element is written by a small function, and the few places where the
-versions differ (status, titles, parties, recruitment, arms, outcomes, related artifacts) branch on
-`ctx.maps.version`. The mapping table is docs/fhir-mapping.md.
+One builder for both versions: each element is written by a small function. Where the versions only name, nest
+or type an element differently, the builder asks `ctx.maps.place` (mappings/fhir/versions.yaml); only the
+differences of meaning (status, enrolment count) branch on the version. Topics live in sibling modules:
+study_status (titles, status, dates), study_design (phase, design, arms, outcomes), study_parties (sponsors,
+investigators, contacts, sites); identity, conditions, descriptions and related artifacts are here. The mapping
+table is docs/fhir-mapping.md.
 """
 
 from __future__ import annotations
@@ -10,36 +13,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from converters import __version__
-from converters.model import Contact, IdentifierKind, PartialDate, Study
+from converters.model import IdentifierKind, Study
 from converters.problem_codes import fhir_writer as kinds
-from converters.targets.fhir import parties
+from converters.targets.fhir import study_design, study_parties, study_status
+from converters.targets.fhir.concepts import Concept, concept, typed_text
 from converters.targets.fhir.context import BuildContext
 from converters.targets.fhir.draft import Draft, minted_id, normalise_name
 from converters.targets.fhir.enrollment import write_r4_enrollment, write_r5_recruitment
-from converters.targets.fhir.maps import FhirMaps
+from converters.targets.fhir.maps import FhirMaps, nest, put
 from converters.targets.fhir.narrative import narrative
-
-Concept = dict[str, Any]
-
-
-def concept(text: str | None, *codings: dict[str, str]) -> Concept:
-    """A CodeableConcept with the codings given (none = text only)."""
-    out: Concept = {}
-    if codings:
-        out["coding"] = list(codings)
-    if text:
-        out["text"] = text.strip()
-    return out
-
-
-def ctgov_concept(ctx: BuildContext, enum: str, value: str, *first: dict[str, str]) -> Concept:
-    """HL7 codings (if any) first, then the CT.gov token, with the CT.gov label as text."""
-    return concept(ctx.maps.display(enum, value) or value, *first, ctx.maps.ctgov_coding(enum, value))
-
-
-def hl7_coding(ctx: BuildContext, system: str, code: str) -> dict[str, str]:
-    return {"system": ctx.maps.hl7_system(system), "code": code}
-
 
 # --- identity ----------------------------------------------------------------------------------------
 
@@ -114,200 +96,6 @@ def _identifiers(ctx: BuildContext, draft: Draft, key: StudyKey) -> None:
         ctx.report(kinds.NO_BUSINESS_IDENTIFIER, "/identifiers", system=key.system, value=key.value, basis=key.basis)
 
 
-# --- titles, status, dates ---------------------------------------------------------------------------
-
-
-def _titles(ctx: BuildContext, draft: Draft) -> None:
-    titles = ctx.study.titles
-    main = titles.brief or titles.official
-    if main:
-        draft.set("title", main.strip(), "/titles/brief" if titles.brief else "/titles/official")
-    others = []
-    if titles.official and titles.brief:
-        others.append(("official", titles.official, "/titles/official"))
-    if titles.acronym:
-        others.append(("acronym", titles.acronym, "/titles/acronym"))
-    for code, value, pointer in others:
-        label: str = ctx.maps.values["title_types"][code]
-        coding = hl7_coding(ctx, "title-type", code)
-        if ctx.maps.r4:
-            draft.add("extension", {"url": ctx.maps.extension("other-title"), "extension": [
-                {"url": "type", "valueCoding": {**coding, "display": label}},
-                {"url": "value", "valueString": value.strip()},
-            ]}, pointer)
-        else:
-            draft.add("label", {"type": concept(label, coding), "value": value.strip()}, pointer)
-
-
-def _registry_status_concept(ctx: BuildContext) -> Concept:
-    status = ctx.study.status
-    if status.overall:
-        text = ctx.maps.display("Status", status.overall) or status.overall
-        if status.overall == "UNKNOWN" and status.last_known:
-            text += f" (last known status: {ctx.maps.display('Status', status.last_known) or status.last_known})"
-        return concept(text, ctx.maps.ctgov_coding("Status", status.overall))
-    if status.overall_text:
-        return concept(status.overall_text)
-    return concept("Not stated in the source")
-
-
-def _status_pointers(ctx: BuildContext) -> list[str]:
-    """The study values a written status comes from."""
-    status = ctx.study.status
-    return [p for p, v in (("/status/overall", status.overall), ("/status/last_known", status.last_known),
-                           ("/status/overall_text", status.overall_text)) if v]
-
-
-def _status_r4(ctx: BuildContext, draft: Draft) -> None:
-    status = ctx.study.status
-    table = ctx.maps.values["overall_status"]
-    code: str | None = None
-    exact = False
-    source = status.overall
-    if source and source in table:
-        row = table[source]
-        code, exact = row["r4"], row["exact"]
-        if row.get("use_last_known") and status.last_known in table:
-            code = table[status.last_known]["r4"]
-    pointers = _status_pointers(ctx)
-    if code is None:
-        _status_absent_r4(ctx, draft, pointers)
-    else:
-        if not exact:
-            ctx.report(kinds.STATUS_LOSSY, "/status/overall", status=source, code=code)
-        draft.set("status", code, *pointers)
-    draft.add("extension", {"url": ctx.maps.extension("registry-status"),
-                            "valueCodeableConcept": _registry_status_concept(ctx)}, *pointers)
-
-
-def _status_absent_r4(ctx: BuildContext, draft: Draft, pointers: list[str]) -> None:
-    """R4 `status` is 1..1 but the source states none: the element is given only its data-absent-reason
-    extension (`_status`), FHIR's form for a required primitive with no value, rather than an invented code."""
-    status = ctx.study.status
-    reason: str = ctx.maps.values["status_absent_reason_r4"]
-    stated = status.overall or status.overall_text
-    detail = f"status {stated!r}" if stated else "none given"
-    ctx.report(kinds.STATUS_ABSENT, "/status/overall", detail=detail, reason=reason)
-    draft.set("_status", {"extension": [{"url": ctx.maps.hl7_extension("data-absent-reason"), "valueCode": reason}]},
-              *pointers)
-
-
-def _milestone_coding(ctx: BuildContext, milestone: dict[str, str]) -> dict[str, str]:
-    return {"system": ctx.maps.project_system("milestone"), "code": milestone["code"],
-            "display": milestone["display"]}
-
-
-def _dates(ctx: BuildContext, draft: Draft) -> None:
-    status = ctx.study.status
-    period: dict[str, str] = {}
-    if status.start:
-        period["start"] = status.start.value
-    if status.completion:
-        period["end"] = status.completion.value
-    if period:
-        draft.body["period"] = period
-        if status.start:
-            draft.note(("period", "start"), "/status/start")
-        if status.completion:
-            draft.note(("period", "end"), "/status/completion")
-    milestones: dict[str, dict[str, str]] = ctx.maps.values["milestones"]
-    for field_name, milestone in milestones.items():
-        date: PartialDate | None = getattr(status, field_name)
-        if date is None:
-            continue
-        pointer = f"/status/{field_name}"
-        if ctx.maps.r4:
-            parts: list[dict[str, Any]] = [{"url": "milestone", "valueCoding": _milestone_coding(ctx, milestone)},
-                                           {"url": "date", "valueDateTime": date.value}]
-            if date.type:
-                parts.append({"url": "type", "valueCode": date.type})
-            draft.add("extension", {"url": ctx.maps.extension("milestone"), "extension": parts}, pointer)
-        else:
-            entry: dict[str, Any] = {"state": concept(milestone["display"], _milestone_coding(ctx, milestone))}
-            if date.type:
-                entry["actual"] = date.type == "ACTUAL"
-            entry["period"] = {"end" if "completion" in field_name else "start": date.value}
-            draft.add("progressStatus", entry, pointer)
-
-
-def _status_r5(ctx: BuildContext, draft: Draft) -> None:
-    status = ctx.study.status
-    draft.set("status", ctx.maps.values["r5_record_status"])
-    pointers = _status_pointers(ctx)
-    state = _registry_status_concept(ctx)
-    row = ctx.maps.values["overall_status"].get(status.overall or "")
-    if row and row["r5"]:
-        state["coding"].insert(0, hl7_coding(ctx, "research-study-status", row["r5"]))
-    if status.overall or status.overall_text:
-        draft.add("progressStatus", {"state": state}, *pointers)
-    start, end = status.start, status.completion
-    if start or end:
-        overall = ctx.maps.values["overall_study_state"]
-        entry: dict[str, Any] = {"state": concept(overall["text"],
-                                                  hl7_coding(ctx, "research-study-status", overall["code"]))}
-        types = {d.type for d in (start, end) if d is not None}
-        if len(types) == 1 and None not in types:
-            entry["actual"] = types == {"ACTUAL"}
-        entry["period"] = {k: d.value for k, d in (("start", start), ("end", end)) if d is not None}
-        draft.add("progressStatus", entry, *[p for p, d in (("/status/start", start), ("/status/completion", end))
-                                              if d is not None])
-
-
-# --- design ------------------------------------------------------------------------------------------
-
-
-def _phase(ctx: BuildContext, draft: Draft) -> None:
-    phases = ctx.study.design.phases
-    if not phases:
-        return
-    key = "+".join(phases)
-    code = ctx.maps.value("phases", key)
-    labels = [ctx.maps.display("Phase", p) or p for p in phases]
-    if code:
-        coding = {**hl7_coding(ctx, "research-study-phase", code), "display": "/".join(labels)}
-        draft.set("phase", concept("/".join(labels), coding), "/design/phases")
-    else:
-        ctx.report(kinds.VALUE_UNMAPPED, "/design/phases", field="design.phases", value=key)
-        draft.set("phase", concept("/".join(labels)), "/design/phases")
-
-
-def _design(ctx: BuildContext, draft: Draft) -> None:
-    design = ctx.study.design
-    key = "category" if ctx.maps.r4 else "studyDesign"
-    for spec in ctx.maps.values["design_fields"]:
-        name = spec["field"]
-        if name in ("masking", "who_masked"):
-            masking = design.masking
-            values = ([masking.masking] if masking and masking.masking else []) if name == "masking" else \
-                (masking.who_masked if masking else [])
-            pointers = ["/design/masking/masking"] * len(values) if name == "masking" else \
-                [f"/design/masking/who_masked/{i}" for i in range(len(values))]
-        else:
-            value = getattr(design, name)
-            values = [value] if value else []
-            pointers = [f"/design/{name}"] if value else []
-        for value, pointer in zip(values, pointers, strict=True):
-            label = ctx.maps.display(spec["enum"], value)
-            if label is None:
-                draft.add(key, concept(f"{spec['label']}: {value}"), pointer)
-                continue
-            coding = ctx.maps.ctgov_coding(spec["enum"], value)
-            draft.add(key, concept(f"{spec['label']}: {label}", coding), pointer)
-
-
-def _primary_purpose(ctx: BuildContext, draft: Draft) -> None:
-    purpose = ctx.study.design.primary_purpose
-    if not purpose:
-        return
-    code = ctx.maps.value("primary_purpose", purpose)
-    first = [hl7_coding(ctx, "research-study-prim-purp-type", code)] if code else []
-    if ctx.maps.display("PrimaryPurpose", purpose) is None:
-        ctx.report(kinds.VALUE_UNMAPPED, "/design/primary_purpose", field="design.primary_purpose", value=purpose)
-        draft.set("primaryPurposeType", concept(purpose), "/design/primary_purpose")
-        return
-    draft.set("primaryPurposeType", ctgov_concept(ctx, "PrimaryPurpose", purpose, *first), "/design/primary_purpose")
-
-
 # --- conditions, focus, keywords, countries ----------------------------------------------------------
 
 
@@ -340,19 +128,20 @@ def _coded(ctx: BuildContext, texts: list[str], base: str, codes_field: str) -> 
 
 def _conditions_focus_keywords(ctx: BuildContext, draft: Draft) -> None:
     study = ctx.study
+    focus = ctx.maps.place("ResearchStudy", "focus")
     for item, pointers in _coded(ctx, study.conditions, "/conditions", "condition_codes"):
         draft.add("condition", item, *pointers)
     names = [i.name for i in study.interventions]
     for item, pointers in _coded(ctx, names, "/interventions", "intervention_codes"):
         pointers = [p + "/name" if p.startswith("/interventions/") else p for p in pointers]
-        draft.add("focus", item if ctx.maps.r4 else {"concept": item}, *pointers)
+        draft.add(focus.element, nest(focus.steps[1:], item), *pointers)
     for i, keyword in enumerate(study.keywords):
         draft.add("keyword", concept(keyword), f"/keywords/{i}")
     countries: list[tuple[str, str]] = [(c, f"/countries/{i}") for i, c in enumerate(study.countries)]
     if not countries:
         countries = [(s.country, f"/sites/{i}/country") for i, s in enumerate(study.sites) if s.country]
     written: dict[str, int] = {}  # normalised name -> its index in location / region
-    key = "location" if ctx.maps.r4 else "region"
+    key = ctx.maps.place("ResearchStudy", "country").element
     for name, pointer in countries:
         if normalise_name(name) in written:  # a repeat: traced to the entry already written for it
             draft.note((key, written[normalise_name(name)]), pointer)
@@ -364,244 +153,28 @@ def _conditions_focus_keywords(ctx: BuildContext, draft: Draft) -> None:
 
 
 def _description(ctx: BuildContext, draft: Draft) -> None:
-    brief, detailed = ctx.study.brief_summary, ctx.study.detailed_description
-    if ctx.maps.r4:
-        parts = [(ctx.markdown(p, t), p) for t, p in ((brief, "/brief_summary"), (detailed, "/detailed_description"))
-                 if t]
-        if parts:
-            draft.set("description", "\n\n".join(t for t, _ in parts), *[p for _, p in parts])
-        return
-    if brief:
-        draft.set("descriptionSummary", ctx.markdown("/brief_summary", brief), "/brief_summary")
-    if detailed:
-        draft.set("description", ctx.markdown("/detailed_description", detailed), "/detailed_description")
+    """The brief summary and the detailed description, each in the element its version gives it; two texts that
+    share an element (R4 has only `description`) are joined by a blank line."""
+    texts: dict[str, list[tuple[str, str]]] = {}
+    for key, text, pointer in (("brief-summary", ctx.study.brief_summary, "/brief_summary"),
+                               ("detailed-description", ctx.study.detailed_description, "/detailed_description")):
+        if text:
+            where = ctx.maps.place("ResearchStudy", key)
+            texts.setdefault(where.element, []).append((typed_text(ctx, where, pointer, text), pointer))
+    for element, parts in texts.items():
+        draft.set(element, "\n\n".join(t for t, _ in parts), *[p for _, p in parts])
 
 
-# --- parties -----------------------------------------------------------------------------------------
-
-
-def _role(ctx: BuildContext, code: str | None, text: str) -> Concept:
-    """A party role: its text, with its research-study-party-role code where the role has one."""
-    return concept(text, hl7_coding(ctx, "research-study-party-role", code)) if code else concept(text)
-
-
-def _fixed_role(ctx: BuildContext, role: str) -> Concept:
-    """One of the roles the mapping names by key (lead-sponsor, sponsor, collaborator, central-contact)."""
-    return _role(ctx, ctx.maps.values["party_roles"][role], ctx.maps.values["party_role_texts"][role])
-
-
-def _associate(ctx: BuildContext, draft: Draft, role: Concept, party: Draft | None, name: str | None,
-               pointers: list[str], classifier: Concept | None = None) -> None:
-    """R5 associatedParty, or in R4 the project's associated-party extension (R4 has no such element)."""
-    if ctx.maps.r4:
-        parts: list[dict[str, Any]] = [{"url": "role", "valueCodeableConcept": role}]
-        if name:
-            parts.append({"url": "name", "valueString": name.strip()})
-        if party is not None:
-            parts.append({"url": "party", "valueReference": party.reference(name)})
-        draft.add("extension", {"url": ctx.maps.extension("associated-party"), "extension": parts}, *pointers)
-        return
-    entry: dict[str, Any] = {}
-    if name:
-        entry["name"] = name.strip()
-    entry["role"] = role
-    if classifier:
-        entry["classifier"] = [classifier]
-    if party is not None:
-        entry["party"] = party.reference(name)
-    draft.add("associatedParty", entry, *pointers)
-
-
-def _agency_class(ctx: BuildContext, cls: str | None) -> Concept | None:
-    """R5 associatedParty.classifier: the sponsor's CT.gov agency class, where the mapping knows it."""
-    return ctgov_concept(ctx, "AgencyClass", cls) if cls and ctx.maps.display("AgencyClass", cls) else None
-
-
-def _sponsors(ctx: BuildContext, draft: Draft) -> None:
-    sponsors = ctx.study.sponsors
-    if sponsors.lead:
-        org = parties.organization(ctx, sponsors.lead.name, sponsors.lead.organization_class, "/sponsors/lead/name",
-                                   "/sponsors/lead/organization_class")
-        if ctx.maps.r4:
-            draft.set("sponsor", org.reference(sponsors.lead.name.strip()), "/sponsors/lead/name")
-        else:
-            _associate(ctx, draft, _fixed_role(ctx, "lead-sponsor"), org, sponsors.lead.name,
-                       ["/sponsors/lead/name"], _agency_class(ctx, sponsors.lead.organization_class))
-    for i, org_info in enumerate(sponsors.role_unstated):  # listed as sponsors, lead or collaborator not said
-        base = f"/sponsors/role_unstated/{i}"
-        org = parties.organization(ctx, org_info.name, org_info.organization_class, f"{base}/name",
-                                   f"{base}/organization_class")
-        _associate(ctx, draft, _fixed_role(ctx, "sponsor"), org, org_info.name, [f"{base}/name"])
-    for i, collaborator in enumerate(sponsors.collaborators):
-        base = f"/sponsors/collaborators/{i}"
-        org = parties.organization(ctx, collaborator.name, collaborator.organization_class, f"{base}/name",
-                                   f"{base}/organization_class")
-        _associate(ctx, draft, _fixed_role(ctx, "collaborator"), org, collaborator.name, [f"{base}/name"],
-                   _agency_class(ctx, collaborator.organization_class))
-
-
-def _investigators(ctx: BuildContext, draft: Draft) -> None:
-    study = ctx.study
-    roles = ctx.maps.values["party_roles"]
-    texts = ctx.maps.values["party_role_texts"]
-    done: set[tuple[str | None, str]] = set()
-    pi_written = False
-    people: list[tuple[Concept, str | None, Draft, str, list[str]]] = []
-    for i, official in enumerate(study.officials):
-        base = f"/officials/{i}"
-        person = parties.practitioner(ctx, official.name, official.degrees, None, base,
-                                      fallback_identity=f"official|{i}")
-        org = parties.organization(ctx, official.affiliation, None, f"{base}/affiliation") \
-            if official.affiliation else None
-        label = ctx.maps.display("OfficialRole", official.role) if official.role else None
-        role_text = label or official.role or texts["official-role-not-stated"]
-        role_concept = ctgov_concept(ctx, "OfficialRole", official.role) if label and official.role \
-            else concept(role_text)
-        role = parties.practitioner_role(ctx, person, role_concept, [f"{base}/role"] if official.role else [], org)
-        code = roles["officials"].get(official.role or "")
-        people.append((_role(ctx, code, role_text), code, role, official.name, [f"{base}/name"]))
-    rp = study.sponsors.responsible_party
-    # A named investigator is written when the type is an investigator type, or when the source names the
-    # person without stating the type (a registry page): then the role is text only, no code is guessed.
-    if rp and rp.investigator_name and (rp.type is None or rp.type in roles["responsible_party"]):
-        base = "/sponsors/responsible_party"
-        person = parties.practitioner(ctx, rp.investigator_name, None, None, base,
-                                      fallback_identity="responsible-party",
-                                      name_pointer=f"{base}/investigator_name")
-        org = parties.organization(ctx, rp.investigator_affiliation, None, f"{base}/investigator_affiliation") \
-            if rp.investigator_affiliation else None
-        if rp.type:
-            label = ctx.maps.display("ResponsiblePartyType", rp.type) or rp.type
-            role = parties.practitioner_role(ctx, person, ctgov_concept(ctx, "ResponsiblePartyType", rp.type),
-                                             [f"{base}/type"], org)
-            code = roles["responsible_party"][rp.type]
-            party_role = _role(ctx, code, texts["responsible-party"].format(type=label))
-        else:
-            role = parties.practitioner_role(ctx, person, concept(texts["responsible-party-untyped-role"]), [], org)
-            code = None
-            party_role = _role(ctx, None, texts["responsible-party-type-not-stated"])
-        if rp.investigator_title and not any(c.get("text") == rp.investigator_title.strip()
-                                             for c in role.body.get("code", [])):
-            role.add("code", concept(rp.investigator_title), f"{base}/investigator_title")
-        people.append((party_role, code, role, rp.investigator_name, [f"{base}/investigator_name"]))
-    for role_concept, code, role, name, pointers in people:
-        if ctx.maps.r4 and not pi_written and code == roles["officials"]["PRINCIPAL_INVESTIGATOR"]:
-            draft.set("principalInvestigator", role.reference(name.strip()), *pointers)
-            pi_written = True
-            done.add((code, role.id))
-            continue
-        if (code, role.id) in done:
-            continue
-        done.add((code, role.id))
-        _associate(ctx, draft, role_concept, role, name, pointers)
-
-
-def _contacts(ctx: BuildContext, draft: Draft) -> None:
-    for i, contact in enumerate(ctx.study.central_contacts):
-        base = f"/central_contacts/{i}"
-        if ctx.maps.r4:
-            detail: dict[str, Any] = {}
-            inner: dict[tuple[str | int, ...], tuple[str, ...]] = {}
-            if contact.name:
-                detail["name"] = contact.name.strip()
-                inner[("name",)] = (f"{base}/name",)
-            points = parties.telecom(contact)
-            if points:
-                detail["telecom"] = points
-                for n, pointer in enumerate(parties.telecom_sources(contact, base)):
-                    inner[("telecom", n)] = (pointer,)
-            if detail:
-                draft.add("contact", detail, inner=inner)
-            continue
-        person = parties.practitioner(ctx, contact.name, None, contact, base, fallback_identity=f"contact|{i}")
-        _associate(ctx, draft, _fixed_role(ctx, "central-contact"), person, contact.name,
-                   [f"{base}/name"] if contact.name else parties.telecom_sources(contact, base))
-
-
-def _sites(ctx: BuildContext, draft: Draft) -> None:
-    """One `site` per distinct site (parties.site_identity); a repeated entry traces to the reference it shares."""
-    for i, site in enumerate(ctx.study.sites):
-        location = parties.site_location(ctx, site, i)
-        refs = [r.get("reference") for r in draft.body.get("site", [])]
-        if location.full_url in refs:
-            draft.note(("site", refs.index(location.full_url)), f"/sites/{i}")
-        else:
-            draft.add("site", location.reference(location.body.get("name")), f"/sites/{i}")
-        for j, contact in enumerate(site.contacts):
-            _site_contact(ctx, contact, location, f"/sites/{i}/contacts/{j}", f"site|{i}|{j}")
-
-
-def _site_contact(ctx: BuildContext, contact: Contact, location: Draft, base: str, fallback: str) -> None:
-    person = parties.practitioner(ctx, contact.name, None, contact, base, fallback_identity=fallback)
-    role = None
-    if contact.role:
-        label = ctx.maps.display("ContactRole", contact.role)
-        role = ctgov_concept(ctx, "ContactRole", contact.role) if label else concept(contact.role)
-    parties.practitioner_role(ctx, person, role, [f"{base}/role"] if contact.role else [], site=location)
-
-
-# --- enrollment, arms, outcomes ----------------------------------------------------------------------
+# --- enrollment ------------------------------------------------------------------------------------
 
 
 def _enrollment(ctx: BuildContext, draft: Draft, group: Draft | None) -> None:
-    """The count and the eligibility Group (converters/writers/fhir/enrollment.py)."""
+    """The count and the eligibility Group (converters/targets/fhir/enrollment.py)."""
+    # Not data: R4 keeps the count in the Group (quantity) and an extension, R5 reads it as planned or actual.
     if ctx.maps.r4:
         write_r4_enrollment(ctx, draft, group)
     else:
         write_r5_recruitment(ctx, draft, group)
-
-
-def _arms(ctx: BuildContext, draft: Draft) -> None:
-    for i, arm in enumerate(ctx.study.arms):
-        base = f"/arms/{i}"
-        entry: dict[str, Any] = {}
-        inner: dict[tuple[str | int, ...], tuple[str, ...]] = {("name",): (f"{base}/label",)}
-        if not ctx.maps.r4:
-            entry["linkId"] = f"arm-{i + 1}"
-        entry["name"] = arm.label.strip()
-        if arm.type:
-            label = ctx.maps.display("ArmGroupType", arm.type)
-            r5_code = None if ctx.maps.r4 else ctx.maps.value("arm_type_r5", arm.type)
-            first = [hl7_coding(ctx, "research-study-arm-type", r5_code)] if r5_code else []
-            entry["type"] = ctgov_concept(ctx, "ArmGroupType", arm.type, *first) if label else concept(arm.type)
-            inner[("type",)] = (f"{base}/type",)
-        if arm.description:
-            entry["description"] = arm.description.strip() if ctx.maps.r4 else \
-                ctx.markdown(f"{base}/description", arm.description)  # R4 string, R5 markdown
-            inner[("description",)] = (f"{base}/description",)
-        draft.add("arm" if ctx.maps.r4 else "comparisonGroup", entry, inner=inner)
-
-
-def _outcomes(ctx: BuildContext, draft: Draft) -> None:
-    for i, outcome in enumerate(ctx.study.outcomes):
-        base = f"/outcomes/{i}"
-        code = ctx.maps.value("objective_type", outcome.kind.value)
-        label = ctx.maps.values["objective_type_labels"][outcome.kind.value]
-        kind = concept(label, hl7_coding(ctx, "research-study-objective-type", code)) if code else concept(label)
-        entry: dict[str, Any] = {}
-        inner: dict[tuple[str | int, ...], tuple[str, ...]] = {("name",): (f"{base}/measure",),
-                                                               ("type",): (f"{base}/kind",)}
-        extensions: list[dict[str, Any]] = []
-        if outcome.time_frame:
-            extensions.append({"url": ctx.maps.extension("time-frame"), "valueString": outcome.time_frame.strip()})
-            inner[("extension", 0)] = (f"{base}/time_frame",)
-        if ctx.maps.r4 and outcome.description:
-            extensions.append({"url": ctx.maps.extension("outcome-description"),
-                               "valueMarkdown": ctx.markdown(f"{base}/description", outcome.description)})
-            inner[("extension", len(extensions) - 1)] = (f"{base}/description",)
-        if extensions:
-            entry["extension"] = extensions
-        entry["name"] = outcome.measure.strip()
-        if ctx.maps.r4:
-            entry["type"] = kind
-            draft.add("objective", entry, inner=inner)
-            continue
-        entry["type"] = [kind]
-        inner[("type", 0)] = inner.pop(("type",))
-        if outcome.description:
-            entry["description"] = ctx.markdown(f"{base}/description", outcome.description)
-            inner[("description",)] = (f"{base}/description",)
-        draft.add("outcomeMeasure", entry, inner=inner)
 
 
 # --- related artifacts -------------------------------------------------------------------------------
@@ -609,7 +182,7 @@ def _outcomes(ctx: BuildContext, draft: Draft) -> None:
 
 def related_artifact(ctx: BuildContext, kind: str, *, label: str | None = None, display: str | None = None,
                      url: str | None = None, citation: str | None = None, title: str | None = None) -> dict[str, Any]:
-    """A RelatedArtifact in the version's shape (R5 has no `url`: it moved to `document.url`)."""
+    """A RelatedArtifact; the url where the version puts it (R5 has no `url`: it moved to `document.url`)."""
     artifact: dict[str, Any] = {"type": ctx.maps.values["related_artifact_types"][kind][ctx.maps.version]}
     if label:
         artifact["label"] = label
@@ -617,15 +190,10 @@ def related_artifact(ctx: BuildContext, kind: str, *, label: str | None = None, 
         artifact["display"] = display
     if citation:
         artifact["citation"] = citation
-    if ctx.maps.r4 and url:
-        artifact["url"] = url
-    document: dict[str, str] = {}
-    if url and not ctx.maps.r4:
-        document["url"] = url
+    if url:
+        put(artifact, ctx.maps.place("RelatedArtifact", "url").steps, url)
     if title:
-        document["title"] = title
-    if document:
-        artifact["document"] = document
+        artifact.setdefault("document", {})["title"] = title
     return artifact
 
 
@@ -695,29 +263,26 @@ def build_research_study(ctx: BuildContext, key: StudyKey, group: Draft | None, 
     rid = minted_id("ResearchStudy", f"{key.system}|{key.value}")
     draft = ctx.add_draft(Draft("ResearchStudy", rid, identifier_system=key.system, identifier_value=key.value))
     _identifiers(ctx, draft, key)
-    _titles(ctx, draft)
-    if ctx.maps.r4:
-        _status_r4(ctx, draft)
-    else:
-        _status_r5(ctx, draft)
-    _dates(ctx, draft)
+    study_status.write_titles(ctx, draft)
+    study_status.write_status(ctx, draft)
+    study_status.write_dates(ctx, draft)
     if plan is not None:
         draft.add("protocol", plan.reference(plan.body.get("title")))
-    _phase(ctx, draft)
-    _design(ctx, draft)
-    _primary_purpose(ctx, draft)
+    study_design.write_phase(ctx, draft)
+    study_design.write_design(ctx, draft)
+    study_design.write_primary_purpose(ctx, draft)
     _conditions_focus_keywords(ctx, draft)
     _description(ctx, draft)
     _enrollment(ctx, draft, group)
-    _sponsors(ctx, draft)
-    _investigators(ctx, draft)
-    _contacts(ctx, draft)
-    _sites(ctx, draft)
+    study_parties.write_sponsors(ctx, draft)
+    study_parties.write_investigators(ctx, draft)
+    study_parties.write_contacts(ctx, draft)
+    study_parties.write_sites(ctx, draft)
     if ctx.study.status.why_stopped:
-        draft.set("reasonStopped" if ctx.maps.r4 else "whyStopped", concept(ctx.study.status.why_stopped),
+        draft.set(ctx.maps.place("ResearchStudy", "why-stopped").element, concept(ctx.study.status.why_stopped),
                   "/status/why_stopped")
-    _arms(ctx, draft)
-    _outcomes(ctx, draft)
+    study_design.write_arms(ctx, draft)
+    study_design.write_outcomes(ctx, draft)
     _related(ctx, draft)
     draft.body["text"] = _narrative(ctx, draft)
     return draft
@@ -728,7 +293,7 @@ def _narrative(ctx: BuildContext, draft: Draft) -> dict[str, str]:
     body = draft.body
     idents = [f"{i.get('value')} ({i['type'].get('text')})" for i in body.get("identifier", [])
               if i.get("value") and i.get("type")]
-    status = _registry_status_concept(ctx).get("text", "")
+    status = study_status.registry_status_concept(ctx).get("text", "")
     period = body.get("period", {})
     start, end = period.get("start"), period.get("end")
     when = f"{start} to {end}" if start and end else f"from {start}" if start else f"to {end}" if end else ""
