@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from converters.loading.jsonstream import RecordError, detect_form, iter_records
+from converters.loading.textio import decode_text
+from converters.loading.zipstream import Member, MemberProblem, is_zip, iter_members
 from converters.pipeline import iter_input_files, load_document, unrecognised_input
 from converters.problems import Location, Problem, Severity
 from converters.readers import ReaderConfig, SourceDocument, choose_reader, discover_readers
 from converters.readers.ctgov_v2 import READER as V2_READER
-from converters.readers.ctgov_v2.jsonstream import RecordError, detect_form, iter_records
 from converters.readers.ctgov_v2.record import V2RecordConverter
-from converters.readers.ctgov_v2.zipstream import Member, MemberProblem, is_zip, iter_members
 from converters.readers.ctgov_xml import READER as XML_READER
 from converters.readers.ctgov_xml import ROOT as XML_ROOT
 from converters.readers.ctgov_xml import XmlRecordConverter
 from converters.readers.fieldmap import FieldMap, MapResult, iter_leaves
-from converters.readers.textio import decode_text
 from converters.resources import Resources
 
 

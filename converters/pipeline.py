@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from converters import __version__
+from converters.loading.textio import decode_text
 from converters.model import Study, document_to_json, study_to_dict
 from converters.model.provenance import text_line_usage
 from converters.problem_codes import core
 from converters.problems import ExitCode, Location, Problem, count_by_severity, worst_exit_code
 from converters.readers import Reader, ReaderConfig, SourceDocument, choose_reader, discover_readers
-from converters.readers.textio import decode_text
 from converters.resources import Resources
 from converters.validation.study_schema import StudySchemaValidator
 from converters.writers import Writer, WriterConfig, discover_writers

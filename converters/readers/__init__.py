@@ -17,7 +17,7 @@ def discover_readers() -> dict[str, Reader]:
     """All reader modules in this package that define `READER`, keyed by format name."""
     found: dict[str, Reader] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name in {"base", "textio"}:
+        if info.name.startswith("_") or info.name == "base":
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         reader = getattr(module, "READER", None)

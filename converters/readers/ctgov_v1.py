@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from converters.loading.textio import decode_text
 from converters.problems import Location, Problem
 from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
 from converters.readers.ctgov_v2.classic import SNIFF_MARKERS, ClassicShape, classic_problem, classic_shape
-from converters.readers.textio import decode_text
 
 FORMAT = "ctgov-v1-json"
 _SNIFF_WINDOW = 4096

@@ -13,26 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from converters.problem_codes import ctgov
-from converters.problems import Location, Problem, Severity
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
-from converters.readers.ctgov_v2.classic import SNIFF_MARKERS
-from converters.readers.ctgov_v2.jsonstream import (
+from converters.loading.jsonstream import (
     RECURSION_LIMIT_HINT,
     Envelope,
     RecordError,
     detect_form,
     iter_records,
 )
-from converters.readers.ctgov_v2.record import FORMAT, RecordContext, V2RecordConverter
-from converters.readers.ctgov_v2.zipstream import (
+from converters.loading.textio import DecodedText, decode_text
+from converters.loading.zipstream import (
     Member,
     MemberProblem,
     first_member_name,
     is_zip,
     iter_members,
 )
-from converters.readers.textio import DecodedText, decode_text
+from converters.problem_codes import ctgov
+from converters.problems import Location, Problem, Severity
+from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
+from converters.readers.ctgov_v2.classic import SNIFF_MARKERS
+from converters.readers.ctgov_v2.record import FORMAT, RecordContext, V2RecordConverter
 from converters.resources import Resources
 
 __all__ = ["READER", "CtgovV2Reader", "V2RecordConverter", "json_outcomes", "zip_outcomes"]

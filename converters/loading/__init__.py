@@ -1,0 +1,6 @@
+"""The input layer: files, archives, encodings and safe XML, below every reader.
+
+Readers parse one document's content; everything about getting that content (finding and loading files,
+expanding archives within their limits, turning bytes into text, parsing untrusted XML safely, streaming the
+records of a JSON text) lives here, so no reader borrows it from another.
+"""
