@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from converters.loading import SourceDocument, decode_text, iter_input_files, load_document
 from converters.loading.jsonstream import RecordError, detect_form, iter_records
-from converters.loading.textio import decode_text
 from converters.loading.zipstream import Member, MemberProblem, is_zip, iter_members
-from converters.pipeline import iter_input_files, load_document, unrecognised_input
+from converters.pipeline import unrecognised_input
 from converters.problems import Location, Problem, Severity
-from converters.readers import ReaderConfig, SourceDocument, choose_reader, discover_readers
+from converters.readers import ReaderConfig, choose_reader, discover_readers
 from converters.readers.ctgov_v2 import READER as V2_READER
 from converters.readers.ctgov_v2.record import V2RecordConverter
 from converters.readers.ctgov_xml import READER as XML_READER

@@ -4,3 +4,16 @@ Readers parse one document's content; everything about getting that content (fin
 expanding archives within their limits, turning bytes into text, parsing untrusted XML safely, streaming the
 records of a JSON text) lives here, so no reader borrows it from another.
 """
+
+from converters.loading.document import SourceDocument
+from converters.loading.files import iter_input_files, load_document
+from converters.loading.textio import DecodedText, binary_reason, decode_text
+
+__all__ = [
+    "DecodedText",
+    "SourceDocument",
+    "binary_reason",
+    "decode_text",
+    "iter_input_files",
+    "load_document",
+]

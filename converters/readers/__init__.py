@@ -8,9 +8,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from converters.readers.base import Reader, ReaderConfig, ReadOutcome, SourceDocument
+from converters.loading import SourceDocument
+from converters.readers.base import Reader, ReaderConfig, ReadOutcome
 
-__all__ = ["ReadOutcome", "Reader", "ReaderConfig", "SourceDocument", "choose_reader", "discover_readers"]
+__all__ = ["ReadOutcome", "Reader", "ReaderConfig", "choose_reader", "discover_readers"]
 
 
 def discover_readers() -> dict[str, Reader]:

@@ -1,4 +1,4 @@
-"""The contract every reader follows, and the input document it receives.
+"""The contract every reader follows (the document it receives is `converters.loading.SourceDocument`).
 
 A reader is one module in `converters/readers/` that defines a module-level `READER` object. The pipeline
 finds readers by that name (no central list to edit), asks each how strongly it recognises a document
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from converters.loading import SourceDocument
 from converters.model import Study
 from converters.problems import Problem
 from converters.resources import Resources
@@ -26,15 +27,6 @@ class ReaderConfig:
     max_bytes: int = 100 * 1024 * 1024  # largest input file read
     max_expanded_bytes: int = 500 * 1024 * 1024  # largest total size of ZIP members after expansion
     max_records: int | None = None  # most records read from one multi-record file (None: no limit)
-
-
-@dataclass(frozen=True)
-class SourceDocument:
-    """One input file: its display name, raw bytes and digest. Decoding is up to the reader."""
-
-    name: str
-    data: bytes
-    sha256: str
 
 
 @dataclass

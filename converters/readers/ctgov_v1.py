@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from converters.loading.textio import decode_text
+from converters.loading import SourceDocument, decode_text
 from converters.problems import Location, Problem
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
+from converters.readers.base import ReaderConfig, ReadOutcome
 from converters.readers.ctgov_v2.classic import SNIFF_MARKERS, ClassicShape, classic_problem, classic_shape
 
 FORMAT = "ctgov-v1-json"

@@ -24,13 +24,14 @@ from typing import Any
 
 from lxml import etree
 
+from converters.loading import SourceDocument
 from converters.loading.zipstream import first_member_name, is_zip
 from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem, Severity
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
+from converters.readers.base import ReaderConfig, ReadOutcome
 from converters.readers.ctgov_v2 import ConverterCache, zip_outcomes
 from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study
 from converters.readers.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter

@@ -42,7 +42,8 @@ def _peek_json(path: Path, limit: int) -> object | None:
 def validate_path(path: Path, resources: Resources, *, fhir_version: str | None = None,
                   max_bytes: int = 100 * 1024 * 1024) -> tuple[str, list[Problem]]:
     """Validate one file or folder; return what it was taken for and the problems found."""
-    from converters.pipeline import load_document, unrecognised_input
+    from converters.loading import load_document
+    from converters.pipeline import unrecognised_input
 
     if is_tdm_folder(path):
         from converters.validation.sdtm import validate_tdm_folder

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from converters.loading import DecodedText, SourceDocument, decode_text
 from converters.loading.jsonstream import (
     RECURSION_LIMIT_HINT,
     Envelope,
@@ -20,7 +21,6 @@ from converters.loading.jsonstream import (
     detect_form,
     iter_records,
 )
-from converters.loading.textio import DecodedText, decode_text
 from converters.loading.zipstream import (
     Member,
     MemberProblem,
@@ -30,7 +30,7 @@ from converters.loading.zipstream import (
 )
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem, Severity
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
+from converters.readers.base import ReaderConfig, ReadOutcome
 from converters.readers.ctgov_v2.classic import SNIFF_MARKERS
 from converters.readers.ctgov_v2.record import FORMAT, RecordContext, V2RecordConverter
 from converters.resources import Resources
