@@ -8,12 +8,17 @@ records of a JSON text) lives here, so no reader borrows it from another.
 from converters.loading.document import SourceDocument
 from converters.loading.files import iter_input_files, load_document
 from converters.loading.textio import DecodedText, binary_reason, decode_text
+from converters.loading.xml import XmlRefusal, parse_untrusted, secure_parser, short_message
 
 __all__ = [
     "DecodedText",
     "SourceDocument",
+    "XmlRefusal",
     "binary_reason",
     "decode_text",
     "iter_input_files",
     "load_document",
+    "parse_untrusted",
+    "secure_parser",
+    "short_message",
 ]

@@ -6,9 +6,9 @@ NLM's `public.xsd` (2019.02.14) with lxml, then mapped by `mappings/ctgov_xml/st
 like "May 27, 2024" / "May 2024" keep their precision, "Anticipated" dates stay estimated, ages like
 "18 Years" keep their unit and "N/A" means no limit.
 
-Safety: documents with a DOCTYPE are refused before parsing (ClinicalTrials.gov XML never has one; DTDs are
-how entity attacks work), and the parser itself runs with entity resolution, DTD loading and network access
-off and huge-tree support off, so even a DTD that slipped past the first check is never acted on.
+Safety: documents are parsed by `converters.loading.xml` (ClinicalTrials.gov XML never has a DTD, so a
+document with one is refused before parsing; the parser never resolves entities, loads a DTD or touches the
+network).
 
 Schema policy: a document that is not well-formed, has a DTD, or whose root is not `clinical_study` is
 refused (fatal for a single file, error for a ZIP member). Failures against public.xsd are warnings: older
@@ -18,13 +18,12 @@ unmapped).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from lxml import etree
 
-from converters.loading import SourceDocument
+from converters.loading import SourceDocument, XmlRefusal, parse_untrusted, secure_parser, short_message
 from converters.loading.zipstream import first_member_name, is_zip
 from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
@@ -42,27 +41,8 @@ MAPPING = "ctgov_xml/study.yaml"
 XSD = "ctgov/public.xsd"
 ROOT = "clinical_study"
 NCT_ID_PATH = "id_info/nct_id"  # under the root
-_PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
-_DOCTYPE = re.compile(rb"\s*<!DOCTYPE", re.IGNORECASE)
 _SNIFF_WINDOW = 64 * 1024
 _MAX_XSD_PROBLEMS = 20
-
-
-def secure_parser() -> etree.XMLParser:
-    """An lxml parser that never resolves entities, loads a DTD or touches the network."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=False, remove_pis=True)
-
-
-def has_doctype(data: bytes) -> bool:
-    """True when the prolog (before the root element) declares a DOCTYPE; scanned before parsing."""
-    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    while True:
-        match = _PROLOG_ITEM.match(data, pos)
-        if not match:
-            break
-        pos = match.end()
-    return _DOCTYPE.match(data, pos) is not None
 
 
 class XmlRecordConverter:
@@ -78,18 +58,12 @@ class XmlRecordConverter:
     def parse(self, data: bytes, file: str, label: str | None) -> Any | Problem:
         """The root element of a safe, well-formed `clinical_study` document, or the problem refusing it."""
         where = Location(file=file, record=label)
-        if has_doctype(data):
-            entities = ", with ENTITY declarations" if b"<!ENTITY" in data[:_SNIFF_WINDOW] else ""
-            return ctgov.XML_DTD(where, entities=entities)
-        try:
-            root = etree.fromstring(data, secure_parser())
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno or 1
-            return ctgov.XML_MALFORMED(where.model_copy(update={"line": line}), line=line,
-                                       reason=_first_line(exc.msg or str(exc)))
-        docinfo = root.getroottree().docinfo
-        if docinfo.doctype or docinfo.internalDTD is not None:
-            return ctgov.XML_DTD(where, entities="")
+        root = parse_untrusted(data)
+        if isinstance(root, XmlRefusal):
+            if root.kind == "dtd":
+                return ctgov.XML_DTD(where, entities=", with ENTITY declarations" if root.entities else "")
+            line = root.line or 1
+            return ctgov.XML_MALFORMED(where.model_copy(update={"line": line}), line=line, reason=root.reason)
         if root.tag != ROOT:
             return ctgov.XML_NOT_STUDY(where, root=str(root.tag))
         return root
@@ -100,7 +74,7 @@ class XmlRecordConverter:
         problems = []
         for error in list(self._schema.error_log)[:_MAX_XSD_PROBLEMS]:
             problems.append(ctgov.XML_SCHEMA_INVALID(where(error.path, error.line), line=error.line,
-                                                     reason=_first_line(error.message)))
+                                                     reason=short_message(error.message)))
         return problems
 
     def map_root(self, root: Any, where: Callable[[str], Location]) -> MapResult:
@@ -174,8 +148,3 @@ def _nct_id(root: Any) -> str | None:
     found = root.find(NCT_ID_PATH)
     text = (found.text or "").strip() if found is not None else ""
     return text or None
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "unknown error"
-    return line if len(line) <= 200 else line[:197] + "..."
