@@ -123,8 +123,7 @@ def inspect(
 ) -> None:
     """Show every extracted field with where it came from, and every stretch of the source NOT used."""
     from converters.loading import load_document
-    from converters.pipeline import unrecognised_input
-    from converters.readers import ReaderConfig, choose_reader, discover_readers
+    from converters.readers import ReaderConfig, choose_reader, discover_readers, unrecognised_input
     from converters.render import inspect_tables, problem_line
 
     resources = _resources()

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from converters import __version__
-from converters.loading import SourceDocument, decode_text, iter_input_files, load_document
+from converters.loading import SourceDocument, iter_input_files, load_document
 from converters.model import Study, document_to_json, study_to_dict
 from converters.model.provenance import text_line_usage
 from converters.problem_codes import core
 from converters.problems import ExitCode, Location, Problem, count_by_severity, worst_exit_code
-from converters.readers import Reader, ReaderConfig, choose_reader, discover_readers
+from converters.readers import Reader, ReaderConfig, choose_reader, discover_readers, unrecognised_input
 from converters.resources import Resources
 from converters.validation.study_schema import StudySchemaValidator
 from converters.writers import Writer, WriterConfig, discover_writers
@@ -227,15 +227,6 @@ def convert_document(loaded: SourceDocument, ctx: ConvertContext) -> FileResult:
         result.problems.append(core.READER_FAILED(Location(file=path), reader=reader.name,
                                                   reason=f"{type(exc).__name__}: {exc}"))
     return result
-
-
-def unrecognised_input(doc: SourceDocument, forced: str | None) -> Problem:
-    """Why no reader took a document: its decoding problem if it has one, else an unknown format."""
-    decoded = decode_text(doc.data, doc.name)
-    if isinstance(decoded, Problem):
-        return decoded
-    hint = f"--from {forced} is not a known format" if forced else "its content matches no known format"
-    return core.INPUT_FORMAT_UNKNOWN(Location(file=doc.name), hint=hint)
 
 
 def _write_study(study: Study, record: RecordResult, ctx: ConvertContext) -> None:

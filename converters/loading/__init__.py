@@ -5,6 +5,7 @@ expanding archives within their limits, turning bytes into text, parsing untrust
 records of a JSON text) lives here, so no reader borrows it from another.
 """
 
+from converters.loading.archive import MemberProblem, archive_entry_names, is_archive, iter_member_documents
 from converters.loading.document import SourceDocument
 from converters.loading.files import iter_input_files, load_document
 from converters.loading.textio import DecodedText, binary_reason, decode_text
@@ -12,11 +13,15 @@ from converters.loading.xml import XmlRefusal, parse_untrusted, secure_parser, s
 
 __all__ = [
     "DecodedText",
+    "MemberProblem",
     "SourceDocument",
     "XmlRefusal",
+    "archive_entry_names",
     "binary_reason",
     "decode_text",
+    "is_archive",
     "iter_input_files",
+    "iter_member_documents",
     "load_document",
     "parse_untrusted",
     "secure_parser",

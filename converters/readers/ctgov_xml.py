@@ -1,6 +1,7 @@
 """Reader for the legacy ClinicalTrials.gov XML (`<clinical_study>`, format name `ctgov-xml`).
 
-One study per document, or a ZIP of such documents (the old bulk download). Each record is validated against
+One study per document; a ZIP of such documents (the old bulk download) is opened by detection, which sends
+each `.xml` member here (`archive_suffixes`) as a document of its own. Each record is validated against
 NLM's `public.xsd` (2019.02.14) with lxml, then mapped by `mappings/ctgov_xml/study.yaml`: display strings
 ("Active, not recruiting", "Phase 1/Phase 2") go through the shared vocabularies to the API v2 enums, dates
 like "May 27, 2024" / "May 2024" keep their precision, "Anticipated" dates stay estimated, ages like
@@ -24,15 +25,13 @@ from typing import Any
 from lxml import etree
 
 from converters.loading import SourceDocument, XmlRefusal, parse_untrusted, secure_parser, short_message
-from converters.loading.zipstream import first_member_name, is_zip
 from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem, Severity
-from converters.readers.base import ReaderConfig, ReadOutcome
-from converters.readers.ctgov_v2 import ConverterCache, zip_outcomes
-from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study
+from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse
+from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study, source_leaves
 from converters.readers.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
 from converters.resources import Resources
 
@@ -81,7 +80,7 @@ class XmlRecordConverter:
         return self.field_map.apply(root, f"/{ROOT}", where)
 
     def convert_bytes(self, data: bytes, doc: SourceDocument, label: str | None) -> ReadOutcome:
-        """One XML document (a file, or a ZIP member named `label`) -> an outcome."""
+        """One XML document (a file, or an archive member named `label`) -> an outcome."""
         parsed = self.parse(data, doc.name, label)
         if isinstance(parsed, Problem):
             if label is not None and parsed.severity is Severity.FATAL:
@@ -117,28 +116,32 @@ class XmlRecordConverter:
 class CtgovXmlReader:
     name = FORMAT
     description = "Legacy ClinicalTrials.gov XML (<clinical_study>), one per file or a ZIP of them"
+    archive_suffixes = (".xml",)
 
     def __init__(self) -> None:
         self._converters = ConverterCache(XmlRecordConverter)
 
     def converter(self, resources: Resources) -> XmlRecordConverter:
-        converter: XmlRecordConverter = self._converters.get(resources)
-        return converter
+        return self._converters.get(resources)
 
     def sniff(self, doc: SourceDocument) -> float:
-        data = doc.data
-        if is_zip(data):
-            return 0.9 if (first_member_name(data) or "").lower().endswith(".xml") else 0.0
-        head = data[:_SNIFF_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
+        head = doc.data[:_SNIFF_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"<") and b"<clinical_study" in head:
             return 0.95
         return 0.0
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
-        if is_zip(doc.data):
-            yield from zip_outcomes(doc, config)
+        yield self.converter(config.resources).convert_bytes(doc.data, doc, label=doc.member)
+
+    def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
+        """Which values of the document's one record the field map uses (for coverage); parse and map only."""
+        converter = self.converter(config.resources)
+        root = converter.parse(doc.data, doc.name, doc.member or doc.name)
+        if isinstance(root, Problem):
+            yield SourceUse(None, (root,))
             return
-        yield self.converter(config.resources).convert_bytes(doc.data, doc, label=None)
+        result = converter.map_root(root, lambda p: Location(file=doc.name, path=p))
+        yield SourceUse(source_leaves(converter.field_map, root, f"/{ROOT}", result, {}))
 
 
 READER = CtgovXmlReader()

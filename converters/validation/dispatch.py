@@ -14,7 +14,7 @@ from pathlib import Path
 
 from converters.model import study_to_dict
 from converters.problems import Problem
-from converters.readers import ReaderConfig, choose_reader, discover_readers
+from converters.readers import ReaderConfig, choose_reader, discover_readers, unrecognised_input
 from converters.resources import Resources
 from converters.validation.study_schema import StudySchemaValidator
 
@@ -43,7 +43,6 @@ def validate_path(path: Path, resources: Resources, *, fhir_version: str | None 
                   max_bytes: int = 100 * 1024 * 1024) -> tuple[str, list[Problem]]:
     """Validate one file or folder; return what it was taken for and the problems found."""
     from converters.loading import load_document
-    from converters.pipeline import unrecognised_input
 
     if is_tdm_folder(path):
         from converters.validation.sdtm import validate_tdm_folder
