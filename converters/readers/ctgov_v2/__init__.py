@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from converters.loading import DecodedText, SourceDocument, decode_text
-from converters.loading.jsonstream import (
+from converters.loading import (
     RECURSION_LIMIT_HINT,
+    DecodedText,
     Envelope,
+    PageShape,
     RecordError,
+    SourceDocument,
+    decode_text,
     detect_form,
     iter_records,
 )
@@ -30,6 +33,7 @@ from converters.resources import Resources
 
 __all__ = ["READER", "CtgovV2Reader", "V2RecordConverter", "json_outcomes"]
 
+API_PAGE = PageShape("studies", frozenset({"studies", "nextPageToken", "totalCount"}))
 _FORM_NAMES = {"single": "single-study", "array": "download-array", "page": "api-page", "ndjson": "ndjson"}
 _SNIFF_WINDOW = 64 * 1024
 
@@ -74,12 +78,12 @@ class CtgovV2Reader:
         if isinstance(decoded, Problem):
             yield SourceUse(None, (decoded,))
             return
-        form = detect_form(decoded.text)
+        form = detect_form(decoded.text, API_PAGE)
         if isinstance(form, RecordError):
             yield SourceUse(None)
             return
         converter = self.converter(config.resources)
-        for raw in iter_records(decoded.text, form):
+        for raw in iter_records(decoded.text, form, page=API_PAGE):
             value = raw.value
             if isinstance(value, RecordError) or not isinstance(value, dict) or "protocolSection" not in value:
                 yield SourceUse(None)
@@ -94,7 +98,7 @@ def json_outcomes(decoded: DecodedText, doc: SourceDocument, config: ReaderConfi
                   member: str | None) -> Iterator[ReadOutcome]:
     """Outcomes for the records of one JSON text (a whole file, or one archive member named `member`)."""
     text = decoded.text
-    form = detect_form(text)
+    form = detect_form(text, API_PAGE)
     if isinstance(form, RecordError):
         yield ReadOutcome(member, None, [_record_error(form, doc.name, member, multi=member is not None)])
         return
@@ -102,7 +106,7 @@ def json_outcomes(decoded: DecodedText, doc: SourceDocument, config: ReaderConfi
     encoding_problems = list(decoded.problems)
     count = 0
     single = form == "single"
-    for raw in iter_records(text, form, envelope):
+    for raw in iter_records(text, form, envelope, API_PAGE):
         if config.max_records is not None and count >= config.max_records:
             yield ReadOutcome(None, None, [ctgov.TOO_MANY_RECORDS(Location(file=doc.name),
                                                                   limit=config.max_records)])
