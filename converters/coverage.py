@@ -6,8 +6,9 @@ field maps) but, instead of writing studies, counts each source leaf under its g
 how many records had it, how many values, how many of them the field map used, and why the others were not.
 `trialbridge coverage INPUT... [--json FILE]` renders it (`render_text()` / `to_dict()`).
 
-Only structured formats have source paths (ClinicalTrials.gov API v2 JSON and legacy XML); files of other
-formats are counted by record (converted / refused) without rows.
+Only structured formats have source paths: their readers define `source_use` (see `readers/base.py`; today
+ClinicalTrials.gov API v2 JSON and legacy XML). Files of other formats are counted by record (converted /
+refused) without rows. Archives are opened as `convert` opens them, and each member counted as a file.
 """
 
 from __future__ import annotations
