@@ -13,7 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from converters.readers.base import ReaderConfig, SourceDocument
+from converters.loading import SourceDocument
+from converters.readers.base import ReaderConfig
 from converters.readers.registry_page import RegistryPageReader, line_coverage
 from converters.resources import Resources
 

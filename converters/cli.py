@@ -125,8 +125,8 @@ def inspect(
     from_: Annotated[str | None, typer.Option("--from", help="Force the input format.")] = None,
 ) -> None:
     """Show every extracted field with where it came from, and every stretch of the source NOT used."""
-    from converters.pipeline import load_document, unrecognised_input
-    from converters.readers import ReaderConfig, choose_reader, discover_readers
+    from converters.loading import load_document
+    from converters.readers import ReaderConfig, choose_reader, discover_readers, unrecognised_input
     from converters.render import inspect_tables, problem_line
 
     resources = _resources()

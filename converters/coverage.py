@@ -6,31 +6,34 @@ field maps) but, instead of writing studies, counts each source leaf under its g
 how many records had it, how many values, how many of them the field map used, and why the others were not.
 `trialbridge coverage INPUT... [--json FILE]` renders it (`render_text()` / `to_dict()`).
 
-Only structured formats have source paths (ClinicalTrials.gov API v2 JSON and legacy XML); files of other
-formats are counted by record (converted / refused) without rows.
+Only structured formats have source paths: their readers define `source_use` (see `readers/base.py`; today
+ClinicalTrials.gov API v2 JSON and legacy XML). Files of other formats are counted by record (converted /
+refused) without rows. Archives are opened as `convert` opens them, and each member counted as a file.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from converters.pipeline import iter_input_files, load_document, unrecognised_input
-from converters.problems import Location, Problem, Severity
-from converters.readers import ReaderConfig, SourceDocument, choose_reader, discover_readers
-from converters.readers.ctgov_v2 import READER as V2_READER
-from converters.readers.ctgov_v2.jsonstream import RecordError, detect_form, iter_records
-from converters.readers.ctgov_v2.record import V2RecordConverter
-from converters.readers.ctgov_v2.zipstream import Member, MemberProblem, is_zip, iter_members
-from converters.readers.ctgov_xml import READER as XML_READER
-from converters.readers.ctgov_xml import ROOT as XML_ROOT
-from converters.readers.ctgov_xml import XmlRecordConverter
-from converters.readers.fieldmap import FieldMap, MapResult, iter_leaves
-from converters.readers.textio import decode_text
+from converters.loading import MemberProblem, SourceDocument, iter_input_files, load_document
+from converters.problems import Problem, Severity
+from converters.readers import (
+    ArchiveReader,
+    Reader,
+    ReaderConfig,
+    ReadOutcome,
+    SourcePaths,
+    choose_reader,
+    discover_readers,
+    unrecognised_input,
+)
 from converters.resources import Resources
+
+ARCHIVE_ROW = "ctgov-zip"  # the format archive-level refusals (unsafe, damaged, too large members) count under
 
 
 @dataclass
@@ -122,10 +125,10 @@ class _Tally:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], CoverageRow] = {}
 
-    def record(self, fmt: str, field_map: FieldMap, root: Any, pointer: str, result: MapResult,
-               invalid: dict[str, str], known: Callable[[str], bool] | None = None) -> None:
+    def record(self, fmt: str, leaves: Iterable[tuple[str, str | None]]) -> None:
+        """One record's leaves: (generic path, None when used, else why not)."""
         seen: set[str] = set()
-        for ptr, generic in iter_leaves(field_map.adapter, root, pointer, pointer):
+        for generic, reason in leaves:
             row = self.rows.get((fmt, generic))
             if row is None:
                 row = self.rows[(fmt, generic)] = CoverageRow(fmt, generic)
@@ -133,10 +136,10 @@ class _Tally:
                 seen.add(generic)
                 row.records += 1
             row.values += 1
-            if result.used(ptr):
+            if reason is None:
                 row.mapped_values += 1
             else:
-                row.reasons[field_map.reason_for(ptr, generic, result.rejected, invalid, known)] += 1
+                row.reasons[reason] += 1
 
     def sorted_rows(self) -> list[CoverageRow]:
         return [self.rows[key] for key in sorted(self.rows)]
@@ -144,7 +147,7 @@ class _Tally:
 
 def coverage(paths: Iterable[Path], resources: Resources) -> CoverageReport:
     """Coverage over every record of every input (see the module docstring); inputs are found, loaded and
-    recognised as `convert` does it."""
+    recognised as `convert` does it, archives member by member."""
     report = CoverageReport()
     tally = _Tally()
     readers = discover_readers()
@@ -161,11 +164,10 @@ def coverage(paths: Iterable[Path], resources: Resources) -> CoverageReport:
         reader = choose_reader(doc, readers)
         if reader is None:
             report.problems.append(unrecognised_input(doc, None))
-            continue
-        if reader.name in (V2_READER.name, XML_READER.name):
-            _structured(doc, config, tally, report)
+        elif isinstance(reader, ArchiveReader):
+            _archive(doc, reader, config, tally, report)
         else:
-            _by_record(reader.name, reader.read(doc, config), report)
+            _document(doc, reader, config, tally, report)
     report.rows = tally.sorted_rows()
     return report
 
@@ -179,7 +181,35 @@ def _count(report: CoverageReport, fmt: str, converted: bool, problems: Iterable
         report.problems.extend(problems)
 
 
-def _by_record(fmt: str, outcomes: Iterable[Any], report: CoverageReport) -> None:
+def _archive(doc: SourceDocument, reader: ArchiveReader, config: ReaderConfig, tally: _Tally,
+             report: CoverageReport) -> None:
+    for item in reader.members(doc, config):
+        if isinstance(item, MemberProblem):
+            if item.problem.severity in (Severity.ERROR, Severity.FATAL):
+                _count(report, ARCHIVE_ROW, False, [item.problem])
+            continue
+        member, member_reader = item
+        if member_reader is None:
+            _count(report, ARCHIVE_ROW, False, [unrecognised_input(member, None)])
+        else:
+            _document(member, member_reader, config, tally, report)
+
+
+def _document(doc: SourceDocument, reader: Reader, config: ReaderConfig, tally: _Tally,
+              report: CoverageReport) -> None:
+    """Structured formats by source path; the others by record only."""
+    if not isinstance(reader, SourcePaths):
+        _by_record(reader.name, reader.read(doc, config), report)
+        return
+    for use in reader.source_use(doc, config):
+        if use.leaves is None:
+            _count(report, reader.name, False, use.problems)
+        else:
+            tally.record(reader.name, use.leaves)
+            _count(report, reader.name, True)
+
+
+def _by_record(fmt: str, outcomes: Iterable[ReadOutcome], report: CoverageReport) -> None:
     for outcome in outcomes:
         if outcome.study is not None:
             _count(report, fmt, True)
@@ -187,50 +217,3 @@ def _by_record(fmt: str, outcomes: Iterable[Any], report: CoverageReport) -> Non
             _count(report, fmt, False, outcome.problems)
         else:
             report.problems.extend(outcome.problems)
-
-
-def _structured(doc: SourceDocument, config: ReaderConfig, tally: _Tally, report: CoverageReport) -> None:
-    v2: V2RecordConverter = V2_READER.converter(config.resources)
-    xml: XmlRecordConverter = XML_READER.converter(config.resources)
-    if is_zip(doc.data):
-        for member in iter_members(doc.data, doc.name, config.max_bytes, config.max_expanded_bytes):
-            if isinstance(member, MemberProblem):
-                if member.problem.severity in (Severity.ERROR, Severity.FATAL):
-                    _count(report, "ctgov-zip", False, [member.problem])
-                continue
-            _one_document(member, doc, v2, xml, tally, report)
-        return
-    _one_document(Member(doc.name, doc.data), doc, v2, xml, tally, report)
-
-
-def _one_document(member: Member, doc: SourceDocument, v2: V2RecordConverter, xml: XmlRecordConverter,
-                  tally: _Tally, report: CoverageReport) -> None:
-    if member.data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        root = xml.parse(member.data, doc.name, member.name)
-        if isinstance(root, Problem):
-            _count(report, XML_READER.name, False, [root])
-            return
-        pointer = f"/{XML_ROOT}"
-        xml_result = xml.map_root(root, lambda p: Location(file=doc.name, path=p))
-        tally.record(XML_READER.name, xml.field_map, root, pointer, xml_result, {})
-        _count(report, XML_READER.name, True)
-        return
-    decoded = decode_text(member.data, doc.name)
-    if isinstance(decoded, Problem):
-        _count(report, V2_READER.name, False, [decoded])
-        return
-    form = detect_form(decoded.text)
-    if isinstance(form, RecordError):
-        _count(report, V2_READER.name, False)
-        return
-    for raw in iter_records(decoded.text, form):
-        value = raw.value
-        if isinstance(value, RecordError) or not isinstance(value, dict) or "protocolSection" not in value:
-            _count(report, V2_READER.name, False)
-            continue
-        result, invalid, problems = v2.map_record(value, lambda p: Location(file=doc.name, path=p))
-        if result is None:
-            _count(report, V2_READER.name, False, problems)
-            continue
-        tally.record(V2_READER.name, v2.field_map, value, "", result, invalid, v2.is_known)
-        _count(report, V2_READER.name, True)

@@ -7,22 +7,21 @@ renders it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from converters import __version__
+from converters.loading import SourceDocument, iter_input_files, load_document
 from converters.model import Study
 from converters.model.provenance import text_line_usage
 from converters.problem_codes import core
 from converters.problems import ExitCode, Location, Problem, count_by_severity, worst_exit_code
-from converters.readers import Reader, ReaderConfig, SourceDocument, choose_reader, discover_readers
-from converters.readers.textio import decode_text
+from converters.readers import Reader, ReaderConfig, choose_reader, discover_readers, unrecognised_input
 from converters.resources import Resources
 from converters.targets import CANONICAL_TARGET, Writer, WriterConfig, WriteResult, discover_writers
 from converters.targets.study import StudyWriter
@@ -138,39 +137,6 @@ def _file_to_dict(result: FileResult) -> dict[str, Any]:
     }
 
 
-# --- inputs ------------------------------------------------------------------------------------------
-
-
-def iter_input_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Problem | None]]:
-    """Files named, and files under folders named (sorted, hidden ones skipped); missing paths as problems."""
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if child.is_file() and not any(part.startswith(".") for part in rel.parts):
-                    yield child, None
-        elif path.exists():
-            yield path, None
-        else:
-            yield path, core.INPUT_NOT_FOUND(Location(file=str(path)))
-
-
-def load_document(path: Path, max_bytes: int) -> SourceDocument | Problem:
-    """Read a file's bytes within the size limit, or say why it cannot be read."""
-    where = Location(file=str(path))
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return core.INPUT_TOO_LARGE(where, size=size, limit=max_bytes, what="one input file")
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        return core.INPUT_UNREADABLE(where, reason=exc.strerror or str(exc))
-    if len(data) > max_bytes:  # grew while reading, or a device file
-        return core.INPUT_TOO_LARGE(where, size=len(data), limit=max_bytes, what="one input file")
-    return SourceDocument(name=str(path), data=data, sha256=hashlib.sha256(data).hexdigest())
-
-
 # --- per-study bookkeeping ---------------------------------------------------------------------------
 
 
@@ -256,15 +222,6 @@ def convert_document(loaded: SourceDocument, ctx: ConvertContext) -> FileResult:
         result.problems.append(core.READER_FAILED(Location(file=path), reader=reader.name,
                                                   reason=f"{type(exc).__name__}: {exc}"))
     return result
-
-
-def unrecognised_input(doc: SourceDocument, forced: str | None) -> Problem:
-    """Why no reader took a document: its decoding problem if it has one, else an unknown format."""
-    decoded = decode_text(doc.data, doc.name)
-    if isinstance(decoded, Problem):
-        return decoded
-    hint = f"--from {forced} is not a known format" if forced else "its content matches no known format"
-    return core.INPUT_FORMAT_UNKNOWN(Location(file=doc.name), hint=hint)
 
 
 def _write_study(study: Study, record: RecordResult, ctx: ConvertContext) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from converters.loading import load_document
 from converters.model import study_to_dict
-from converters.pipeline import load_document, unrecognised_input
 from converters.problems import Problem
-from converters.readers import ReaderConfig, choose_reader, discover_readers
+from converters.readers import ReaderConfig, choose_reader, discover_readers, unrecognised_input
 from converters.resources import Resources
 from converters.targets import PathProbe, ValidateConfig, claiming_target, discover_targets
 from converters.targets.study.schema import StudySchemaValidator

@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from converters.loading import SourceDocument
 from converters.model import Study, study_from_json
-from converters.readers import ReaderConfig, SourceDocument, choose_reader, discover_readers
+from converters.readers import ReaderConfig, choose_reader, discover_readers
 from converters.resources import Resources
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -65,8 +65,8 @@ def _pipeline_case(name: str, source: Path, layout: Callable[[str], str]) -> Gol
     """A case that runs the real pipeline on one fixture file; `layout` maps an output name to its golden path."""
 
     def produce(scratch: Path) -> dict[str, Path]:
+        from converters.loading import SourceDocument
         from converters.pipeline import ConvertContext, ConvertOptions, convert_document
-        from converters.readers import SourceDocument
         from converters.resources import Resources
 
         data = source.read_bytes()

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from converters.loading import SourceDocument, iter_input_files
 from converters.model import Criterion, Study
-from converters.pipeline import iter_input_files
-from converters.readers import ReaderConfig, SourceDocument, choose_reader, discover_readers
+from converters.readers import ReaderConfig, choose_reader, discover_readers
 from converters.resources import Resources
 
 CODE = "criteria-comparator-damaged"

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from converters.pipeline import iter_input_files, load_document  # noqa: E402
+from converters.loading import iter_input_files, load_document  # noqa: E402
 from converters.problems import Problem  # noqa: E402
 from converters.readers import ReaderConfig, choose_reader, discover_readers  # noqa: E402
 from converters.resources import Resources  # noqa: E402

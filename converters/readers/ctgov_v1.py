@@ -2,7 +2,8 @@
 
 The classic API (`FullStudiesResponse`, `StudyFieldsResponse`; PascalCase fields, text dates) was retired in
 June 2024. Its records look enough like API v2 to be half-read by mistake, so this reader exists only to say
-what the file is and where to get the current form: one fatal problem per file, no study.
+what the file is and where to get the current form: one fatal problem per file, no study (an error refusing
+the member, for a member of an archive).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from converters.loading import SourceDocument, decode_text
 from converters.problems import Location, Problem
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
+from converters.readers.base import ReaderConfig, ReadOutcome, record_problem
 from converters.readers.ctgov_v2.classic import SNIFF_MARKERS, ClassicShape, classic_problem, classic_shape
-from converters.readers.textio import decode_text
 
 FORMAT = "ctgov-v1-json"
 _SNIFF_WINDOW = 4096
@@ -34,10 +35,11 @@ class CtgovV1Reader:
         return 0.0
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
-        where = Location(file=doc.name)
+        member = doc.member
+        where = Location(file=doc.name, record=member)
         decoded = decode_text(doc.data, doc.name)
         if isinstance(decoded, Problem):
-            yield ReadOutcome(None, None, [decoded])
+            yield ReadOutcome(member, None, [record_problem(decoded, member) if member is not None else decoded])
             return
         shape: ClassicShape | None
         try:
@@ -46,7 +48,8 @@ class CtgovV1Reader:
             shape = None  # recognised from its markers but damaged: still the classic API, still refused
         if shape is None:
             shape = ClassicShape("classic API response", None, ())
-        yield ReadOutcome(None, None, [classic_problem(shape, where)])
+        problem = classic_problem(shape, where)
+        yield ReadOutcome(member, None, [record_problem(problem, member) if member is not None else problem])
 
 
 READER = CtgovV1Reader()

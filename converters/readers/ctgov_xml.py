@@ -1,14 +1,15 @@
 """Reader for the legacy ClinicalTrials.gov XML (`<clinical_study>`, format name `ctgov-xml`).
 
-One study per document, or a ZIP of such documents (the old bulk download). Each record is validated against
+One study per document; a ZIP of such documents (the old bulk download) is opened by detection, which sends
+each `.xml` member here (`archive_suffixes`) as a document of its own. Each record is validated against
 NLM's `public.xsd` (2019.02.14) with lxml, then mapped by `mappings/ctgov_xml/study.yaml`: display strings
 ("Active, not recruiting", "Phase 1/Phase 2") go through the shared vocabularies to the API v2 enums, dates
 like "May 27, 2024" / "May 2024" keep their precision, "Anticipated" dates stay estimated, ages like
 "18 Years" keep their unit and "N/A" means no limit.
 
-Safety: documents with a DOCTYPE are refused before parsing (ClinicalTrials.gov XML never has one; DTDs are
-how entity attacks work), and the parser itself runs with entity resolution, DTD loading and network access
-off and huge-tree support off, so even a DTD that slipped past the first check is never acted on.
+Safety: documents are parsed by `converters.loading.xml` (ClinicalTrials.gov XML never has a DTD, so a
+document with one is refused before parsing; the parser never resolves entities, loads a DTD or touches the
+network).
 
 Schema policy: a document that is not well-formed, has a DTD, or whose root is not `clinical_study` is
 refused (fatal for a single file, error for a ZIP member). Failures against public.xsd are warnings: older
@@ -18,21 +19,19 @@ unmapped).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from lxml import etree
 
+from converters.loading import SourceDocument, XmlRefusal, parse_untrusted, secure_parser, short_message
 from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem, Severity
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
-from converters.readers.ctgov_v2 import ConverterCache, zip_outcomes
-from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study
-from converters.readers.ctgov_v2.zipstream import first_member_name, is_zip
+from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse
+from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study, source_leaves
 from converters.readers.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
 from converters.resources import Resources
 
@@ -41,27 +40,8 @@ MAPPING = "ctgov_xml/study.yaml"
 XSD = "ctgov/public.xsd"
 ROOT = "clinical_study"
 NCT_ID_PATH = "id_info/nct_id"  # under the root
-_PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.DOTALL)
-_DOCTYPE = re.compile(rb"\s*<!DOCTYPE", re.IGNORECASE)
 _SNIFF_WINDOW = 64 * 1024
 _MAX_XSD_PROBLEMS = 20
-
-
-def secure_parser() -> etree.XMLParser:
-    """An lxml parser that never resolves entities, loads a DTD or touches the network."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=False, remove_pis=True)
-
-
-def has_doctype(data: bytes) -> bool:
-    """True when the prolog (before the root element) declares a DOCTYPE; scanned before parsing."""
-    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    while True:
-        match = _PROLOG_ITEM.match(data, pos)
-        if not match:
-            break
-        pos = match.end()
-    return _DOCTYPE.match(data, pos) is not None
 
 
 class XmlRecordConverter:
@@ -77,18 +57,12 @@ class XmlRecordConverter:
     def parse(self, data: bytes, file: str, label: str | None) -> Any | Problem:
         """The root element of a safe, well-formed `clinical_study` document, or the problem refusing it."""
         where = Location(file=file, record=label)
-        if has_doctype(data):
-            entities = ", with ENTITY declarations" if b"<!ENTITY" in data[:_SNIFF_WINDOW] else ""
-            return ctgov.XML_DTD(where, entities=entities)
-        try:
-            root = etree.fromstring(data, secure_parser())
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno or 1
-            return ctgov.XML_MALFORMED(where.model_copy(update={"line": line}), line=line,
-                                       reason=_first_line(exc.msg or str(exc)))
-        docinfo = root.getroottree().docinfo
-        if docinfo.doctype or docinfo.internalDTD is not None:
-            return ctgov.XML_DTD(where, entities="")
+        root = parse_untrusted(data)
+        if isinstance(root, XmlRefusal):
+            if root.kind == "dtd":
+                return ctgov.XML_DTD(where, entities=", with ENTITY declarations" if root.entities else "")
+            line = root.line or 1
+            return ctgov.XML_MALFORMED(where.model_copy(update={"line": line}), line=line, reason=root.reason)
         if root.tag != ROOT:
             return ctgov.XML_NOT_STUDY(where, root=str(root.tag))
         return root
@@ -99,14 +73,14 @@ class XmlRecordConverter:
         problems = []
         for error in list(self._schema.error_log)[:_MAX_XSD_PROBLEMS]:
             problems.append(ctgov.XML_SCHEMA_INVALID(where(error.path, error.line), line=error.line,
-                                                     reason=_first_line(error.message)))
+                                                     reason=short_message(error.message)))
         return problems
 
     def map_root(self, root: Any, where: Callable[[str], Location]) -> MapResult:
         return self.field_map.apply(root, f"/{ROOT}", where)
 
     def convert_bytes(self, data: bytes, doc: SourceDocument, label: str | None) -> ReadOutcome:
-        """One XML document (a file, or a ZIP member named `label`) -> an outcome."""
+        """One XML document (a file, or an archive member named `label`) -> an outcome."""
         parsed = self.parse(data, doc.name, label)
         if isinstance(parsed, Problem):
             if label is not None and parsed.severity is Severity.FATAL:
@@ -142,28 +116,32 @@ class XmlRecordConverter:
 class CtgovXmlReader:
     name = FORMAT
     description = "Legacy ClinicalTrials.gov XML (<clinical_study>), one per file or a ZIP of them"
+    archive_suffixes = (".xml",)
 
     def __init__(self) -> None:
         self._converters = ConverterCache(XmlRecordConverter)
 
     def converter(self, resources: Resources) -> XmlRecordConverter:
-        converter: XmlRecordConverter = self._converters.get(resources)
-        return converter
+        return self._converters.get(resources)
 
     def sniff(self, doc: SourceDocument) -> float:
-        data = doc.data
-        if is_zip(data):
-            return 0.9 if (first_member_name(data) or "").lower().endswith(".xml") else 0.0
-        head = data[:_SNIFF_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
+        head = doc.data[:_SNIFF_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"<") and b"<clinical_study" in head:
             return 0.95
         return 0.0
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
-        if is_zip(doc.data):
-            yield from zip_outcomes(doc, config)
+        yield self.converter(config.resources).convert_bytes(doc.data, doc, label=doc.member)
+
+    def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
+        """Which values of the document's one record the field map uses (for coverage); parse and map only."""
+        converter = self.converter(config.resources)
+        root = converter.parse(doc.data, doc.name, doc.member or doc.name)
+        if isinstance(root, Problem):
+            yield SourceUse(None, (root,))
             return
-        yield self.converter(config.resources).convert_bytes(doc.data, doc, label=None)
+        result = converter.map_root(root, lambda p: Location(file=doc.name, path=p))
+        yield SourceUse(source_leaves(converter.field_map, root, f"/{ROOT}", result, {}))
 
 
 READER = CtgovXmlReader()
@@ -173,8 +151,3 @@ def _nct_id(root: Any) -> str | None:
     found = root.find(NCT_ID_PATH)
     text = (found.text or "").strip() if found is not None else ""
     return text or None
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "unknown error"
-    return line if len(line) <= 200 else line[:197] + "..."

@@ -10,8 +10,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from converters.loading import SourceDocument
 from converters.model import Study
-from converters.readers import ReaderConfig, ReadOutcome, SourceDocument, choose_reader, discover_readers
+from converters.readers import ReaderConfig, ReadOutcome, choose_reader, discover_readers
 from converters.resources import Resources
 from tests.conftest import FIXTURES
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from converters.loading import SourceDocument
 from converters.model import Study
 from converters.problems import Problem
-from converters.readers.base import ReaderConfig, SourceDocument
+from converters.readers.base import ReaderConfig
 from converters.readers.registry_page import READER
 from converters.readers.registry_page.page import split_lines
 from converters.resources import Resources

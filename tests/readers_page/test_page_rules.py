@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from converters.loading import SourceDocument
 from converters.model import IdentifierKind
-from converters.readers.base import SourceDocument
 from converters.readers.registry_page import READER, line_coverage
 from converters.readers.registry_page.duplicates import find_repeats
 from converters.readers.registry_page.page import Page

@@ -1,79 +1,57 @@
 """Reader for ClinicalTrials.gov API v2 JSON in every download form (format name `ctgov-v2-json`).
 
 Forms, recognised from content: one study object, the website's "Download -> JSON" array, an API page
-(`{"studies": [...], "nextPageToken": ...}`), NDJSON (one study per line) and a ZIP of per-study files (which
-may also hold legacy XML records; those go to the `ctgov-xml` reader's converter). Each record is validated
-against the JSON Schema derived from the official OpenAPI spec, then mapped by `mappings/ctgov_v2/study.yaml`.
-See `record.py` for what is refused and what is read with a warning, `jsonstream.py` and `zipstream.py` for
-streaming and the defences against hostile input.
+(`{"studies": [...], "nextPageToken": ...}`) and NDJSON (one study per line). A ZIP of per-study files is
+opened by detection, which sends each `.json` / `.ndjson` member here (`archive_suffixes`) as a document of
+its own. Each record is validated against the JSON Schema derived from the official OpenAPI spec, then mapped
+by `mappings/ctgov_v2/study.yaml`. See `record.py` for what is refused and what is read with a warning, and
+`converters/loading/jsonstream.py` for streaming and the defences against hostile input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from converters.problem_codes import ctgov
-from converters.problems import Location, Problem, Severity
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
-from converters.readers.ctgov_v2.classic import SNIFF_MARKERS
-from converters.readers.ctgov_v2.jsonstream import (
+from converters.loading import (
     RECURSION_LIMIT_HINT,
+    DecodedText,
     Envelope,
+    PageShape,
     RecordError,
+    SourceDocument,
+    decode_text,
     detect_form,
     iter_records,
 )
+from converters.problem_codes import ctgov
+from converters.problems import Location, Problem, Severity
+from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
+from converters.readers.ctgov_v2.classic import SNIFF_MARKERS
 from converters.readers.ctgov_v2.record import FORMAT, RecordContext, V2RecordConverter
-from converters.readers.ctgov_v2.zipstream import (
-    Member,
-    MemberProblem,
-    first_member_name,
-    is_zip,
-    iter_members,
-)
-from converters.readers.textio import DecodedText, decode_text
 from converters.resources import Resources
 
-__all__ = ["READER", "CtgovV2Reader", "V2RecordConverter", "json_outcomes", "zip_outcomes"]
+__all__ = ["READER", "CtgovV2Reader", "V2RecordConverter", "json_outcomes"]
 
+API_PAGE = PageShape("studies", frozenset({"studies", "nextPageToken", "totalCount"}))
 _FORM_NAMES = {"single": "single-study", "array": "download-array", "page": "api-page", "ndjson": "ndjson"}
 _SNIFF_WINDOW = 64 * 1024
-
-
-class ConverterCache:
-    """Compiled converters per `Resources` object, so schemas and maps compile once per run, not per file."""
-
-    def __init__(self, factory: Callable[[Resources], Any]) -> None:
-        self._factory = factory
-        self._entries: list[tuple[Resources, Any]] = []
-
-    def get(self, resources: Resources) -> Any:
-        for known, converter in self._entries:
-            if known is resources:
-                return converter
-        converter = self._factory(resources)
-        self._entries = [*self._entries[-3:], (resources, converter)]
-        return converter
 
 
 class CtgovV2Reader:
     name = FORMAT
     description = ("ClinicalTrials.gov API v2 JSON: one study, a Download-JSON array, an API page, NDJSON, "
                    "or a ZIP of per-study files")
+    archive_suffixes = (".json", ".ndjson")
 
     def __init__(self) -> None:
         self._converters = ConverterCache(V2RecordConverter)
 
     def converter(self, resources: Resources) -> V2RecordConverter:
-        converter: V2RecordConverter = self._converters.get(resources)
-        return converter
+        return self._converters.get(resources)
 
     def sniff(self, doc: SourceDocument) -> float:
         data = doc.data
-        if is_zip(data):
-            first = (first_member_name(data) or "").lower()
-            return 0.9 if first.endswith((".json", ".ndjson")) else 0.3
         head = data[:_SNIFF_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
         if not head.startswith((b"{", b"[")):
             return 0.0
@@ -86,14 +64,31 @@ class CtgovV2Reader:
         return 0.0
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
-        if is_zip(doc.data):
-            yield from zip_outcomes(doc, config)
-            return
         decoded = decode_text(doc.data, doc.name)
         if isinstance(decoded, Problem):
-            yield ReadOutcome(None, None, [decoded])
+            member = doc.member
+            yield ReadOutcome(member, None, [record_problem(decoded, member) if member is not None else decoded])
             return
-        yield from json_outcomes(decoded, doc, config, self.converter(config.resources), member=None)
+        yield from json_outcomes(decoded, doc, config, self.converter(config.resources), member=doc.member)
+
+    def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
+        """Per study record, which values the field map uses (for coverage). A record that is not a study
+        object, and a text whose form cannot be told, count as refused without a problem."""
+        decoded = decode_text(doc.data, doc.name)
+        if isinstance(decoded, Problem):
+            yield SourceUse(None, (decoded,))
+            return
+        form = detect_form(decoded.text, API_PAGE)
+        if isinstance(form, RecordError):
+            yield SourceUse(None)
+            return
+        converter = self.converter(config.resources)
+        for raw in iter_records(decoded.text, form, page=API_PAGE):
+            value = raw.value
+            if isinstance(value, RecordError) or not isinstance(value, dict) or "protocolSection" not in value:
+                yield SourceUse(None)
+                continue
+            yield converter.source_use(value, doc.name)
 
 
 READER = CtgovV2Reader()
@@ -101,9 +96,9 @@ READER = CtgovV2Reader()
 
 def json_outcomes(decoded: DecodedText, doc: SourceDocument, config: ReaderConfig, converter: V2RecordConverter,
                   member: str | None) -> Iterator[ReadOutcome]:
-    """Outcomes for the records of one JSON text (a whole file, or one ZIP member)."""
+    """Outcomes for the records of one JSON text (a whole file, or one archive member named `member`)."""
     text = decoded.text
-    form = detect_form(text)
+    form = detect_form(text, API_PAGE)
     if isinstance(form, RecordError):
         yield ReadOutcome(member, None, [_record_error(form, doc.name, member, multi=member is not None)])
         return
@@ -111,7 +106,7 @@ def json_outcomes(decoded: DecodedText, doc: SourceDocument, config: ReaderConfi
     encoding_problems = list(decoded.problems)
     count = 0
     single = form == "single"
-    for raw in iter_records(text, form, envelope):
+    for raw in iter_records(text, form, envelope, API_PAGE):
         if config.max_records is not None and count >= config.max_records:
             yield ReadOutcome(None, None, [ctgov.TOO_MANY_RECORDS(Location(file=doc.name),
                                                                   limit=config.max_records)])
@@ -181,42 +176,3 @@ def _envelope_outcomes(envelope: Envelope, file: str, member: str | None) -> Ite
 def _brief(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def zip_outcomes(doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
-    """Outcomes for every record of every member of a ZIP download (JSON and XML members)."""
-    converter = READER.converter(config.resources)
-    members = iter_members(doc.data, doc.name, max_member_bytes=config.max_bytes,
-                           max_total_bytes=config.max_expanded_bytes)
-    count = 0
-    for item in members:
-        if isinstance(item, MemberProblem):
-            yield ReadOutcome(item.name, None, [item.problem])
-            continue
-        if config.max_records is not None and count >= config.max_records:
-            yield ReadOutcome(None, None, [ctgov.TOO_MANY_RECORDS(Location(file=doc.name),
-                                                                  limit=config.max_records)])
-            return
-        count += 1
-        yield from _member_outcomes(item, doc, config, converter)
-
-
-def _member_outcomes(member: Member, doc: SourceDocument, config: ReaderConfig,
-                     converter: V2RecordConverter) -> Iterator[ReadOutcome]:
-    if member.name.lower().endswith(".xml"):
-        from converters.readers import ctgov_xml  # a ZIP may mix formats; imported here to avoid a cycle
-
-        yield ctgov_xml.READER.converter(config.resources).convert_bytes(member.data, doc, label=member.name)
-        return
-    decoded = decode_text(member.data, doc.name)
-    if isinstance(decoded, Problem):
-        yield ReadOutcome(member.name, None, [_as_record_problem(decoded, member.name)])
-        return
-    yield from json_outcomes(decoded, doc, config, converter, member=member.name)
-
-
-def _as_record_problem(problem: Problem, record: str) -> Problem:
-    problem = problem.with_location(record=record)
-    if problem.severity is Severity.FATAL:
-        problem = problem.model_copy(update={"severity": Severity.ERROR})
-    return problem

@@ -30,7 +30,7 @@ from converters.model.provenance import resolve_pointer
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem
-from converters.readers.base import ReadOutcome
+from converters.readers.base import ReadOutcome, SourceUse
 from converters.readers.ctgov_v2.classic import classic_problem, classic_shape
 from converters.readers.fieldmap import (
     NOT_IN_SCHEMA,
@@ -40,6 +40,7 @@ from converters.readers.fieldmap import (
     JsonAdapter,
     MapResult,
     UnmappedEntry,
+    iter_leaves,
 )
 from converters.resources import Resources
 
@@ -155,6 +156,13 @@ class V2RecordConverter:
         result = self.field_map.apply(record, "", where, invalid)
         return result, invalid, problems
 
+    def source_use(self, record: dict[str, Any], file: str) -> SourceUse:
+        """Which values of one study record the field map uses (for coverage): schema check and map only."""
+        result, invalid, problems = self.map_record(record, lambda p: Location(file=file, path=p))
+        if result is None:
+            return SourceUse(None, tuple(problems))
+        return SourceUse(source_leaves(self.field_map, record, "", result, invalid, self.is_known))
+
     def convert(self, value: Any, ctx: RecordContext) -> ReadOutcome:
         """One parsed JSON value -> an outcome with a Study, or the problems that refused it."""
         nct_id = _nct_id(value)
@@ -206,6 +214,15 @@ def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[
     except ValueError as exc:  # pydantic.ValidationError
         first = str(exc).splitlines()
         return ctgov.RECORD_INVALID(Location(), reason=" ".join(first[:3])[:300])
+
+
+def source_leaves(field_map: FieldMap, root: Any, pointer: str, result: MapResult, invalid: dict[str, str],
+                  known: Callable[[str], bool] | None = None) -> tuple[tuple[str, str | None], ...]:
+    """Every source leaf under `pointer` as (generic path, None if used else why not), for `SourceUse`."""
+    return tuple(
+        (generic, None if result.used(ptr) else field_map.reason_for(ptr, generic, result.rejected, invalid, known))
+        for ptr, generic in iter_leaves(field_map.adapter, root, pointer, pointer)
+    )
 
 
 def _unknown_field_problems(entries: list[UnmappedEntry], where: Callable[[str], Location]) -> list[Problem]:

@@ -6,13 +6,14 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from converters.loading import DecodedText, SourceDocument, binary_reason, decode_text
 from converters.model import SourceInfo, Study, TextFormat
 from converters.model.comparators import mark_damaged_comparators
 from converters.model.vocabulary import normalise_wording
 from converters.problem_codes import core
 from converters.problem_codes import page as codes
 from converters.problems import Location, Problem
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
+from converters.readers.base import ReaderConfig, ReadOutcome
 from converters.readers.registry_page.context import ReadContext
 from converters.readers.registry_page.convert import Converter
 from converters.readers.registry_page.draft import Draft
@@ -33,7 +34,6 @@ from converters.readers.registry_page.rules import LayoutRule, LinePattern, Page
 from converters.readers.registry_page.sections import PageSection, split_sections
 from converters.readers.registry_page.statements import overall_status_from_sites, sole_age_statement
 from converters.readers.registry_page.textchecks import check_lines
-from converters.readers.textio import DecodedText, binary_reason, decode_text
 from converters.resources import Resources
 
 FORMAT = "registry-page"

@@ -1,10 +1,11 @@
-"""Read the JSON forms ClinicalTrials.gov hands out, one record at a time.
+"""Read the JSON forms registries hand out, one record at a time, whatever the records are.
 
 Forms (recognised from content, not the file name):
-- `single`: one study object (`GET /studies/{nctId}`, or one file of a bulk ZIP);
-- `array`: the website's "Download -> JSON" array of studies;
-- `page`: an API page, `{"studies": [...], "nextPageToken": ..., "totalCount": ...}`;
-- `ndjson`: one study object per line.
+- `single`: one record object (ClinicalTrials.gov `GET /studies/{nctId}`, or one file of a bulk ZIP);
+- `array`: an array of records (the ClinicalTrials.gov website's "Download -> JSON");
+- `page`: an API page, an object holding the records in one array beside paging members; the reader says
+  which (`PageShape`; ClinicalTrials.gov: `{"studies": [...], "nextPageToken": ..., "totalCount": ...}`);
+- `ndjson`: one record object per line.
 
 Streaming without a new dependency: the standard library's C scanner (`json.JSONDecoder.raw_decode`) parses
 one value at a given offset and says where it ended, so the elements of a large array or page are parsed one
@@ -25,8 +26,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Form = Literal["single", "array", "page", "ndjson"]
-PAGE_KEYS = frozenset({"studies", "nextPageToken", "totalCount"})
+JsonForm = Literal["single", "array", "page", "ndjson"]
 
 _WS = re.compile(r"[ \t\n\r]*")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
@@ -52,9 +52,19 @@ class RawRecord:
     value: Any | RecordError
 
 
+@dataclass(frozen=True)
+class PageShape:
+    """How a format's API page looks: an object whose first member is one of `keys`, holding the records in
+    the array under `records_key`."""
+
+    records_key: str
+    keys: frozenset[str]
+
+
 @dataclass
 class Envelope:
-    """The non-study members of an API page (`nextPageToken`, `totalCount`, anything else)."""
+    """The members of an API page other than its records (paging tokens, counts, anything else); under the
+    records key, the number of records read."""
 
     fields: dict[str, Any]
 
@@ -114,8 +124,9 @@ def _value_end(text: str, pos: int) -> int | None:
     return None
 
 
-def detect_form(text: str) -> Form | RecordError:
-    """Which JSON form the text is (cheap: looks at the first key or the first line only)."""
+def detect_form(text: str, page: PageShape | None = None) -> JsonForm | RecordError:
+    """Which JSON form the text is (cheap: looks at the first key or the first line only); `page` is the
+    format's API page, if it has one."""
     pos = _skip(text, 0)
     if pos >= len(text):
         return RecordError("malformed", 1, 1, "no JSON value", True)
@@ -124,7 +135,7 @@ def detect_form(text: str) -> Form | RecordError:
     if text[pos] != "{":
         return "single"  # a lone scalar: read as one (non-study) record
     first_key = _first_key(text, pos)
-    if first_key in PAGE_KEYS:
+    if page is not None and first_key in page.keys:
         return "page"
     newline = text.find("\n", pos)
     if newline != -1 and text[pos:newline].rstrip().endswith("}") and _skip(text, newline) < len(text):
@@ -145,8 +156,9 @@ def _first_key(text: str, pos: int) -> str | None:
     return None
 
 
-def iter_records(text: str, form: Form, envelope: Envelope | None = None) -> Iterator[RawRecord]:
-    """The records of a text in the given form, one at a time."""
+def iter_records(text: str, form: JsonForm, envelope: Envelope | None = None,
+                 page: PageShape | None = None) -> Iterator[RawRecord]:
+    """The records of a text in the given form, one at a time (`page`: as for `detect_form`)."""
     lines = _Lines(text)
     if form == "single":
         yield from _single(text, lines)
@@ -155,7 +167,9 @@ def iter_records(text: str, form: Form, envelope: Envelope | None = None) -> Ite
     elif form == "array":
         yield from _top_array(text, lines)
     else:
-        yield from _page(text, lines, envelope if envelope is not None else Envelope({}))
+        if page is None:
+            raise ValueError("the page form needs the format's PageShape")
+        yield from _page(text, lines, envelope if envelope is not None else Envelope({}), page.records_key)
 
 
 def _single(text: str, lines: _Lines) -> Iterator[RawRecord]:
@@ -237,8 +251,8 @@ def _top_array(text: str, lines: _Lines) -> Iterator[RawRecord]:
                 "malformed", lines.at(end), _column(text, end), "extra data after the array", True))
 
 
-def _page(text: str, lines: _Lines, envelope: Envelope) -> Iterator[RawRecord]:
-    """An API page object: stream `studies`, keep the other members in `envelope`."""
+def _page(text: str, lines: _Lines, envelope: Envelope, records_key: str) -> Iterator[RawRecord]:
+    """An API page object: stream the records under `records_key`, keep the other members in `envelope`."""
     pos = _skip(text, _skip(text, 0) + 1)
     index = 0
     while pos < len(text) and text[pos] != "}":
@@ -254,12 +268,12 @@ def _page(text: str, lines: _Lines, envelope: Envelope) -> Iterator[RawRecord]:
                 "malformed", lines.at(pos), _column(text, pos), "expected ':'", True))
             return
         pos = _skip(text, pos + 1)
-        if name == "studies" and pos < len(text) and text[pos] == "[":
+        if name == records_key and pos < len(text) and text[pos] == "[":
             result = yield from _array(text, pos, lines, index)
             if result is None:
                 return
             pos, index = result
-            envelope.fields["studies"] = index
+            envelope.fields[records_key] = index
         else:
             value = _decode(text, pos, lines)
             if isinstance(value, RecordError):

@@ -1,8 +1,9 @@
 """Read the members of a ZIP download one at a time, in memory, refusing hostile archives.
 
-ClinicalTrials.gov bulk downloads are ZIPs of one file per study (JSON; older ones XML). The archive is
-already in memory (the pipeline's size limit applies to it); each member is expanded into memory on its own,
-handed to the caller, and dropped before the next, so memory holds one expanded member at a time.
+Registry bulk downloads are ZIPs of one file per study (ClinicalTrials.gov: JSON; older ones XML). The archive
+is already in memory (the pipeline's size limit applies to it); each member is expanded into memory on its
+own, handed to the caller, and dropped before the next, so memory holds one expanded member at a time. Which
+members hold records is said by their file suffixes, which the caller passes (the readers declare them).
 
 Defences, each reported as a problem naming the member, never an exception:
 - nothing is ever extracted to disk, and member names that are absolute or climb out (`../../x`) are
@@ -12,7 +13,7 @@ Defences, each reported as a problem naming the member, never an exception:
   expanding, the actual byte count is checked against the same limits (a header can lie);
 - a damaged or truncated archive (no central directory) is one fatal problem; a damaged member (bad CRC,
   cut short) is skipped with a problem and the others are read;
-- encrypted members, nested archives and non-record files are skipped with a problem.
+- encrypted members, nested archives and files without a record suffix are skipped with a problem.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from converters.problems import Location, Problem
 MAX_COMPRESSION_RATIO = 200  # real records compress 3-25:1; deflate's ceiling is about 1032:1
 RATIO_CHECK_FROM = 1024 * 1024  # small members may compress well without being a threat
 _CHUNK = 64 * 1024
-RECORD_SUFFIXES = (".json", ".ndjson", ".xml")
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 
 
@@ -71,9 +71,21 @@ def unsafe_reason(name: str) -> str | None:
     return None
 
 
-def iter_members(data: bytes, file: str, max_member_bytes: int,
-                 max_total_bytes: int) -> Iterator[Member | MemberProblem]:
-    """Members holding records, expanded one at a time, or the problem that stopped each."""
+def entry_names(data: bytes) -> list[str]:
+    """The archive's member names in order, without expanding anything: from the central directory, or (a
+    damaged or truncated archive) the name in the first local header."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        first = first_member_name(data)
+        return [first] if first else []
+
+
+def iter_members(data: bytes, file: str, max_member_bytes: int, max_total_bytes: int,
+                 suffixes: tuple[str, ...]) -> Iterator[Member | MemberProblem]:
+    """Members whose names end in one of `suffixes` (lower case), expanded one at a time, or the problem that
+    stopped each."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -91,7 +103,7 @@ def iter_members(data: bytes, file: str, max_member_bytes: int,
             if unsafe:
                 yield MemberProblem(name, ctgov.ZIP_UNSAFE_PATH(where, name=name, reason=unsafe))
                 continue
-            skip = _skip_reason(name)
+            skip = _skip_reason(name, suffixes)
             if skip:
                 yield MemberProblem(name, ctgov.ZIP_MEMBER_SKIPPED(where, reason=skip))
                 continue
@@ -111,16 +123,23 @@ def iter_members(data: bytes, file: str, max_member_bytes: int,
             yield Member(name, expanded)
 
 
-def _skip_reason(name: str) -> str | None:
+def _skip_reason(name: str, suffixes: tuple[str, ...]) -> str | None:
     path = PurePosixPath(name.replace("\\", "/"))
     if (path.parts and path.parts[0] == "__MACOSX") or path.name.startswith("."):
         return "a hidden or resource-fork file"
     lower = path.name.lower()
     if lower.endswith((".zip", ".gz", ".tar", ".7z")):
         return "a nested archive (archives inside archives are not opened)"
-    if not lower.endswith(RECORD_SUFFIXES):
-        return f"{path.suffix or 'no'} file extension; records are .json, .ndjson or .xml"
+    if not lower.endswith(suffixes):
+        return f"{path.suffix or 'no'} file extension; records are {_either(sorted(suffixes))}"
     return None
+
+
+def _either(suffixes: list[str]) -> str:
+    """`.a`, `.a or .b`, `.a, .b or .c`."""
+    if not suffixes:
+        return "in no format read from archives"
+    return suffixes[0] if len(suffixes) == 1 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
 
 
 def _size_refusal(declared: int, compressed: int, total: int, max_member: int, max_total: int) -> str | None:

@@ -1,0 +1,47 @@
+"""The input layer: files, archives, encodings and safe XML, below every reader.
+
+Readers parse one document's content; everything about getting that content (finding and loading files,
+expanding archives within their limits, turning bytes into text, parsing untrusted XML safely, streaming the
+records of a JSON text) lives here, so no reader borrows it from another.
+"""
+
+from converters.loading.archive import MemberProblem, archive_entry_names, is_archive, iter_member_documents
+from converters.loading.document import SourceDocument
+from converters.loading.files import iter_input_files, load_document
+from converters.loading.jsonstream import (
+    RECURSION_LIMIT_HINT,
+    Envelope,
+    JsonForm,
+    PageShape,
+    RawRecord,
+    RecordError,
+    detect_form,
+    iter_records,
+)
+from converters.loading.textio import DecodedText, binary_reason, decode_text
+from converters.loading.xml import XmlRefusal, parse_untrusted, secure_parser, short_message
+
+__all__ = [
+    "RECURSION_LIMIT_HINT",
+    "DecodedText",
+    "Envelope",
+    "JsonForm",
+    "MemberProblem",
+    "PageShape",
+    "RawRecord",
+    "RecordError",
+    "SourceDocument",
+    "XmlRefusal",
+    "archive_entry_names",
+    "binary_reason",
+    "decode_text",
+    "detect_form",
+    "is_archive",
+    "iter_input_files",
+    "iter_member_documents",
+    "iter_records",
+    "load_document",
+    "parse_untrusted",
+    "secure_parser",
+    "short_message",
+]

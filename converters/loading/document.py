@@ -1,0 +1,20 @@
+"""The unit every reader receives: one input document's bytes, with the names reports give it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One input document: its display name, raw bytes and digest. Decoding is up to the reader.
+
+    A member of an archive is a document too. It keeps the archive's `name` and `sha256` (reports, problem
+    locations and `Study.source` name the file the user gave, and the digest finds that file again) and
+    carries its own name inside the archive in `member`; readers name its records after it.
+    """
+
+    name: str
+    data: bytes
+    sha256: str
+    member: str | None = None  # the member's name inside the archive named `name`; None for a whole file
