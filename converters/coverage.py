@@ -28,7 +28,7 @@ from converters.readers.ctgov_v2.zipstream import Member, MemberProblem, is_zip,
 from converters.readers.ctgov_xml import READER as XML_READER
 from converters.readers.ctgov_xml import ROOT as XML_ROOT
 from converters.readers.ctgov_xml import XmlRecordConverter
-from converters.readers.fieldmap import FieldMap, MapResult, iter_leaves
+from converters.fieldmap import FieldMap, MapResult, iter_leaves
 from converters.readers.textio import decode_text
 from converters.resources import Resources
 

@@ -37,7 +37,7 @@ import pyreadstat
 
 from converters.model import TextFormat
 from converters.model.text import text_format_at
-from converters.readers.fieldmap import TEXT_KEEPING_CONVERSIONS
+from converters.fieldmap import TEXT_KEEPING_CONVERSIONS
 from converters.resources import Resources
 from converters.validation.fhir.definitions import Definitions, Kind, NodeSpec, load_table
 

@@ -33,7 +33,7 @@ from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
 from converters.readers.ctgov_v2 import ConverterCache, zip_outcomes
 from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study
 from converters.readers.ctgov_v2.zipstream import first_member_name, is_zip
-from converters.readers.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
+from converters.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
 from converters.resources import Resources
 
 FORMAT = "ctgov-xml"

@@ -9,7 +9,7 @@ import pytest
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problems import Location
 from converters.readers.ctgov_v2.record import ENGINE_KINDS
-from converters.readers.fieldmap import ConversionContext, FieldMap, JsonAdapter
+from converters.fieldmap import ConversionContext, FieldMap, JsonAdapter
 from converters.resources import MappingError, Resources
 
 

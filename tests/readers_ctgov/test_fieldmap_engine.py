@@ -18,7 +18,7 @@ import pytest
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problems import Location
 from converters.readers.ctgov_v2.record import ENGINE_KINDS, V2RecordConverter
-from converters.readers.fieldmap import (
+from converters.fieldmap import (
     ConversionContext,
     FieldMap,
     JsonAdapter,

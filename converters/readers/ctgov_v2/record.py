@@ -32,7 +32,7 @@ from converters.problem_codes import ctgov
 from converters.problems import Location, Problem
 from converters.readers.base import ReadOutcome
 from converters.readers.ctgov_v2.classic import classic_problem, classic_shape
-from converters.readers.fieldmap import (
+from converters.fieldmap import (
     NOT_IN_SCHEMA,
     ConversionContext,
     EngineKinds,
