@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from converters.fieldmap import FieldMap, MapResult, iter_leaves
 from converters.pipeline import iter_input_files, load_document, unrecognised_input
 from converters.problems import Location, Problem, Severity
 from converters.readers import ReaderConfig, SourceDocument, choose_reader, discover_readers
@@ -28,7 +29,6 @@ from converters.readers.ctgov_v2.zipstream import Member, MemberProblem, is_zip,
 from converters.readers.ctgov_xml import READER as XML_READER
 from converters.readers.ctgov_xml import ROOT as XML_ROOT
 from converters.readers.ctgov_xml import XmlRecordConverter
-from converters.fieldmap import FieldMap, MapResult, iter_leaves
 from converters.readers.textio import decode_text
 from converters.resources import Resources
 

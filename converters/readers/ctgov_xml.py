@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from converters.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
 from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
@@ -33,7 +34,6 @@ from converters.readers.base import ReaderConfig, ReadOutcome, SourceDocument
 from converters.readers.ctgov_v2 import ConverterCache, zip_outcomes
 from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study
 from converters.readers.ctgov_v2.zipstream import first_member_name, is_zip
-from converters.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
 from converters.resources import Resources
 
 FORMAT = "ctgov-xml"

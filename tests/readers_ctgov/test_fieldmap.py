@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from converters.fieldmap import ConversionContext, FieldMap, JsonAdapter
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problems import Location
 from converters.readers.ctgov_v2.record import ENGINE_KINDS
-from converters.fieldmap import ConversionContext, FieldMap, JsonAdapter
 from converters.resources import MappingError, Resources
 
 

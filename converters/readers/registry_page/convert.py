@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from converters.model import Age
+from converters.model.values import parse_age, parse_bool, parse_int, parse_partial_date
 from converters.model.vocabulary import normalise_wording
 from converters.readers.registry_page.rules import FREE_TEXT_CONVERSIONS, FieldRule, PageRules
-from converters.readers.values import parse_age, parse_bool, parse_int, parse_partial_date
 
 
 @dataclass(frozen=True)
