@@ -30,6 +30,7 @@ from converters.model import (
     TextFormat,
     Titles,
 )
+from converters.model.criteria_markdown import iter_items, parse_criteria
 from converters.model.text import (
     as_commonmark,
     blocks_to_plain,
@@ -40,7 +41,6 @@ from converters.model.text import (
     text_format_at,
 )
 from converters.pipeline import ConvertOptions, convert
-from converters.readers.criteria_markdown import iter_items, parse_criteria
 from converters.resources import Resources
 from converters.writers.base import WriterConfig
 from converters.writers.fhir import FhirMaps, build_bundle

@@ -42,10 +42,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from converters.model import Age, Enrollment, GeoPoint, PartialDate, Study, TextFormat
+from converters.model.criteria_markdown import parse_criteria
 from converters.model.values import parse_age, parse_bool, parse_int, parse_partial_date
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problems import Location, Problem, ProblemKind
-from converters.readers.criteria_markdown import parse_criteria
 from converters.resources import MappingError
 
 # --- conversion results --------------------------------------------------------------------------------

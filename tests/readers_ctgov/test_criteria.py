@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from converters.model import CriteriaSection, Criterion, TextFormat
-from converters.readers.criteria_markdown import iter_items, parse_criteria
+from converters.model.criteria_markdown import iter_items, parse_criteria
 
 
 def _shape(items: list[Criterion]) -> list[object]:
