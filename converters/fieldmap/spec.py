@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from converters.fieldmap.conversions import CONVERSIONS, SIMPLE_CONVERSIONS, TEXT_KEEPING_CONVERSIONS, Conversion
+from converters.fieldmap.conversions import CONVERSIONS, FIELD_MAP, Conversion
 from converters.model import Study, TextFormat
 from converters.model.vocabulary import Vocabulary
 from converters.resources import MappingError, Resources
@@ -86,8 +86,11 @@ def read_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where: s
         if append and not is_list:
             raise MappingError(f"{where}: {raw['to']!r} appends to a field that is not a list")
         convert_name = str(raw.get("convert", "text"))
-        if convert_name not in CONVERSIONS:
+        conversion = CONVERSIONS.get(convert_name)
+        if conversion is None:
             raise MappingError(f"{where}: unknown conversion {convert_name!r}")
+        if FIELD_MAP not in conversion.kinds:
+            raise MappingError(f"{where}: conversion {convert_name!r} is not one a field map can use")
         each = None
         required: tuple[str, ...] = ()
         if "each" in raw:
@@ -104,17 +107,17 @@ def read_rules(raw_rules: list[dict[str, Any]], model: type[BaseModel], where: s
             _target_model(model, unknown_to, where)
         options = dict(raw.get("options", {}))
         text_format = TextFormat(raw["text_format"]) if "text_format" in raw else None
-        if text_format is not None and convert_name not in TEXT_KEEPING_CONVERSIONS:
+        if text_format is not None and not conversion.keeps_text:
             options["text_format"] = text_format.value  # the conversion reads the text in its format
             text_format = None
         simple = None
-        if each is None and "with" not in raw and not options and convert_name in SIMPLE_CONVERSIONS:
-            simple = SIMPLE_CONVERSIONS[convert_name][0]
+        if each is None and "with" not in raw and not options and conversion.simple is not None:
+            simple = conversion.simple[0]
         rules.append(Rule(
             source=_split_source(source_text),
             target=steps,
             append=append,
-            convert=None if each is not None else CONVERSIONS[convert_name],
+            convert=None if each is not None else conversion.run,
             convert_name=convert_name,
             parts=tuple((role, _split_source(path)) for role, path in raw.get("with", {}).items()),
             options=options,
