@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from converters.model import Age, Enrollment, GeoPoint, PartialDate, TextFormat
-from converters.model.criteria_markdown import parse_criteria
+from converters.model.criteria_markdown import CriteriaHeadings, parse_criteria
 from converters.model.study import Identifier, IdentifierKind
 from converters.model.values import parse_age, parse_bool, parse_int, parse_partial_date
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
@@ -62,6 +62,7 @@ class ConversionContext:
     identifiers: IdentifierSystems
     local_vocabulary: Vocabulary | None = None  # the mapping file's own vocabularies, looked up first
     wordings: ValueWordings | None = None  # how free text writes counts and age ranges (page layouts)
+    criteria_headings: CriteriaHeadings | None = None  # the words of criteria section headings (a field map's)
 
     def lookup_one(self, vocabulary: str, wording: str) -> str | None:
         """The coded value of a wording: in the mapping's own vocabularies when they have this one, else in the
@@ -294,12 +295,15 @@ def convert_masking_text(parts: Parts, options: dict[str, Any], ctx: ConversionC
 
 
 def convert_criteria(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """The structure of criteria text (sections, sub-headings, nested items); see criteria_markdown."""
+    """The structure of criteria text (sections, sub-headings, nested items), with the section headings the
+    context's field map writes (`criteria_headings`); see converters/model/criteria_markdown.py."""
     value = _one(parts)
     if not isinstance(value, str):
         return Rejected(f"expected text, found {_describe(value)}")
+    if ctx.criteria_headings is None:
+        return Rejected("no criteria headings to read it with")  # spec.py makes a field map using it give them
     text = dedent_textblock(value) if options.get("textblock") else value
-    sections = parse_criteria(text, TextFormat(options.get("text_format", TextFormat.PLAIN)))
+    sections = parse_criteria(text, ctx.criteria_headings, TextFormat(options.get("text_format", TextFormat.PLAIN)))
     return sections if sections else Absent("no criteria text")
 
 

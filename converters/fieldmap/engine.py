@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from converters.fieldmap.adapters import Adapter
@@ -53,6 +54,7 @@ class FieldMap:
     def __init__(self, mapping: dict[str, Any], name: str, adapter: Adapter, ctx: ConversionContext,
                  kinds: EngineKinds) -> None:
         spec = FieldMapSpec.from_mapping(mapping, name, ctx.vocabulary)
+        ctx = replace(ctx, criteria_headings=spec.criteria_headings)  # the map's own wording of them
         self.name = name
         self.adapter = adapter
         self.ctx = ctx

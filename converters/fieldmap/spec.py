@@ -4,7 +4,8 @@ A field map is validated twice, like linkml-map's specs: for structure by its JS
 (`schemas/mapping/field-map.schema.json`, when `Resources.mapping` loads it: every key, every conversion name),
 and for meaning here, against the model and the registries: every target path exists in the `Study` model (and
 appends only to lists, fills only objects with `each`), every conversion is in the registry and meant for field
-maps, every vocabulary exists, every `set` constant is a field of the object it fills.
+maps, every vocabulary exists, every `set` constant is a field of the object it fills, and a map that reads
+criteria says how their section headings are worded (`criteria_headings`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from converters.fieldmap.conversions import CONVERSIONS, FIELD_MAP, Conversion
 from converters.model import Study, TextFormat
+from converters.model.criteria_markdown import CriteriaHeadings
 from converters.model.vocabulary import Vocabulary
 from converters.resources import MappingError, Resources
 
@@ -149,6 +151,7 @@ class FieldMapSpec:
     root: str
     rules: tuple[Rule, ...]
     unmapped_reasons: tuple[tuple[str, str], ...]  # (generic source path, reason)
+    criteria_headings: CriteriaHeadings | None  # for the `criteria` conversion
 
     @classmethod
     def load(cls, resources: Resources, name: str, vocabulary: Vocabulary) -> FieldMapSpec:
@@ -159,6 +162,10 @@ class FieldMapSpec:
     def from_mapping(cls, mapping: dict[str, Any], name: str, vocabulary: Vocabulary) -> FieldMapSpec:
         """Check the meaning of a field map's data (already checked for structure); MappingError if wrong."""
         rules = read_rules(mapping["rules"], Study, name)
+        headings = CriteriaHeadings.from_mapping(mapping["criteria_headings"]) if "criteria_headings" in mapping \
+            else None
+        if headings is None and any(rule.convert_name == "criteria" for rule in all_rules(rules)):
+            raise MappingError(f"{name}: the criteria conversion needs the map's criteria_headings")
         for rule in all_rules(rules):
             if rule.vocabulary is not None:
                 try:
@@ -172,4 +179,5 @@ class FieldMapSpec:
             unmapped_reasons=tuple(
                 (str(entry["path"]).rstrip("/"), str(entry["reason"])) for entry in mapping.get("unmapped", [])
             ),
+            criteria_headings=headings,
         )
