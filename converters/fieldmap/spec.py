@@ -22,7 +22,7 @@ from converters.fieldmap.conversions import CONVERSIONS, FIELD_MAP, Conversion
 from converters.model import Study, TextFormat
 from converters.model.criteria_markdown import CriteriaHeadings
 from converters.model.vocabulary import Vocabulary
-from converters.resources import MappingError, Resources
+from converters.resources import MappingError
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: the compiler keys its work by rule
@@ -152,11 +152,6 @@ class FieldMapSpec:
     rules: tuple[Rule, ...]
     unmapped_reasons: tuple[tuple[str, str], ...]  # (generic source path, reason)
     criteria_headings: CriteriaHeadings | None  # for the `criteria` conversion
-
-    @classmethod
-    def load(cls, resources: Resources, name: str, vocabulary: Vocabulary) -> FieldMapSpec:
-        """Load `mappings/<name>` (structure checked by its schema) and check its meaning."""
-        return cls.from_mapping(resources.mapping(name), name, vocabulary)
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any], name: str, vocabulary: Vocabulary) -> FieldMapSpec:
