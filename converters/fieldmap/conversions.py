@@ -382,6 +382,7 @@ CONVERSIONS: dict[str, NamedConversion] = {
     "text": NamedConversion(convert_text, "text", _BOTH, keeps_text=True, free_text=True, simple=(text_value, str)),
     "textblock": NamedConversion(convert_textblock, "text", _FIELD_MAP, keeps_text=True, free_text=True),
     "split_semicolons": NamedConversion(convert_split_semicolons, "text", _PAGE, free_text=True),
+    # pages name `criteria` too; their criteria are read as a tree by the page reader, with the layouts' headings
     "criteria": NamedConversion(convert_criteria, "criteria text", _BOTH, free_text=True),
     "boolean": NamedConversion(convert_boolean, "true or false", _FIELD_MAP, simple=(boolean_value, bool)),
     "yes_no": NamedConversion(convert_yes_no, "yes or no", _BOTH),
