@@ -28,13 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from converters.fieldmap import MapResult, UnmappedEntry
 from converters.loading import SourceDocument
 from converters.model import SourceInfo
 from converters.problems import Location
 from converters.readers import ReaderConfig
 from converters.readers.ctgov_v2 import READER
 from converters.readers.ctgov_v2.record import build_study
-from converters.readers.fieldmap import MapResult, UnmappedEntry
 from converters.resources import Resources
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,6 +30,7 @@ from converters.model import (
     TextFormat,
     Titles,
 )
+from converters.model.criteria_markdown import iter_items, parse_criteria
 from converters.model.text import (
     as_commonmark,
     blocks_to_plain,
@@ -40,13 +41,12 @@ from converters.model.text import (
     text_format_at,
 )
 from converters.pipeline import ConvertOptions, convert
-from converters.readers.criteria_markdown import iter_items, parse_criteria
 from converters.resources import Resources
 from converters.targets.base import WriterConfig
 from converters.targets.fhir import FhirMaps, build_bundle
 from converters.targets.sdtm import SdtmWriter
 from tests.conftest import FIXTURES, ROOT
-from tests.readers_ctgov.helpers import file_document, read
+from tests.readers_ctgov.helpers import CTGOV_HEADINGS, file_document, read
 
 MD = TextFormat.MARKDOWN
 ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")
@@ -127,7 +127,7 @@ def test_criteria_parser_reads_nested_markdown_lists_with_escapes() -> None:
             "  * Creatinine \\<1.5 × ULN\n\n    1. or clearance \\> 60 mL/min\n\n* Consent\n\n"
             "Cohort A:\n\n1. Prior _CAR-T_ therapy\n\n<!-- -->\n\n1. Other\n\n"
             "### Exclusion Criteria\n\n* Pregnancy\n")
-    inclusion, exclusion = parse_criteria(text, MD)
+    inclusion, exclusion = parse_criteria(text, CTGOV_HEADINGS, MD)
     assert (inclusion.category, inclusion.heading) == ("inclusion", "Inclusion Criteria:")
     (age, labs, consent, cohort) = inclusion.items
     assert (age.marker, age.text) == ("*", "Age >= 18")
@@ -145,7 +145,7 @@ def test_criteria_parser_reads_nested_markdown_lists_with_escapes() -> None:
 
 
 def test_legacy_plain_criteria_keep_their_backslashes_and_line_reading() -> None:
-    [section] = parse_criteria("Inclusion Criteria:\n\n  -  path C:\\> 2\n     wrapped\n")
+    [section] = parse_criteria("Inclusion Criteria:\n\n  -  path C:\\> 2\n     wrapped\n", CTGOV_HEADINGS)
     assert [(i.marker, i.text, i.span) for i in section.items] == [("-", "path C:\\> 2\n     wrapped", None)]
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from converters.readers.values import parse_age, parse_bool, parse_int, parse_partial_date
+from converters.model.values import parse_age, parse_bool, parse_int, parse_partial_date
 
 
 @pytest.mark.parametrize(

@@ -35,9 +35,9 @@ from typing import Any
 import defusedxml.ElementTree as SafeXml
 import pyreadstat
 
+from converters.fieldmap import TEXT_KEEPING_CONVERSIONS
 from converters.model import TextFormat
 from converters.model.text import text_format_at
-from converters.readers.fieldmap import TEXT_KEEPING_CONVERSIONS
 from converters.resources import Resources
 from converters.targets.fhir.validator.definitions import Definitions, Kind, NodeSpec, load_table
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from converters.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
 from converters.loading import SourceDocument, XmlRefusal, parse_untrusted, secure_parser, short_message
 from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
@@ -32,7 +33,6 @@ from converters.problem_codes import ctgov
 from converters.problems import Location, Problem, Severity
 from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse
 from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study, source_leaves
-from converters.readers.fieldmap import ConversionContext, FieldMap, MapResult, XmlAdapter
 from converters.resources import Resources
 
 FORMAT = "ctgov-xml"

@@ -12,6 +12,7 @@ from typing import Any
 
 from converters.loading import SourceDocument
 from converters.model import Study
+from converters.model.criteria_markdown import CriteriaHeadings
 from converters.readers import ReaderConfig, ReadOutcome, choose_reader, discover_readers
 from converters.resources import Resources
 from tests.conftest import FIXTURES
@@ -21,6 +22,8 @@ V2_FILES = sorted((CTGOV / "v2").glob("NCT*.json"))
 PAGE_FILE = CTGOV / "v2" / "pages" / "page_condition_query_response.json"
 V1_FILES = sorted((CTGOV / "v1").glob("*.json"))
 XML_FILES = sorted((CTGOV / "xml").glob("NCT*.xml"))
+# the criteria section headings as ClinicalTrials.gov words them (the field map's data)
+CTGOV_HEADINGS = CriteriaHeadings.from_mapping(Resources().mapping("ctgov_v2/study.yaml")["criteria_headings"])
 
 
 def document(data: bytes, name: str = "input") -> SourceDocument:

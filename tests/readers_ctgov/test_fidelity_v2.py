@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from converters.model import IdentifierKind, Study, study_to_dict
-from converters.readers.criteria_markdown import iter_items
+from converters.model.criteria_markdown import iter_items
 from converters.resources import Resources
 from converters.targets.study.schema import StudySchemaValidator
 from tests.readers_ctgov.helpers import covered, document, json_leaves, read, resolve_pointer, v2_records

@@ -15,8 +15,8 @@ import pytest
 from lxml import etree
 
 from converters.model import IdentifierKind, Study, study_to_dict
+from converters.model.criteria_markdown import iter_items
 from converters.model.vocabulary import Vocabulary
-from converters.readers.criteria_markdown import iter_items
 from converters.resources import Resources
 from converters.targets.study.schema import StudySchemaValidator
 from tests.readers_ctgov.helpers import XML_FILES, covered, file_document, json_leaves, read, resolve_pointer

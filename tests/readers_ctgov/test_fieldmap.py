@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from converters.fieldmap import ConversionContext, FieldMap, JsonAdapter
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problems import Location
 from converters.readers.ctgov_v2.record import ENGINE_KINDS
-from converters.readers.fieldmap import ConversionContext, FieldMap, JsonAdapter
 from converters.resources import MappingError, Resources
 
 
@@ -29,6 +29,7 @@ def _map(resources: Resources, rules: list[dict[str, Any]]) -> FieldMap:
     ([{"from": "a", "to": "titles.brief", "convert": "no_such"}], "unknown conversion"),
     ([{"from": "a", "to": "status.overall", "vocabulary": "NoSuch"}], "unknown vocabulary"),
     ([{"from": "a", "to": "titles.brief[]"}], "not a list"),
+    ([{"from": "a", "to": "eligibility.criteria", "convert": "criteria"}], "needs the map's criteria_headings"),
     ([{"from": "a", "to": "arms[]", "set": {"colour": "red"}, "each": [{"from": "x", "to": "label"}]}],
      "not a field"),
 ])

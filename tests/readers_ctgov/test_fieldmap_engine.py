@@ -15,10 +15,7 @@ from typing import Any
 
 import pytest
 
-from converters.model.vocabulary import IdentifierSystems, Vocabulary
-from converters.problems import Location
-from converters.readers.ctgov_v2.record import ENGINE_KINDS, V2RecordConverter
-from converters.readers.fieldmap import (
+from converters.fieldmap import (
     ConversionContext,
     FieldMap,
     JsonAdapter,
@@ -26,6 +23,9 @@ from converters.readers.fieldmap import (
     UnmappedEntry,
     leaf_text,
 )
+from converters.model.vocabulary import IdentifierSystems, Vocabulary
+from converters.problems import Location
+from converters.readers.ctgov_v2.record import ENGINE_KINDS, V2RecordConverter
 from converters.resources import Resources
 from tests.readers_ctgov.helpers import random_slot, v2_records
 

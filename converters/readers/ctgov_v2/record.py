@@ -24,15 +24,7 @@ import fastjsonschema
 import jsonschema
 import jsonschema_rs
 
-from converters.model import SourceInfo, Study
-from converters.model.comparators import ComparatorRules, mark_damaged_comparators
-from converters.model.provenance import resolve_pointer
-from converters.model.vocabulary import IdentifierSystems, Vocabulary
-from converters.problem_codes import ctgov
-from converters.problems import Location, Problem
-from converters.readers.base import ReadOutcome, SourceUse
-from converters.readers.ctgov_v2.classic import classic_problem, classic_shape
-from converters.readers.fieldmap import (
+from converters.fieldmap import (
     NOT_IN_SCHEMA,
     ConversionContext,
     EngineKinds,
@@ -42,6 +34,14 @@ from converters.readers.fieldmap import (
     UnmappedEntry,
     iter_leaves,
 )
+from converters.model import SourceInfo, Study
+from converters.model.comparators import ComparatorRules, mark_damaged_comparators
+from converters.model.provenance import resolve_pointer
+from converters.model.vocabulary import IdentifierSystems, Vocabulary
+from converters.problem_codes import ctgov
+from converters.problems import Location, Problem
+from converters.readers.base import ReadOutcome, SourceUse
+from converters.readers.ctgov_v2.classic import classic_problem, classic_shape
 from converters.resources import Resources
 
 FORMAT = "ctgov-v2-json"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from converters.fieldmap.conversions import Rejected
 from converters.problem_codes import page as codes
-from converters.readers.registry_page.convert import Converter, Placeholder, Rejected
+from converters.readers.registry_page.convert import Converter, Placeholder
 from converters.readers.registry_page.draft import Draft, Span
 from converters.readers.registry_page.page import REASON_PLACEHOLDER, Ledger, Page
 from converters.readers.registry_page.rules import FieldRule, PageRules
@@ -37,7 +38,7 @@ class ReadContext:
             self.ledger.skip(span[0], REASON_PLACEHOLDER)
             return False
         if isinstance(result, Rejected):
-            self.keep_unrecognised(rule, text.strip(), span, result.what)
+            self.keep_unrecognised(rule, text.strip(), span, result.reason)
             return True
         if result.assumed_unit:
             self.draft.report(codes.AGE_UNIT_ASSUMED(self.draft.where(span), text=text.strip(),

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
+from converters.fieldmap.conversions import Rejected
 from converters.model import json_pointer
 from converters.model.vocabulary import normalise_wording
 from converters.problem_codes import page as codes
 from converters.readers.registry_page import criteria as criteria_tree
 from converters.readers.registry_page.context import REASON_REPEATED, ReadContext
-from converters.readers.registry_page.convert import Placeholder, Rejected, Values
+from converters.readers.registry_page.convert import Placeholder, Values
 from converters.readers.registry_page.draft import Span, path_parts
 from converters.readers.registry_page.duplicates import squeeze
 from converters.readers.registry_page.glued import GluedStatus, split_glued_status
@@ -126,10 +127,10 @@ def convert_into(ctx: ReadContext, entry: Entry, rule: FieldRule, text: str, spa
         if rule.target in _FREE_CODED_FIELDS and rule.convert == "vocabulary":
             # model fields that take the wording as written when no vocabulary knows it
             ctx.draft.report(codes.VALUE_UNRECOGNISED(ctx.draft.where(span), value=text.strip(),
-                                                      label=rule.display_label, what=result.what))
+                                                      label=rule.display_label, what=result.reason))
             put_once(ctx, entry, rule.target, text.strip(), span, rule.display_label)
         else:
-            ctx.keep_unrecognised(rule, text.strip(), span, result.what)
+            ctx.keep_unrecognised(rule, text.strip(), span, result.reason)
         return
     for key, value in result.items:
         put_once(ctx, entry, key, value, span, rule.display_label)

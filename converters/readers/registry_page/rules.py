@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from converters.fieldmap.conversions import CONVERSIONS, FREE_TEXT_CONVERSIONS, PAGE_LAYOUTS, ValueWordings
 from converters.model import TextFormat
 from converters.model.comparators import ComparatorRules
 from converters.model.vocabulary import IdentifierSystems, Vocabulary, normalise_wording
@@ -17,7 +18,6 @@ from converters.readers.registry_page.boundaries import BOUNDARIES_MAPPING, Crit
 from converters.resources import MappingError, Resources
 
 LAYOUTS_MAPPING = "registry_page/layouts.yaml"
-FREE_TEXT_CONVERSIONS = frozenset({"text", "split_semicolons", "criteria"})
 TEXT_CHECKS_MAPPING = "registry_page/text-checks.yaml"
 
 
@@ -150,18 +150,6 @@ class CriteriaRules:
 
 
 @dataclass(frozen=True)
-class ValueWordings:
-    """The words around enrollment counts and age ranges (`value_wordings` in the layouts mapping), compiled."""
-
-    enrollment: re.Pattern[str]  # groups: count, type (a word looked up in `enrollment_type_vocabulary`)
-    enrollment_type_vocabulary: str
-    range_split: re.Pattern[str]  # between the two ages of a range
-    minimum_only: re.Pattern[str]  # groups: age or age2
-    maximum_only: re.Pattern[str]  # groups: age or age2
-    unit_suffix: re.Pattern[str]  # group: age ("5 years old" -> "5 years")
-
-
-@dataclass(frozen=True)
 class AgeStatementRules:
     """An age limit stated once as a line of its own (`age_statement` in the layouts mapping), compiled."""
 
@@ -244,6 +232,9 @@ def _is_study_path(target: str) -> bool:
 
 
 def _field(item: dict[str, Any]) -> FieldRule:
+    conversion = CONVERSIONS.get(item["convert"])
+    if conversion is None or PAGE_LAYOUTS not in conversion.kinds:
+        raise MappingError(f"{LAYOUTS_MAPPING}: {item['convert']!r} is not a conversion a page field can use")
     return FieldRule(
         target=item["target"],
         convert=item["convert"],

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from converters.model import Age, IdentifierKind, PartialDate, Study, json_pointer
 from converters.model.enrollment import Reading, read_enrollment
+from converters.model.values import parse_age
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
-from converters.readers.values import parse_age
 from converters.targets.sdtm import text as sdtm_text
 from converters.targets.sdtm.spec import SdtmSpec, TsParameter
 from converters.targets.sdtm.tables import Row

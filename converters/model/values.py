@@ -1,4 +1,7 @@
-"""Value parsers shared by all readers (the field map's and the page reader's named conversions call these).
+"""Value parsers of the model layer: dates, ages, whole numbers and yes/no as registries write them.
+
+The named conversions (converters/fieldmap/conversions.py, for field maps and pages) and writers (the SDTM TS
+writer reads an age back) call these.
 
 Each returns None when the text does not fit, so the reader can report the value as unreadable and keep
 its text, instead of guessing.

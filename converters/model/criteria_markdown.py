@@ -15,7 +15,8 @@ all the text.
 Rules, in order (both readers):
 - a line (Markdown: a paragraph, heading or list item) that is only "Inclusion Criteria" / "Exclusion
   Criteria" (optionally "Key ...", a colon, emphasis or `#`) starts a section; text before any such line goes
-  to an `unspecified` section;
+  to an `unspecified` section. The words are data (`criteria_headings` in the source's field map, compiled
+  into `CriteriaHeadings`); the markup around them is the text format's;
 - a list item is a child of the item whose list it is nested in (plain text: of the nearest open item whose
   marker is less indented); markers: `*`, `-`, `+`, `1.`, `1)`, and in plain text also `•`, `1.1.`, `a.`, `(a)`
   (in Markdown, a paragraph whose every line starts with `•`, a bullet CommonMark does not know, is one item
@@ -32,8 +33,9 @@ Rules, in order (both readers):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from markdown_it.tree import SyntaxTreeNode
 
@@ -42,18 +44,56 @@ from converters.model.text import blocks_to_plain, inline_to_plain, list_marker,
 
 Category = Literal["inclusion", "exclusion", "unspecified"]
 
-_SECTION = re.compile(
-    r"^(?:#{1,6}\s*)?(?:[*_]{1,3})?\s*(?:(?:key|main|major|general)\s+)?(inclusion|exclusion)"
-    r"(?:\s+criteria)?\s*:?\s*(?:[*_]{1,3})?\s*:?\s*$",
-    re.IGNORECASE,
-)
 _MARKER = re.compile(
     r"^(?P<indent>[ \t]*)(?P<marker>[-*+•]|\d{1,3}(?:\.\d{1,3})*[.)]|\d{1,3}\.\d{1,3}(?=\s+[A-Z])|"
     r"[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4}\))(?P<gap>[ \t]+)(?=\S)"
 )
-_SUBSECTION = re.compile(r"^[*_]*(inclusion|exclusion) criteria\b", re.IGNORECASE)  # "Inclusion criteria for R2"
 _ATX = re.compile(r"^[ \t]*#{1,6}[ \t]+(?=\S)")
 _SENTENCE_END = (".", ";", "!", "?")
+
+
+@dataclass(frozen=True)
+class CriteriaHeadings:
+    """The headings of a source's criteria sections, compiled from its words (`criteria_headings` in a field map).
+
+    `section` matches a line that is only a heading ("Inclusion Criteria:", "**Key Exclusion Criteria**",
+    "## Inclusion"): an optional qualifier, a section word, an optional noun, in the markup a text may put around
+    them. `subsection` matches a paragraph that starts with a section word and a noun ("Inclusion criteria for
+    R2"), which is a sub-heading, not a section.
+    """
+
+    section: re.Pattern[str]  # groups: inclusion, exclusion (the one that matched names the category)
+    subsection: re.Pattern[str]
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> CriteriaHeadings:
+        """From `{inclusion: [...], exclusion: [...], qualifiers: [...], nouns: [...]}` (words, any case)."""
+        inclusion, exclusion = _alternatives(data["inclusion"]), _alternatives(data["exclusion"])
+        qualifiers, nouns = _alternatives(data["qualifiers"]), _alternatives(data["nouns"])
+        words = rf"(?P<inclusion>{inclusion})|(?P<exclusion>{exclusion})"
+        section = re.compile(
+            rf"^(?:#{{1,6}}\s*)?(?:[*_]{{1,3}})?\s*(?:(?:{qualifiers})\s+)?(?:{words})"
+            rf"(?:\s+(?:{nouns}))?\s*:?\s*(?:[*_]{{1,3}})?\s*:?\s*$",
+            re.IGNORECASE,
+        )
+        subsection = re.compile(rf"^[*_]*(?:{inclusion}|{exclusion}) (?:{nouns})\b", re.IGNORECASE)
+        return cls(section, subsection)
+
+    def section_category(self, line: str) -> Category | None:
+        """The category of the section a line starts when it is only a section heading, else None."""
+        match = self.section.match(line)
+        if match is None:
+            return None
+        return "inclusion" if match["inclusion"] is not None else "exclusion"
+
+    def starts_subsection(self, text: str) -> bool:
+        return self.subsection.match(text) is not None
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    """Words as regex alternatives (any run of spaces inside one matching any whitespace); never matching when
+    there are none."""
+    return "|".join(r"\s+".join(re.escape(part) for part in word.split()) for word in words) or "(?!)"
 
 
 @dataclass
@@ -81,7 +121,7 @@ def _width(text: str) -> int:
     return len(text.expandtabs(4))
 
 
-def _blocks(text: str) -> list[_Block]:
+def _blocks(text: str, headings: CriteriaHeadings) -> list[_Block]:
     """Split the text into section lines, list items and paragraphs (see the module rules)."""
     blocks: list[_Block] = []
     offset = 0
@@ -97,13 +137,11 @@ def _blocks(text: str) -> list[_Block]:
         line_end = line_start + len(line.rstrip())
         first = line_start + (len(line) - len(line.lstrip()))
         indent = _width(line[: len(line) - len(line.lstrip())])
-        section = _SECTION.match(stripped)
+        section = headings.section_category(stripped)
         marker = _MARKER.match(line)
         last = blocks[-1] if blocks else None
         if section:
-            blocks.append(_Block("section", indent, indent, first, line_end,
-                                 category=section.group(1).lower())  # type: ignore[arg-type]
-                          )
+            blocks.append(_Block("section", indent, indent, first, line_end, category=section))
         elif marker:
             content_col = _width(marker.group("indent") + marker.group("marker") + marker.group("gap"))
             blocks.append(_Block("item", _width(marker.group("indent")), content_col,
@@ -120,25 +158,26 @@ def _blocks(text: str) -> list[_Block]:
     return blocks
 
 
-def _is_heading(blocks: list[_Block], index: int, text: str) -> bool:
+def _is_heading(blocks: list[_Block], index: int, text: str, headings: CriteriaHeadings) -> bool:
     """A paragraph is a sub-heading if it ends with ':' or directly introduces a list (see module rules)."""
     own = text[blocks[index].start : blocks[index].end].rstrip("*_ ")
-    if own.endswith(":") or _SUBSECTION.match(own):
+    if own.endswith(":") or headings.starts_subsection(own):
         return True
     following = blocks[index + 1] if index + 1 < len(blocks) else None
     return following is not None and following.kind == "item" and not own.endswith(_SENTENCE_END)
 
 
-def parse_criteria(text: str, text_format: TextFormat = TextFormat.PLAIN) -> list[CriteriaSection]:
+def parse_criteria(text: str, headings: CriteriaHeadings,
+                   text_format: TextFormat = TextFormat.PLAIN) -> list[CriteriaSection]:
     """The criteria text as sections of (nested) items, read as CommonMark or as plain text (module notes)."""
     if text_format is TextFormat.MARKDOWN:
-        return _MarkdownCriteria(text).sections()
-    return _parse_lines(text)
+        return _MarkdownCriteria(text, headings).sections()
+    return _parse_lines(text, headings)
 
 
-def _parse_lines(text: str) -> list[CriteriaSection]:
+def _parse_lines(text: str, headings: CriteriaHeadings) -> list[CriteriaSection]:
     """Plain text read line by line; each item's `text` is an exact slice of `text`."""
-    blocks = _blocks(text)
+    blocks = _blocks(text, headings)
     sections: list[tuple[Category, str | None, list[Criterion]]] = []
     stack: list[_Open] = []
     heading: _Open | None = None
@@ -167,7 +206,7 @@ def _parse_lines(text: str) -> list[CriteriaSection]:
             continue
         if block.kind == "paragraph":
             close_items()
-            if _is_heading(blocks, index, text):
+            if _is_heading(blocks, index, text, headings):
                 close_heading()
                 node = Criterion(text=own_text, heading=True)
                 container().append(node)
@@ -190,15 +229,10 @@ _LISTS = ("bullet_list", "ordered_list")
 _BULLET = re.compile(r"•[ \t]+(?=\S)")  # a bullet character CommonMark does not know, typed as a list marker
 
 
-def _section_category(text: str) -> Category | None:
-    match = _SECTION.match(text.strip())
-    return match.group(1).lower() if match else None  # type: ignore[return-value]
-
-
-def _introduces_items(text: str, following: SyntaxTreeNode | None) -> bool:
+def _introduces_items(text: str, following: SyntaxTreeNode | None, headings: CriteriaHeadings) -> bool:
     """A paragraph is a sub-heading if it ends with ':' or directly introduces a list (see module rules)."""
     own = text.rstrip("*_ ")
-    if own.endswith(":") or _SUBSECTION.match(own):
+    if own.endswith(":") or headings.starts_subsection(own):
         return True
     return following is not None and following.type in _LISTS and not own.endswith(_SENTENCE_END)
 
@@ -206,8 +240,9 @@ def _introduces_items(text: str, following: SyntaxTreeNode | None) -> bool:
 class _MarkdownCriteria:
     """CommonMark criteria: the block tree, walked into sections, sub-headings and nested items."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, headings: CriteriaHeadings) -> None:
         self.text = text
+        self.headings = headings
         self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
         self.out: list[tuple[Category, str | None, list[Criterion]]] = []
         self.heading: tuple[Criterion, list[Criterion]] | None = None
@@ -233,7 +268,7 @@ class _MarkdownCriteria:
         if node.type in _LISTS:
             for item in node.children:
                 own, rest = self._own_blocks(item)
-                category = _section_category(blocks_to_plain(own)) if own else None
+                category = self.headings.section_category(blocks_to_plain(own).strip()) if own else None
                 if category is None:
                     self._container().extend(self._kept(self._item(item)))
                     continue
@@ -244,7 +279,8 @@ class _MarkdownCriteria:
         assert node.map is not None
         first, end = node.map
         lines = text.split("\n")
-        category = _section_category(lines[0]) if node.type in ("paragraph", "heading") else None
+        category = self.headings.section_category(lines[0].strip()) if node.type in ("paragraph", "heading") \
+            else None
         if category is not None:
             self._start_section(category, lines[0])
             if len(lines) == 1:
@@ -257,7 +293,7 @@ class _MarkdownCriteria:
                                                    span=self._span(first + n, first + n + 1, "•")))
             return
         span = self._span(first, end)
-        if node.type == "heading" or (node.type == "paragraph" and _introduces_items(text, following)):
+        if node.type == "heading" or (node.type == "paragraph" and _introduces_items(text, following, self.headings)):
             self._close_heading()
             heading = Criterion(text=text, heading=True, span=span)
             self._container().append(heading)
