@@ -350,7 +350,10 @@ class _MarkdownCriteria:
         pos = _LINE_PREFIX.match(line).end()  # type: ignore[union-attr]
         if marker is not None and line.startswith(marker, pos):
             pos = len(line) - len(line[pos + len(marker):].lstrip(" \t"))
-        return [self.starts[first] + pos, self.starts[last] + len(self._line(last).rstrip())]
+        end_offset = self.starts[last] + len(self._line(last).rstrip())
+        # A block whose only text is its prefix ("    > ": an indented code block holding a quote marker) has
+        # nothing after the prefix: its span is empty, at the end of the line, never inverted.
+        return [min(self.starts[first] + pos, end_offset), end_offset]
 
     def _start_section(self, category: Category, heading: str) -> None:
         self._close_heading()

@@ -89,6 +89,7 @@ def test_any_text_keeps_every_word_in_exact_slices(lines: list[tuple[str, str, s
 
 @settings(max_examples=200, deadline=None)
 @given(LINES)
+@example([("    ", ">", " ")])  # an indented code block holding only a quote marker: span [6, 5] before
 def test_any_markdown_keeps_every_word(lines: list[tuple[str, str, str]]) -> None:
     text = "\n".join(indent + marker + body for indent, marker, body in lines)
     sections = parse_criteria(text, CTGOV_HEADINGS, TextFormat.MARKDOWN)
