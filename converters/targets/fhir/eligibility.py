@@ -35,6 +35,7 @@ class CriterionItem:
     cohorts: tuple[str, ...]  # heading texts above it, outermost first
     pointer: str  # study.json pointer of its text
     cohort_pointers: tuple[str, ...] = ()
+    damaged: tuple[DamagedComparator, ...] = ()  # phrases whose comparison sign the source lost
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def _walk(items: list[Criterion], section: str, position: tuple[int, ...], cohor
                          (*cohort_pointers, f"{pointer}/text") if name else cohort_pointers, f"{pointer}/children")
             continue
         out.append(CriterionItem(text=item.text.strip(), section=section, position=pos, marker=item.marker,
-                                 cohorts=cohorts, pointer=f"{pointer}/text", cohort_pointers=cohort_pointers))
+                                 cohorts=cohorts, pointer=f"{pointer}/text", cohort_pointers=cohort_pointers,
+                                 damaged=tuple(item.damaged_comparators)))
         out += _walk(item.children, section, pos, cohorts, cohort_pointers, f"{pointer}/children")
     return out
 
@@ -127,13 +129,12 @@ def add_damaged_comparators(ctx: BuildContext, item: CriterionItem,
     (converters.model.comparators found it), so a consumer knows the text is damaged; the sign is not guessed.
     Returns the trace of each added extension (its place in the characteristic -> the study pointers of the mark
     and of the criterion's text, which carries the source location)."""
-    criterion = _criterion_at(ctx, item.pointer)
-    if criterion is None or not criterion.damaged_comparators:
+    if not item.damaged:
         return {}
     extensions: list[dict[str, Any]] = characteristic.setdefault("extension", [])
     base = item.pointer.removesuffix("/text")
     traces: dict[tuple[str | int, ...], tuple[str, ...]] = {}
-    for n, damaged in enumerate(criterion.damaged_comparators):
+    for n, damaged in enumerate(item.damaged):
         traces[("extension", len(extensions))] = (f"{base}/damaged_comparators/{n}", item.pointer)
         extensions.append(_damaged_comparator_extension(ctx, damaged))
     return traces
@@ -145,24 +146,6 @@ def _damaged_comparator_extension(ctx: BuildContext, damaged: DamagedComparator)
         {"url": "damage", "valueCode": damaged.damage},
         {"url": "offset", "valueInteger": damaged.start},
     ]}
-
-
-def _criterion_at(ctx: BuildContext, text_pointer: str) -> Criterion | None:
-    """The criterion whose text is at `text_pointer` (/eligibility/criteria/S/items/I[/children/J...]/text)."""
-    parts = text_pointer.strip("/").split("/")
-    if len(parts) < 6 or parts[:2] != ["eligibility", "criteria"] or parts[-1] != "text":
-        return None
-    sections = ctx.study.eligibility.criteria
-    section = int(parts[2])
-    if section >= len(sections):
-        return None
-    items, found = sections[section].items, None
-    for key, index in zip(parts[3:-1:2], parts[4:-1:2], strict=True):
-        if key not in ("items", "children") or int(index) >= len(items):
-            return None
-        found = items[int(index)]
-        items = found.children
-    return found
 
 
 def _age_quantity(ctx: BuildContext, age: Age) -> dict[str, Any]:
