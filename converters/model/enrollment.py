@@ -42,7 +42,6 @@ class EnrollmentReading:
 
     count: int
     reading: Reading
-    stated: bool  # True: the source typed the count; False: the status table (or its default) decided
     assumed: bool  # True: nothing in the source decided; the table's default was used
     pointers: tuple[str, ...]  # the study.json values the decision rests on (for the trace)
     basis: str  # what decided, in words, for reports ("status COMPLETED", "it states no status")
@@ -70,14 +69,14 @@ def read_enrollment(study: Study, rule: EnrollmentRule) -> EnrollmentReading | N
         return None
     count_pointers = ("/design/enrollment/count",)
     if enrollment.type is not None:
-        return EnrollmentReading(enrollment.count, _STATED[enrollment.type], stated=True, assumed=False,
+        return EnrollmentReading(enrollment.count, _STATED[enrollment.type], assumed=False,
                                  pointers=(*count_pointers, "/design/enrollment/type"),
                                  basis=f"the source types it {enrollment.type}")
     decided = _status_reading(study, rule)
     if decided is None:
         return _default_reading(study, enrollment.count, rule)
     reading, status_used, pointers = decided
-    return EnrollmentReading(enrollment.count, reading, stated=False, assumed=False,
+    return EnrollmentReading(enrollment.count, reading, assumed=False,
                              pointers=(*count_pointers, *pointers), basis=f"status {status_used}")
 
 
@@ -87,5 +86,5 @@ def _default_reading(study: Study, count: int, rule: EnrollmentRule) -> Enrollme
     stated = [(p, v) for p, v in (("/status/overall", status.overall), ("/status/overall_text", status.overall_text))
               if v]
     why = f"its status {stated[0][1]!r} does not decide" if stated else "it states no status"
-    return EnrollmentReading(count, rule.default, stated=False, assumed=True,
+    return EnrollmentReading(count, rule.default, assumed=True,
                              pointers=("/design/enrollment/count", *(p for p, _ in stated)), basis=why)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from converters.model.study import SourceLocation, Study
 
 
@@ -17,7 +19,8 @@ def json_pointer(*parts: str | int) -> str:
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:
-    """The value at an RFC 6901 pointer in parsed JSON, or None when the path does not exist."""
+    """The value at an RFC 6901 pointer in parsed JSON (or in a model, field by field), or None when the path
+    does not exist."""
     node = document
     for raw in pointer.split("/")[1:]:
         part = raw.replace("~1", "/").replace("~0", "~")
@@ -25,6 +28,8 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
             node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
         elif isinstance(node, dict):
             node = node.get(part)
+        elif isinstance(node, BaseModel):
+            node = getattr(node, part, None)
         else:
             return None
     return node

@@ -25,6 +25,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
+from converters.model.provenance import json_pointer, resolve_pointer
 from converters.model.study import Study, TextFormat
 
 # Fields of a study that are the converter's own records, not source text.
@@ -200,27 +201,13 @@ def _plain(value: Any, pointer: str, formats: Mapping[str, TextFormat]) -> Any:
     if isinstance(value, str):
         return markdown_to_plain(value) if text_format_at(formats, pointer) is TextFormat.MARKDOWN else value
     if isinstance(value, dict):
-        return {key: _plain(item, f"{pointer}/{_escape_step(key)}", formats) for key, item in value.items()}
+        return {key: _plain(item, pointer + json_pointer(key), formats) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item, f"{pointer}/{i}", formats) for i, item in enumerate(value)]
     return value
 
 
-def _escape_step(step: str) -> str:
-    return step.replace("~", "~0").replace("/", "~1")
-
-
 def text_at(study: Study, pointer: str) -> str | None:
     """The text at a JSON pointer of the study (None when there is no text there)."""
-    node: Any = study
-    for raw in pointer.split("/")[1:]:
-        step = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list):
-            node = node[int(step)] if step.isdigit() and int(step) < len(node) else None
-        elif isinstance(node, dict):
-            node = node.get(step)
-        else:
-            node = getattr(node, step, None)
-        if node is None:
-            return None
+    node = resolve_pointer(study, pointer)
     return node if isinstance(node, str) else None
