@@ -48,8 +48,8 @@ class LoadedTables:
 
 FORMAT_FOLDERS = frozenset({"csv", "json", "ndjson", "xpt", "dataset-json"})
 #: What makes `trialbridge validate` take a folder for Trial Design tables (NDJSON alone does not).
-_TDM_STEMS = {"ts", "ta", "te", "tv", "ti"}
-_TDM_SUFFIXES = {".csv", ".json", ".xpt"}
+_TDM_STEMS = frozenset(domain.lower() for domain in TDM_DOMAINS)
+_TDM_SUFFIXES = frozenset(TABLE_FORMATS) - {".ndjson"}
 
 
 @dataclass(frozen=True)
