@@ -84,7 +84,7 @@ def unrecognised_input(doc: SourceDocument, forced: str | None) -> Problem:
     else:
         hint = f"--from {forced} is not a known format" if forced else "its content matches no known format"
         problem = core.INPUT_FORMAT_UNKNOWN(Location(file=doc.name), hint=hint)
-    return record_problem(problem, doc.member) if doc.member is not None else problem
+    return record_problem(problem, doc.member)
 
 
 def _archive_reader(name: str, readers: dict[str, Reader]) -> ArchiveReader:

@@ -101,9 +101,12 @@ def archive_suffixes(reader: Reader) -> tuple[str, ...]:
     return reader.archive_suffixes if isinstance(reader, ArchiveMembers) else ()
 
 
-def record_problem(problem: Problem, record: str) -> Problem:
+def record_problem(problem: Problem, record: str | None) -> Problem:
     """A problem about a whole document, restated for one record (an archive member) of a larger file: located
-    at the record, and a fatal one becomes an error (the record is refused; the file is still usable)."""
+    at the record, and a fatal one becomes an error (the record is refused; the file is still usable). A whole
+    file (`record` None) keeps the problem as it is."""
+    if record is None:
+        return problem
     problem = problem.with_location(record=record)
     if problem.severity is Severity.FATAL:
         problem = problem.model_copy(update={"severity": Severity.ERROR})

@@ -39,7 +39,7 @@ class CtgovV1Reader:
         where = Location(file=doc.name, record=member)
         decoded = decode_text(doc.data, doc.name)
         if isinstance(decoded, Problem):
-            yield ReadOutcome(member, None, [record_problem(decoded, member) if member is not None else decoded])
+            yield ReadOutcome(member, None, [record_problem(decoded, member)])
             return
         shape: ClassicShape | None
         try:
@@ -49,7 +49,7 @@ class CtgovV1Reader:
         if shape is None:
             shape = ClassicShape("classic API response", None, ())
         problem = classic_problem(shape, where)
-        yield ReadOutcome(member, None, [record_problem(problem, member) if member is not None else problem])
+        yield ReadOutcome(member, None, [record_problem(problem, member)])
 
 
 READER = CtgovV1Reader()

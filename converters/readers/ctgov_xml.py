@@ -30,8 +30,8 @@ from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
-from converters.problems import Location, Problem, Severity
-from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse
+from converters.problems import Location, Problem
+from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
 from converters.readers.ctgov_v2.record import ENGINE_KINDS, build_study, source_leaves
 from converters.resources import Resources
 
@@ -83,9 +83,7 @@ class XmlRecordConverter:
         """One XML document (a file, or an archive member named `label`) -> an outcome."""
         parsed = self.parse(data, doc.name, label)
         if isinstance(parsed, Problem):
-            if label is not None and parsed.severity is Severity.FATAL:
-                parsed = parsed.model_copy(update={"severity": Severity.ERROR})
-            return ReadOutcome(label, None, [parsed])
+            return ReadOutcome(label, None, [record_problem(parsed, label)])
         root = parsed
         nct_id = _nct_id(root)
         name = nct_id or label

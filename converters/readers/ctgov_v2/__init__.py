@@ -67,7 +67,7 @@ class CtgovV2Reader:
         decoded = decode_text(doc.data, doc.name)
         if isinstance(decoded, Problem):
             member = doc.member
-            yield ReadOutcome(member, None, [record_problem(decoded, member) if member is not None else decoded])
+            yield ReadOutcome(member, None, [record_problem(decoded, member)])
             return
         yield from json_outcomes(decoded, doc, config, self.converter(config.resources), member=doc.member)
 
