@@ -312,9 +312,8 @@ def _status_implications(item: dict[str, str], vocabulary: Vocabulary) -> dict[s
 def _age_statement(item: dict[str, Any]) -> AgeStatementRules:
     labels = _alternatives(item["labels"])
     return AgeStatementRules(
-        # an item marker may come first ("2. Aged 18-65 years;", "- Age: ≥5 years"): the statement is the item
-        line=re.compile(rf"^(?:(?:\d{{1,3}}[.)]|[-•*·])\s*)?(?:{labels})(?:\s*:\s*|\s+)(?P<value>\S.*?)\s*[;,.]?$",
-                        re.IGNORECASE),
+        # matched after the item's list marker, if any, is taken off (the criteria boundaries say what a marker is)
+        line=re.compile(rf"^(?:{labels})(?:\s*:\s*|\s+)(?P<value>\S.*?)\s*[;,.]?$", re.IGNORECASE),
         mentions=tuple(re.compile(pattern, re.IGNORECASE) for pattern in item["mentions"]),
     )
 

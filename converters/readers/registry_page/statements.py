@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from converters.model import json_pointer
 from converters.problem_codes import page as codes
+from converters.readers.registry_page.boundaries import CriteriaBoundaries
 from converters.readers.registry_page.context import ReadContext
 from converters.readers.registry_page.convert import Values
 from converters.readers.registry_page.page import Line
@@ -45,7 +46,7 @@ def sole_age_statement(ctx: ReadContext, lines: list[Line]) -> None:
     if len(stating) != 1:
         return
     line = stating[0]
-    m = rules.line.match(line.stripped)
+    m = rules.line.match(_without_marker(line.stripped, ctx.rules.criteria.boundaries))
     if m is None:
         return
     result = ctx.converter.convert(_AGE_STATEMENT, m["value"])
@@ -55,3 +56,12 @@ def sole_age_statement(ctx: ReadContext, lines: list[Line]) -> None:
     limits = " and ".join(path.rsplit(".", 1)[1].replace("_", " ") for path, _value in result.items)
     ctx.draft.report(codes.AGE_FROM_STATEMENT(ctx.draft.where((line.no, line.no)), text=line.stripped,
                                               limits=limits))
+
+
+def _without_marker(text: str, boundaries: CriteriaBoundaries) -> str:
+    """The text after its list marker or bullet ("2. Aged 18-65 years;", "- Age: ≥5 years"), if it has one."""
+    marker = boundaries.leading(text)
+    if marker is not None:
+        return text[marker.end:].lstrip()
+    bullet = boundaries.bullet.match(text)
+    return text[bullet.end():].lstrip() if bullet else text
