@@ -63,7 +63,13 @@ def convert(
     = "study",
     from_: Annotated[str | None, typer.Option("--from", help="Force the input format (see `formats`).")] = None,
     bundle: Annotated[str, typer.Option(help="FHIR Bundle type: collection or transaction.")] = "collection",
-    sdtm_layout: Annotated[str, typer.Option(help="SDTM tables: per-study or concatenated.")] = "per-study",
+    layout: Annotated[str, typer.Option(help="Output layout: per-study (a folder per study) or bulk (study.ndjson, "
+                                              "FHIR NDJSON per resource type, SDTM concatenated).")] = "per-study",
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).",
+                                             min=1)] = None,
+    sdtm_layout: Annotated[str | None, typer.Option(help="SDTM tables: per-study or concatenated "
+                                                     "(default: per-study; concatenated in the bulk layout).")]
+    = None,
     sdtm_formats: Annotated[str, typer.Option(help="SDTM formats: csv,json,xpt,define.")] = "csv,json,xpt,define",
     max_bytes: Annotated[int, typer.Option(help="Largest input file accepted, in bytes.")] = 100 * 1024 * 1024,
     max_records: Annotated[int | None, typer.Option(help="Most records read from one multi-record file.")] = None,
@@ -74,16 +80,25 @@ def convert(
     = False,
 ) -> None:
     """Convert registry records into canonical study.json files (and FHIR / SDTM with --to)."""
-    from converters.pipeline import ConvertOptions, FileResult
+    import time
+
+    from converters.pipeline import LAYOUTS, ConvertOptions, FileResult, available_cores
     from converters.pipeline import convert as run_convert
-    from converters.render import file_line, problem_line, total_line
+    from converters.progress import progress_bar
+    from converters.render import file_line, problem_line, rate_line, total_line
     from converters.targets import discover_targets, target_names
 
     targets = tuple(t.strip() for t in to.split(",") if t.strip())
     unknown = [t for t in targets if t not in target_names()]
     if unknown:
         raise _fail(f"unknown target(s) {', '.join(unknown)}; available: {', '.join(target_names())}")
-    writer_options = {"bundle": bundle, "sdtm_layout": sdtm_layout, "sdtm_formats": sdtm_formats}
+    if layout not in LAYOUTS:
+        raise _fail(f"--layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if layout == "bulk" and sdtm_layout == "per-study":
+        raise _fail("--layout bulk writes SDTM concatenated; leave out --sdtm-layout per-study")
+    writer_options = {"bundle": bundle, "sdtm_formats": sdtm_formats}
+    if sdtm_layout is not None:
+        writer_options["sdtm_layout"] = sdtm_layout
     usage = [error for target in discover_targets().values() for error in target.usage_errors(writer_options)]
     if usage:
         raise _fail(usage[0])
@@ -95,6 +110,8 @@ def convert(
         max_records=max_records,
         writer_options=writer_options,
         validate_outputs=not no_validate,
+        layout=layout,
+        jobs=jobs or available_cores(),
     )
     console = _console()
 
@@ -105,8 +122,11 @@ def convert(
                 for problem in result.all_problems():
                     console.print("    ", problem_line(problem))
 
+    started = time.perf_counter()
     try:
-        report = run_convert(inputs, options, _resources(), on_file=on_file)
+        with progress_bar(console, enabled=not quiet) as progress:
+            report = run_convert(inputs, options, _resources(), on_file=on_file, progress=progress,
+                                 keep_files=False)
     except MappingError as exc:
         raise _fail(f"configuration: {exc}") from exc
     except OSError as exc:
@@ -114,6 +134,9 @@ def convert(
     for problem in report.problems:
         console.print(problem_line(problem))
     console.print(total_line(report, str(out / "report.json")))
+    if progress is not None:  # on a terminal: how fast it went (never in logs, where output must be the same)
+        console.print(rate_line(report.studies_written(), report.record_count, time.perf_counter() - started,
+                                options.jobs))
     raise typer.Exit(int(report.exit_code))
 
 

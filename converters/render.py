@@ -39,7 +39,7 @@ def file_line(result: FileResult) -> Text:
     kind = result.format or "?"
     if result.layout:
         kind += f"/{result.layout}"
-    written = [r for r in result.records if r.output_dir]
+    written = [r for r in result.records if r.written]
     fields = sum(r.fields_mapped for r in result.records)
     used = sum(r.units_used for r in result.records)
     total = sum(r.units_total for r in result.records)
@@ -57,13 +57,20 @@ def file_line(result: FileResult) -> Text:
 
 
 def total_line(report: RunReport, report_path: str) -> Text:
-    problems = [p for f in report.files for p in f.all_problems()] + report.problems
-    unusable = sum(1 for f in report.files if f.exit_code == 2)
+    counts = report.severity_counts()
+    shown = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none"
     return Text(
-        f"Total: {len(report.files)} files, {report.studies_written()} studies written, {unusable} unusable; "
-        f"problems: {_counts_text(problems)} -> {report_path}",
+        f"Total: {report.file_count} files, {report.studies_written()} studies written, {report.unusable_count} "
+        f"unusable; problems: {shown} -> {report_path}",
         style="bold",
     )
+
+
+def rate_line(studies: int, records: int, seconds: float, jobs: int) -> Text:
+    """How fast the run went: records read and studies written per second, and on how many processes."""
+    rate = studies / seconds if seconds > 0 else 0.0
+    return Text(f"{records} records in {seconds:.1f} s ({rate:,.0f} studies/s, {jobs} "
+                f"job{'s' if jobs != 1 else ''})", style="dim")
 
 
 def _short(value: Any, width: int = 90) -> str:

@@ -41,6 +41,9 @@ class WriteResult:
     files: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     checks: list[OutputCheck] = field(default_factory=list)  # validations of `files`, run after writing
+    # a study's part of the run-level outputs (bulk lines, tables to concatenate): the pipeline hands each to
+    # `Writer.collect` in the process that commits the run, in input order
+    shared: list[object] = field(default_factory=list)
 
     def run_checks(self) -> list[Problem]:
         """The problems of every check, in the order the outputs were written."""
@@ -58,8 +61,13 @@ class Writer(Protocol):
         """Write this study's outputs into its own folder (created by the pipeline)."""
         ...
 
+    def collect(self, payload: object, out_dir: Path) -> WriteResult:
+        """Take one study's shared payload (from `write_study`, maybe in another process) into the run-level
+        outputs below `out_dir`: append it to a bulk file, or keep it for `finish`. Returns the files it went to."""
+        ...
+
     def finish(self, out_dir: Path) -> WriteResult:
-        """Write outputs spanning all studies (e.g. concatenated tables); most writers do nothing."""
+        """Write outputs spanning all studies (e.g. concatenated tables) and close bulk files."""
         ...
 
 

@@ -18,11 +18,14 @@ from converters.problem_codes import core
 from converters.problem_codes import fhir_writer as kinds
 from converters.problems import Location, Problem
 from converters.targets.base import WriterConfig, WriteResult
+from converters.targets.bulk import BulkFiles
+from converters.targets.fhir.bulk import BulkPart, bulk_part
 from converters.targets.fhir.bundle import BuiltBundle, BundleType, build_bundle
 from converters.targets.fhir.maps import FhirMaps, FhirVersion
 
 BUNDLE_FILE = "bundle.json"
 TRACE_FILE = "bundle.trace.json"
+BULK_TRACE_FILE = "trace.ndjson"  # the bulk layout: one study's trace per line
 BUNDLE_TYPES: tuple[BundleType, ...] = ("collection", "transaction")
 
 
@@ -60,6 +63,8 @@ class FhirWriter:
         requested = config.options.get("bundle", "collection")
         self.bundle_type: BundleType = "transaction" if requested == "transaction" else "collection"
         self._option_problem = requested not in BUNDLE_TYPES
+        self.bulk = config.options.get("layout") == "bulk"  # NDJSON per resource type (see `bulk`)
+        self._bulk_files: BulkFiles | None = None
 
     def validator(self) -> Validator | str:
         if self._validator is None:
@@ -75,6 +80,11 @@ class FhirWriter:
         where = Location(file=study.source.file, record=study.registry_id() or study.source.record)
         if self._option_problem:
             result.problems.append(kinds.BUNDLE_OPTION_INVALID(where, value=self.config.options.get("bundle")))
+        if self.bulk:
+            result.shared.append(bulk_part(built.bundle, built.trace, study.registry_id()))
+            # the bundle is checked as built; its problems name the study's source (there is no bundle file)
+            result.checks.append(partial(self.validate, built.bundle, study.source.file, where))
+            return result
         folder = study_dir / self.target
         bundle_path = folder / BUNDLE_FILE
         try:
@@ -95,7 +105,25 @@ class FhirWriter:
             return [kinds.VALIDATOR_UNAVAILABLE(where, version=self.version, reason=validator)]
         return validator.validate(bundle, file=file)
 
+    def collect(self, payload: object, out_dir: Path) -> WriteResult:
+        """Append a study's resources to `<target>/<Type>.ndjson` and its trace to `<target>/trace.ndjson`."""
+        if not isinstance(payload, BulkPart):
+            return WriteResult()
+        if self._bulk_files is None:
+            self._bulk_files = BulkFiles(out_dir / self.target)
+        result = WriteResult()
+        for resource_type, lines in payload.lines.items():
+            appended = self._bulk_files.append(f"{resource_type}.ndjson", lines)
+            result.files += appended.files
+            result.problems += appended.problems
+        appended = self._bulk_files.append(BULK_TRACE_FILE, [payload.trace])
+        result.files += appended.files
+        result.problems += appended.problems
+        return result
+
     def finish(self, out_dir: Path) -> WriteResult:
+        if self._bulk_files is not None:
+            self._bulk_files.close()
         return WriteResult()
 
 

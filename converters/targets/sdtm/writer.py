@@ -103,9 +103,14 @@ class SdtmWriter:
             return WriteResult(problems=list(self.option_problems))
         package = self.tables_for(study)
         if self.options.layout == "concatenated":
-            self._pending.append(package)
-            return WriteResult(problems=list(package.problems))
+            return WriteResult(problems=list(package.problems), shared=[package])
         return self.write_package(package, study_dir / "sdtm", study_dir)
+
+    def collect(self, payload: object, out_dir: Path) -> WriteResult:
+        """Keep a study's tables for the concatenated package that `finish` writes."""
+        if isinstance(payload, StudyTables):
+            self._pending.append(payload)
+        return WriteResult()
 
     def finish(self, out_dir: Path) -> WriteResult:
         if self.option_problems or self.options.layout != "concatenated" or not self._pending:

@@ -14,9 +14,11 @@ from converters.model import Study, document_to_json, study_to_dict
 from converters.problem_codes import core
 from converters.problems import Location, Problem
 from converters.targets.base import WriterConfig, WriteResult
+from converters.targets.bulk import BulkFiles, json_line
 from converters.targets.study.schema import StudySchemaValidator
 
 STUDY_FILE = "study.json"
+BULK_FILE = "study.ndjson"  # the bulk layout: one study document per line
 
 
 class StudyWriter:
@@ -26,6 +28,7 @@ class StudyWriter:
 
     def __init__(self, config: WriterConfig) -> None:
         self.schema = StudySchemaValidator(config.resources)
+        self._bulk: BulkFiles | None = None
 
     def document(self, study: Study) -> tuple[dict[str, Any], list[Problem]]:
         """The study as `study.json` holds it, and what the study schema finds wrong with it."""
@@ -49,7 +52,19 @@ class StudyWriter:
             return WriteResult(problems=invalid)
         return self.write_document(document, study, study_dir)
 
+    def line(self, document: dict[str, Any]) -> bytes:
+        """A checked document as one line of the bulk file."""
+        return json_line(document)
+
+    def collect(self, payload: object, out_dir: Path) -> WriteResult:
+        """Append a study's line (`line`) to `study.ndjson`."""
+        if self._bulk is None:
+            self._bulk = BulkFiles(out_dir)
+        return self._bulk.append(BULK_FILE, [payload] if isinstance(payload, bytes) else [])
+
     def finish(self, out_dir: Path) -> WriteResult:
+        if self._bulk is not None:
+            self._bulk.close()
         return WriteResult()
 
 

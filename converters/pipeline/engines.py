@@ -1,0 +1,91 @@
+"""Where units are converted: in this process, or in worker processes on this machine (`--jobs`). Either way
+the results come back in input order, which is all the commit needs for identical output.
+
+An engine is a function from an iterable of work units to an iterator of their results, in order. The Dask
+engine (`converters.pipeline.dask_engine`) is another such function, for a cluster.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from converters.pipeline.records import ConvertContext, UnitResult, convert_unit
+from converters.pipeline.results import ConvertOptions, FileResult
+from converters.problems import Problem
+from converters.resources import Resources
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One input file to convert, with its place in the run's order."""
+
+    index: int
+    path: Path
+    missing: Problem | None = None  # the path named does not exist: its result is this problem
+    size: int = 0  # bytes, for the progress estimate
+
+
+Engine = Callable[[Iterable[WorkUnit]], Iterator[UnitResult]]
+
+
+def available_cores() -> int:
+    """The cores this process may run on (what `taskset` or a container allows), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def in_process(options: ConvertOptions, resources: Resources) -> Engine:
+    """Convert every unit here, one after the other."""
+    ctx = ConvertContext.build(options, resources)
+
+    def run(units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
+        for unit in units:
+            yield convert_work(unit, ctx)
+
+    return run
+
+
+# --- worker processes ---------------------------------------------------------------------------------
+
+_WORKER: dict[str, ConvertContext] = {}  # the one context of a worker process, built by its initializer
+
+
+def _init_worker(options: ConvertOptions, root: Path) -> None:
+    _WORKER["ctx"] = ConvertContext.build(options, Resources(root=root))
+
+
+def _convert_in_worker(unit: WorkUnit) -> UnitResult:
+    return convert_work(unit, _WORKER["ctx"])
+
+
+def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
+    """A unit's result: its file converted, or the problem that the path named is missing."""
+    if unit.missing is not None:
+        return UnitResult(unit.index, FileResult(file=str(unit.path), problems=[unit.missing]))
+    return convert_unit(unit.index, unit.path, ctx)
+
+
+def worker_pool(options: ConvertOptions, resources: Resources, jobs: int) -> Engine:
+    """Convert units in `jobs` worker processes, results in input order (`imap`, one unit at a time)."""
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+
+    def run(units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
+        context = multiprocessing.get_context(method)
+        with context.Pool(jobs, initializer=_init_worker, initargs=(options, resources.root)) as pool:
+            yield from pool.imap(_convert_in_worker, units, chunksize=1)
+
+    return run
+
+
+def local_engine(options: ConvertOptions, resources: Resources) -> Engine:
+    """In this process for one job, else a pool of worker processes."""
+    if options.jobs <= 1:
+        return in_process(options, resources)
+    return worker_pool(options, resources, options.jobs)

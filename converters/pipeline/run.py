@@ -1,0 +1,76 @@
+"""A whole `convert` run: list the input files, convert them (here or in workers), commit each result in input
+order, finish the run-level outputs and write `report.json`."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from converters.loading import iter_input_files
+from converters.pipeline.commit import Committer
+from converters.pipeline.engines import Engine, WorkUnit, local_engine
+from converters.pipeline.records import ConvertContext, UnitResult
+from converters.pipeline.results import ConvertOptions, FileResult, ReportStream, RunReport
+from converters.resources import Resources
+
+
+class Progress(Protocol):
+    """What a run tells whoever shows its progress (the CLI's bar): the work ahead, then each file done."""
+
+    def start(self, files: int, size: int) -> None: ...
+
+    def advance(self, size: int, records: int) -> None: ...
+
+
+def list_inputs(inputs: Iterable[Path]) -> list[WorkUnit]:
+    """The files to convert, in order, each with its size; a path that does not exist is a unit too."""
+    return [WorkUnit(index, path, missing, 0 if missing else _size(path))
+            for index, (path, missing) in enumerate(iter_input_files(inputs))]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def convert(
+    inputs: Iterable[Path],
+    options: ConvertOptions,
+    resources: Resources,
+    on_file: Callable[[FileResult], None] | None = None,
+    *,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    keep_files: bool = True,
+) -> RunReport:
+    """Convert every input file; report each file through `on_file`; write `report.json`.
+
+    `engine` converts the units (default: this process, or `options.jobs` worker processes); the results are
+    committed here in input order, so the output does not depend on it. `keep_files=False` keeps only totals in
+    the returned report (report.json still lists every file), for runs too large to hold."""
+    units = list_inputs(inputs)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = ConvertContext.build(options, resources)
+    shutil.rmtree(ctx.staging_root, ignore_errors=True)  # left by an interrupted run
+    committer = Committer(ctx, on_file=on_file, stream=ReportStream(options.out_dir), keep_files=keep_files)
+    if progress is not None:
+        progress.start(len(units), sum(unit.size for unit in units))
+    sizes = {unit.index: unit.size for unit in units}
+    run_units = engine or local_engine(options, resources)
+    for result in _checked_order(run_units(iter(units))):
+        committer.commit(result)
+        if progress is not None:
+            progress.advance(sizes.get(result.index, 0), len(result.file.records))
+    return committer.finish()
+
+
+def _checked_order(results: Iterator[UnitResult]) -> Iterator[UnitResult]:
+    """The engine's results, refusing any out of input order (the commit's identical output depends on it)."""
+    for expected, result in enumerate(results):
+        if result.index != expected:
+            raise RuntimeError(f"engine returned unit {result.index} where unit {expected} was due")
+        yield result
