@@ -105,6 +105,20 @@ class PathProbe:
             return None
 
 
+    @cached_property
+    def first_line_json(self) -> object | None:
+        """The first line parsed as JSON, when the whole file is not JSON (NDJSON: one value per line)."""
+        if self.json is not None or not self.path.is_file():
+            return None
+        try:
+            with self.path.open("rb") as handle:
+                line = handle.readline(self.max_bytes)
+            data: object = json.loads(line)
+            return data
+        except (OSError, ValueError, RecursionError):
+            return None
+
+
 class Target(Protocol):
     """One output target: its writers (one per `--to` name) and the validator of the files it writes."""
 

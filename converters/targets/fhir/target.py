@@ -23,7 +23,7 @@ class FhirTarget:
         return []
 
     def claims(self, probe: PathProbe) -> float:
-        data = probe.json
+        data = probe.json if probe.json is not None else probe.first_line_json  # a resource, or NDJSON of them
         return 1.0 if isinstance(data, dict) and "resourceType" in data else 0.0
 
     def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,35 @@ def validate_fhir_file(
     text, problems = _read_text(file)
     if text is None:
         return problems
+    lines = ndjson_lines(text)
+    if lines is not None:
+        return [problem for number, line in lines
+                for problem in _validate_text(line, name, version, validator, line=number)]
+    return _validate_text(text, name, version, validator)
+
+
+def ndjson_lines(text: str) -> list[tuple[int, str]] | None:
+    """The numbered non-blank lines of NDJSON (FHIR Bulk Data: one resource per line), or None when the text is
+    one JSON document (its first line alone is not a whole object)."""
+    lines = [(number, line) for number, line in enumerate(text.split("\n"), 1) if line.strip()]
+    if len(lines) < 2 or not lines[0][1].lstrip().startswith("{"):
+        return None
+    try:
+        first = json.loads(lines[0][1])
+    except ValueError:
+        return None
+    return lines if isinstance(first, dict) else None
+
+
+def _validate_text(text: str, name: str, version: str | None, validator: Callable[[str], FhirValidator],
+                   line: int | None = None) -> list[Problem]:
+    """One JSON document's problems; `line` (an NDJSON line) goes into every problem's location."""
+    found = _validate_document(text, name, version, validator)
+    return found if line is None else [p.with_location(line=line) for p in found]
+
+
+def _validate_document(text: str, name: str, version: str | None,
+                       validator: Callable[[str], FhirValidator]) -> list[Problem]:
     obj, problems = parse_fhir_json(text, name)
     if obj is None:
         return problems
