@@ -5,8 +5,14 @@ expanding archives within their limits, turning bytes into text, parsing untrust
 records of a JSON text) lives here, so no reader borrows it from another.
 """
 
-from converters.loading.archive import MemberProblem, archive_entry_names, is_archive, iter_member_documents
-from converters.loading.document import SourceDocument
+from converters.loading.archive import (
+    MemberProblem,
+    archive_entry_names,
+    archive_windows,
+    is_archive,
+    iter_member_documents,
+)
+from converters.loading.document import ArchiveWindow, SourceDocument
 from converters.loading.files import iter_input_files, load_document
 from converters.loading.jsonstream import (
     RECURSION_LIMIT_HINT,
@@ -23,6 +29,7 @@ from converters.loading.xml import XmlRefusal, parse_untrusted, secure_parser, s
 
 __all__ = [
     "RECURSION_LIMIT_HINT",
+    "ArchiveWindow",
     "DecodedText",
     "Envelope",
     "JsonForm",
@@ -33,6 +40,7 @@ __all__ = [
     "SourceDocument",
     "XmlRefusal",
     "archive_entry_names",
+    "archive_windows",
     "binary_reason",
     "decode_text",
     "detect_form",

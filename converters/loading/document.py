@@ -18,3 +18,17 @@ class SourceDocument:
     data: bytes
     sha256: str
     member: str | None = None  # the member's name inside the archive named `name`; None for a whole file
+    window: ArchiveWindow | None = None  # a run of an archive file's members, read from the file (`data` empty)
+
+
+@dataclass(frozen=True)
+class ArchiveWindow:
+    """Members `start` to `stop` (positions in the archive's directory) of the ZIP file at `path`, read from
+    the file itself: a registry download too large to hold is converted a window at a time, on every core.
+    `expanded_before` is the declared expanded size of the record members before the window, so the limit on
+    an archive's total expansion counts from there."""
+
+    path: str
+    start: int
+    stop: int
+    expanded_before: int = 0

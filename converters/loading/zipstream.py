@@ -19,12 +19,16 @@ Defences, each reported as a problem naming the member, never an exception:
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 
+from converters.loading.document import ArchiveWindow
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem
 
@@ -71,9 +75,41 @@ def unsafe_reason(name: str) -> str | None:
     return None
 
 
-def entry_names(data: bytes) -> list[str]:
+def open_archive_file(path: str) -> zipfile.ZipFile:
+    """The ZIP file at `path`, opened once per process (its directory is read once for all its windows).
+
+    The cache is per process (a forked worker must not share its parent's file offset) and per version of the
+    file (its size and modification time)."""
+    stat = os.stat(path)
+    return _open_archive(path, os.getpid(), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _open_archive(path: str, pid: int, size: int, mtime: int) -> zipfile.ZipFile:
+    return zipfile.ZipFile(path)
+
+
+def record_windows(path: str, size: int, suffixes: tuple[str, ...]) -> list[tuple[int, int, int]] | None:
+    """Windows of about `size` members over the ZIP file at `path`, each with the declared expanded size of the
+    record members before it; None when the file is not a readable ZIP (it is then read whole, as before)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return None
+    windows, before = [], 0
+    for start in range(0, len(infos), size):
+        windows.append((start, min(start + size, len(infos)), before))
+        before += sum(info.file_size for info in infos[start:start + size]
+                      if not info.is_dir() and _skip_reason(info.filename, suffixes) is None)
+    return windows
+
+
+def entry_names(data: bytes, window: ArchiveWindow | None = None) -> list[str]:
     """The archive's member names in order, without expanding anything: from the central directory, or (a
     damaged or truncated archive) the name in the first local header."""
+    if window is not None:
+        return open_archive_file(window.path).namelist()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return archive.namelist()
@@ -83,17 +119,17 @@ def entry_names(data: bytes) -> list[str]:
 
 
 def iter_members(data: bytes, file: str, max_member_bytes: int, max_total_bytes: int,
-                 suffixes: tuple[str, ...]) -> Iterator[Member | MemberProblem]:
+                 suffixes: tuple[str, ...], window: ArchiveWindow | None = None) -> Iterator[Member | MemberProblem]:
     """Members whose names end in one of `suffixes` (lower case), expanded one at a time, or the problem that
-    stopped each."""
+    stopped each; of a window of an archive file when one is given, else of the archive in `data`."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data)) if window is None else open_archive_file(window.path)
+        infos = archive.infolist() if window is None else archive.infolist()[window.start:window.stop]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         yield MemberProblem(None, ctgov.ZIP_DAMAGED(Location(file=file), reason=_reason(exc)))
         return
-    total = 0
-    with archive:
+    total = window.expanded_before if window is not None else 0
+    with archive if window is None else nullcontext(archive):
         for info in infos:
             name = info.filename
             where = Location(file=file, record=name)

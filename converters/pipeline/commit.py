@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from converters.pipeline.records import ConvertContext, Staged, UnitResult, run_finish, unique_name
@@ -28,9 +28,10 @@ class Committer:
     on_file: Callable[[FileResult], None] | None = None
     stream: ReportStream | None = None
     keep_files: bool = True
+    _open_file: FileResult | None = None  # the parts so far of a file converted in windows
 
     def commit(self, unit: UnitResult) -> FileResult:
-        result = unit.file
+        result = self._merged(unit)
         out_dir = self.ctx.options.out_dir
         for staged in unit.staged:
             record = result.records[staged.record]
@@ -53,12 +54,31 @@ class Committer:
                 rel = path.relative_to(out_dir).as_posix()
                 if rel not in record.outputs:
                     record.outputs.append(rel)
+        if unit.part + 1 < unit.parts:
+            return result
+        self._open_file = None
         self.report.add(result, keep=self.keep_files)
         if self.stream is not None:
             self.stream.add(result)
         if self.on_file:
             self.on_file(result)
         return result
+
+    def _merged(self, unit: UnitResult) -> FileResult:
+        """The file's result so far: a window's records and problems join those of the windows before it, and
+        its record indexes (in `staged` and `shared`) are moved past them."""
+        if unit.part == 0 or self._open_file is None:
+            self._open_file = unit.file
+            return unit.file
+        whole, offset = self._open_file, len(self._open_file.records)
+        whole.format = whole.format or unit.file.format
+        whole.layout = whole.layout or unit.file.layout
+        whole.encoding = whole.encoding or unit.file.encoding
+        whole.records += unit.file.records
+        whole.problems += unit.file.problems
+        unit.staged = [replace(s, record=s.record + offset) for s in unit.staged]
+        unit.shared = [replace(s, record=s.record + offset) for s in unit.shared]
+        return whole
 
     def finish(self) -> RunReport:
         """The run-level outputs of every writer, then report.json; staging is removed."""

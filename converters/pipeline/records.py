@@ -21,6 +21,7 @@ from converters.pipeline.results import ConvertOptions, FileResult, RecordResult
 from converters.problem_codes import core
 from converters.problems import Location, Problem
 from converters.readers import Reader, ReaderConfig, choose_reader, discover_readers, unrecognised_input
+from converters.readers.base import archive_suffixes
 from converters.resources import Resources
 from converters.targets import CANONICAL_TARGET, Writer, WriterConfig, WriteResult, discover_writers
 from converters.targets.study import StudyWriter
@@ -96,6 +97,8 @@ class UnitResult:
     staged: list[Staged] = field(default_factory=list)
     shared: list[Shared] = field(default_factory=list)
     records_read: int = 0
+    part: int = 0  # a window of an archive: which of how many (the file is reported when its last part is in)
+    parts: int = 1
 
 
 @dataclass
@@ -115,6 +118,11 @@ class ConvertContext:
         config = WriterConfig(resources=resources, options=writer_options(options))
         writers = [factories[t](config) for t in options.targets if t != CANONICAL_TARGET]
         return cls(options, resources, discover_readers(), writers, StudyWriter(config))
+
+    @property
+    def archive_suffixes(self) -> tuple[str, ...]:
+        """The member suffixes some reader declares: the members of an archive that hold records."""
+        return tuple(sorted({s for reader in self.readers.values() for s in archive_suffixes(reader)}))
 
     @property
     def staging_root(self) -> Path:

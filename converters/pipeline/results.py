@@ -33,6 +33,7 @@ class ConvertOptions:
     validate_outputs: bool = True
     layout: str = "per-study"
     jobs: int = 1
+    archive_window: int = 500  # a ZIP with more members is converted this many members at a time
 
     @property
     def bulk(self) -> bool:

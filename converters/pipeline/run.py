@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from converters.loading import iter_input_files
+from converters.loading import archive_windows, iter_input_files
 from converters.pipeline.commit import Committer
 from converters.pipeline.engines import Engine, WorkUnit, local_engine
 from converters.pipeline.records import ConvertContext, UnitResult
@@ -24,10 +24,28 @@ class Progress(Protocol):
     def advance(self, size: int, records: int) -> None: ...
 
 
-def list_inputs(inputs: Iterable[Path]) -> list[WorkUnit]:
-    """The files to convert, in order, each with its size; a path that does not exist is a unit too."""
-    return [WorkUnit(index, path, missing, 0 if missing else _size(path))
-            for index, (path, missing) in enumerate(iter_input_files(inputs))]
+def list_inputs(inputs: Iterable[Path], ctx: ConvertContext | None = None) -> list[WorkUnit]:
+    """The units to convert, in order: each file (a path that does not exist is a unit too), and each window of
+    a large ZIP (see `archive_windows`; not when `--from` or `--max-records` is given, which apply to the
+    archive as a whole)."""
+    units: list[WorkUnit] = []
+    options = ctx.options if ctx is not None else None
+    split = ctx is not None and options is not None and options.archive_window > 0 \
+        and options.forced_format is None and options.max_records is None
+    for path, missing in iter_input_files(inputs):
+        if missing is not None:
+            units.append(WorkUnit(len(units), path, missing))
+            continue
+        windows = archive_windows(path, options.archive_window, ctx.archive_suffixes, options.max_bytes) \
+            if split and ctx is not None and options is not None else None
+        if windows is None:
+            units.append(WorkUnit(len(units), path, size=_size(path)))
+            continue
+        cuts, digest = windows
+        share = _size(path) // len(cuts)
+        units += [WorkUnit(len(units) + k, path, size=share, window=cut, sha256=digest, part=k, parts=len(cuts))
+                  for k, cut in enumerate(cuts)]
+    return units
 
 
 def _size(path: Path) -> int:
@@ -52,13 +70,13 @@ def convert(
     `engine` converts the units (default: this process, or `options.jobs` worker processes); the results are
     committed here in input order, so the output does not depend on it. `keep_files=False` keeps only totals in
     the returned report (report.json still lists every file), for runs too large to hold."""
-    units = list_inputs(inputs)
-    options.out_dir.mkdir(parents=True, exist_ok=True)
     ctx = ConvertContext.build(options, resources)
+    units = list_inputs(inputs, ctx)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(ctx.staging_root, ignore_errors=True)  # left by an interrupted run
     committer = Committer(ctx, on_file=on_file, stream=ReportStream(options.out_dir), keep_files=keep_files)
     if progress is not None:
-        progress.start(len(units), sum(unit.size for unit in units))
+        progress.start(len({unit.path for unit in units}), sum(unit.size for unit in units))
     sizes = {unit.index: unit.size for unit in units}
     run_units = engine or local_engine(options, resources)
     for result in _checked_order(run_units(iter(units))):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,34 @@ def test_unusable_layout_and_jobs_options_stop_the_run(args: list[str], tmp_path
     result = CliRunner().invoke(app, ["convert", str(V2_SAMPLE[0]), "--out", str(tmp_path / "o"), *args])
     assert result.exit_code == 2
     assert not (tmp_path / "o").exists()
+
+
+def _zip_of(paths: list[Path], target: Path, compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(target, "w", compression) as archive:
+        for path in paths:
+            archive.write(path, f"studies/{path.name}")
+    return target
+
+
+@pytest.mark.parametrize("window", [1, 5])
+def test_a_large_archive_converted_in_windows_gives_the_bytes_of_one_read(window: int, tmp_path: Path,
+                                                                         resources: Resources) -> None:
+    archive = _zip_of(V2_SAMPLE, tmp_path / "download.zip")
+    whole = convert([archive], ConvertOptions(out_dir=tmp_path / "whole", targets=("fhir-r4",), archive_window=0),
+                    resources)
+    cut = convert([archive], ConvertOptions(out_dir=tmp_path / "cut", targets=("fhir-r4",), archive_window=window,
+                                            jobs=2), resources)
+    assert cut.file_count == whole.file_count == 1
+    assert cut.studies_written() == len(V2_SAMPLE)
+    assert _tree(tmp_path / "cut") == _tree(tmp_path / "whole")
+
+
+def test_an_archive_larger_than_the_input_limit_is_read_a_window_at_a_time(tmp_path: Path,
+                                                                          resources: Resources) -> None:
+    archive = _zip_of(V2_SAMPLE[:3], tmp_path / "download.zip", zipfile.ZIP_STORED)
+    limit = archive.stat().st_size - 1  # the archive itself is too large to load; each member is not
+    refused = convert([archive], ConvertOptions(out_dir=tmp_path / "a", max_bytes=limit, archive_window=0),
+                      resources)
+    assert refused.studies_written() == 0
+    read = convert([archive], ConvertOptions(out_dir=tmp_path / "b", max_bytes=limit), resources)
+    assert read.studies_written() == 3
