@@ -12,7 +12,7 @@ from converters.loading.archive import (
     is_archive,
     iter_member_documents,
 )
-from converters.loading.document import ArchiveWindow, SourceDocument
+from converters.loading.document import ArchiveWindow, LineWindow, SourceDocument
 from converters.loading.files import iter_input_files, load_document
 from converters.loading.jsonstream import (
     RECURSION_LIMIT_HINT,
@@ -24,6 +24,7 @@ from converters.loading.jsonstream import (
     detect_form,
     iter_records,
 )
+from converters.loading.ndjson_windows import TextWindow, ndjson_windows, read_window
 from converters.loading.textio import DecodedText, binary_reason, decode_text
 from converters.loading.xml import XmlRefusal, parse_untrusted, secure_parser, short_message
 
@@ -33,11 +34,13 @@ __all__ = [
     "DecodedText",
     "Envelope",
     "JsonForm",
+    "LineWindow",
     "MemberProblem",
     "PageShape",
     "RawRecord",
     "RecordError",
     "SourceDocument",
+    "TextWindow",
     "XmlRefusal",
     "archive_entry_names",
     "archive_windows",
@@ -49,7 +52,9 @@ __all__ = [
     "iter_member_documents",
     "iter_records",
     "load_document",
+    "ndjson_windows",
     "parse_untrusted",
+    "read_window",
     "secure_parser",
     "short_message",
 ]

@@ -19,6 +19,16 @@ class SourceDocument:
     sha256: str
     member: str | None = None  # the member's name inside the archive named `name`; None for a whole file
     window: ArchiveWindow | None = None  # a run of an archive file's members, read from the file (`data` empty)
+    lines: LineWindow | None = None  # `data` is a run of lines of a larger NDJSON file, starting here
+
+
+@dataclass(frozen=True)
+class LineWindow:
+    """Where a run of NDJSON lines sits in its file: the number of its first line (1-based) and the index of
+    its first record (0-based), so records and problems are named as in a read of the whole file."""
+
+    first_line: int
+    first_index: int
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from converters.loading.document import LineWindow
+
 JsonForm = Literal["single", "array", "page", "ndjson"]
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -157,13 +159,14 @@ def _first_key(text: str, pos: int) -> str | None:
 
 
 def iter_records(text: str, form: JsonForm, envelope: Envelope | None = None,
-                 page: PageShape | None = None) -> Iterator[RawRecord]:
-    """The records of a text in the given form, one at a time (`page`: as for `detect_form`)."""
+                 page: PageShape | None = None, window: LineWindow | None = None) -> Iterator[RawRecord]:
+    """The records of a text in the given form, one at a time (`page`: as for `detect_form`; `window`: where
+    the text's lines sit in a larger NDJSON file)."""
     lines = _Lines(text)
     if form == "single":
         yield from _single(text, lines)
     elif form == "ndjson":
-        yield from _ndjson(text)
+        yield from _ndjson(text, window or LineWindow(1, 0))
     elif form == "array":
         yield from _top_array(text, lines)
     else:
@@ -188,9 +191,9 @@ def _single(text: str, lines: _Lines) -> Iterator[RawRecord]:
     yield RawRecord(0, 1, value)
 
 
-def _ndjson(text: str) -> Iterator[RawRecord]:
-    index = 0
-    for number, line in enumerate(text.split("\n"), start=1):
+def _ndjson(text: str, window: LineWindow) -> Iterator[RawRecord]:
+    index = window.first_index
+    for number, line in enumerate(text.split("\n"), start=window.first_line):
         if not line.strip():
             continue
         lines = _Lines(line)

@@ -33,7 +33,8 @@ class ConvertOptions:
     validate_outputs: bool = True
     layout: str = "per-study"
     jobs: int = 1
-    archive_window: int = 500  # a ZIP with more members is converted this many members at a time
+    archive_window: int = 500  # a ZIP with more members is converted this many members at a time (0: never)
+    ndjson_window: int = 500  # an NDJSON file with more records is converted this many at a time (0: never)
 
     @property
     def bulk(self) -> bool:

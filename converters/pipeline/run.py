@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from converters.loading import archive_windows, iter_input_files
+from converters.loading import archive_windows, iter_input_files, ndjson_windows
 from converters.pipeline.commit import Committer
 from converters.pipeline.engines import Engine, WorkUnit, local_engine
 from converters.pipeline.records import ConvertContext, UnitResult
@@ -26,26 +26,39 @@ class Progress(Protocol):
 
 def list_inputs(inputs: Iterable[Path], ctx: ConvertContext | None = None) -> list[WorkUnit]:
     """The units to convert, in order: each file (a path that does not exist is a unit too), and each window of
-    a large ZIP (see `archive_windows`; not when `--from` or `--max-records` is given, which apply to the
-    archive as a whole)."""
+    a large ZIP or NDJSON file (`archive_windows`, `ndjson_windows`; not when `--from` or `--max-records` is
+    given, which apply to a file as a whole)."""
     units: list[WorkUnit] = []
     options = ctx.options if ctx is not None else None
-    split = ctx is not None and options is not None and options.archive_window > 0 \
-        and options.forced_format is None and options.max_records is None
+    split = ctx is not None and options is not None and options.forced_format is None \
+        and options.max_records is None
     for path, missing in iter_input_files(inputs):
         if missing is not None:
             units.append(WorkUnit(len(units), path, missing))
             continue
-        windows = archive_windows(path, options.archive_window, ctx.archive_suffixes, options.max_bytes) \
-            if split and ctx is not None and options is not None else None
-        if windows is None:
+        if not split or ctx is None or options is None:
             units.append(WorkUnit(len(units), path, size=_size(path)))
             continue
-        cuts, digest = windows
-        share = _size(path) // len(cuts)
-        units += [WorkUnit(len(units) + k, path, size=share, window=cut, sha256=digest, part=k, parts=len(cuts))
-                  for k, cut in enumerate(cuts)]
+        units += _windows(len(units), path, ctx)
     return units
+
+
+def _windows(first: int, path: Path, ctx: ConvertContext) -> list[WorkUnit]:
+    """A file's units: its windows when it is a large ZIP or NDJSON file, else the file itself."""
+    options = ctx.options
+    archive = archive_windows(path, options.archive_window, ctx.archive_suffixes, options.max_bytes) \
+        if options.archive_window > 0 else None
+    if archive is not None:
+        cuts, digest = archive
+        share = _size(path) // len(cuts)
+        return [WorkUnit(first + k, path, size=share, window=cut, sha256=digest, part=k, parts=len(cuts))
+                for k, cut in enumerate(cuts)]
+    text = ndjson_windows(path, options.ndjson_window, options.max_bytes) if options.ndjson_window > 0 else None
+    if text is not None:
+        spans, digest = text
+        return [WorkUnit(first + k, path, size=span.stop - span.start, text_window=span, sha256=digest, part=k,
+                         parts=len(spans)) for k, span in enumerate(spans)]
+    return [WorkUnit(first, path, size=_size(path))]
 
 
 def _size(path: Path) -> int:

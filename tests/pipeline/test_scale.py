@@ -168,3 +168,28 @@ def test_an_archive_larger_than_the_input_limit_is_read_a_window_at_a_time(tmp_p
     assert refused.studies_written() == 0
     read = convert([archive], ConvertOptions(out_dir=tmp_path / "b", max_bytes=limit), resources)
     assert read.studies_written() == 3
+
+
+def _ndjson_of(paths: list[Path], target: Path) -> Path:
+    """One study per line, with blank lines here and there and a broken line before the last record."""
+    lines = []
+    for number, path in enumerate(paths):
+        lines.append(json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False))
+        if number % 4 == 1:
+            lines.append("")
+    lines.insert(len(lines) - 1, '{"protocolSection": ')
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_a_large_ndjson_file_converted_in_windows_gives_the_bytes_of_one_read(window: int, tmp_path: Path,
+                                                                             resources: Resources) -> None:
+    source = _ndjson_of(V2_SAMPLE, tmp_path / "studies.ndjson")
+    whole = convert([source], ConvertOptions(out_dir=tmp_path / "whole", targets=("fhir-r4",), ndjson_window=0),
+                    resources)
+    cut = convert([source], ConvertOptions(out_dir=tmp_path / "cut", targets=("fhir-r4",), ndjson_window=window,
+                                           jobs=2), resources)
+    assert whole.studies_written() == cut.studies_written() == len(V2_SAMPLE)
+    assert whole.exit_code == cut.exit_code == 1  # the broken line, named by its line in the whole file
+    assert _tree(tmp_path / "cut") == _tree(tmp_path / "whole")

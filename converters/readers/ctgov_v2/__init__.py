@@ -17,6 +17,7 @@ from converters.loading import (
     RECURSION_LIMIT_HINT,
     DecodedText,
     Envelope,
+    JsonForm,
     PageShape,
     RecordError,
     SourceDocument,
@@ -98,7 +99,7 @@ def json_outcomes(decoded: DecodedText, doc: SourceDocument, config: ReaderConfi
                   member: str | None) -> Iterator[ReadOutcome]:
     """Outcomes for the records of one JSON text (a whole file, or one archive member named `member`)."""
     text = decoded.text
-    form = detect_form(text, API_PAGE)
+    form: JsonForm | RecordError = "ndjson" if doc.lines is not None else detect_form(text, API_PAGE)
     if isinstance(form, RecordError):
         yield ReadOutcome(member, None, [_record_error(form, doc.name, member, multi=member is not None)])
         return
@@ -106,7 +107,7 @@ def json_outcomes(decoded: DecodedText, doc: SourceDocument, config: ReaderConfi
     encoding_problems = list(decoded.problems)
     count = 0
     single = form == "single"
-    for raw in iter_records(text, form, envelope, API_PAGE):
+    for raw in iter_records(text, form, envelope, API_PAGE, doc.lines):
         if config.max_records is not None and count >= config.max_records:
             yield ReadOutcome(None, None, [ctgov.TOO_MANY_RECORDS(Location(file=doc.name),
                                                                   limit=config.max_records)])
@@ -129,7 +130,7 @@ def json_outcomes(decoded: DecodedText, doc: SourceDocument, config: ReaderConfi
         yield outcome
     if form == "page":
         yield from _envelope_outcomes(envelope, doc.name, member)
-    elif count == 0:
+    elif count == 0 and doc.lines is None:  # a window of a larger file may hold only blank lines
         yield ReadOutcome(member, None, [ctgov.NO_STUDIES(Location(file=doc.name, record=member),
                                                           form="JSON array" if form == "array" else "file")])
 
