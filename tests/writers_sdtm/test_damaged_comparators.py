@@ -55,8 +55,9 @@ def test_the_damaged_criterion_is_commented_in_define_xml(write: Write, resource
 
 def test_concatenated_define_keys_the_comment_by_study(resources: Resources, tmp_path: Path) -> None:
     writer = SdtmWriter(WriterConfig(resources=resources, options={"sdtm_layout": "concatenated"}))
-    writer.write_study(_damaged(seed_001_study(), resources), tmp_path / "a")
-    writer.write_study(randomized_study(), tmp_path / "b")
+    for study, folder in ((_damaged(seed_001_study(), resources), "a"), (randomized_study(), "b")):
+        for payload in writer.write_study(study, tmp_path / folder).shared:
+            writer.collect(payload, tmp_path)
     result = writer.finish(tmp_path).checked()
     assert not [p for p in result.problems if p.severity in (Severity.ERROR, Severity.FATAL)]
     define = etree.parse(str(tmp_path / "sdtm" / "define.xml")).getroot()

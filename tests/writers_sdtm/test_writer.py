@@ -40,8 +40,11 @@ def test_concatenated_layout_keys_tables_by_studyid(resources: Resources, tmp_pa
     for i, study in enumerate((randomized_study(), seed_001_study(), observational_study())):
         result = writer.write_study(study, tmp_path / f"s{i}")
         assert result.files == [] and not (tmp_path / f"s{i}").exists()
+        assert len(result.shared) == 1, "a study's tables go to the committing process's writer"
+        writer.collect(result.shared[0], tmp_path)
     duplicate = writer.write_study(seed_001_study(), tmp_path / "again")
     assert duplicate.files == []
+    writer.collect(duplicate.shared[0], tmp_path)
     result = writer.finish(tmp_path).checked()
     errors = [p for p in result.problems if p.severity is Severity.ERROR]
     assert [p.code for p in errors] == ["sdtm-write-duplicate-study"]
