@@ -67,6 +67,12 @@ def convert(
                                               "FHIR NDJSON per resource type, SDTM concatenated).")] = "per-study",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).",
                                              min=1)] = None,
+    engine: Annotated[str, typer.Option(help="Where units are converted: local (--jobs processes here) or dask "
+                                             "(a Dask cluster: --scheduler's, else --jobs local workers).")]
+    = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:port) for --engine "
+                                                       "dask; workers must share the input and output paths.")]
+    = None,
     sdtm_layout: Annotated[str | None, typer.Option(help="SDTM tables: per-study or concatenated "
                                                      "(default: per-study; concatenated in the bulk layout).")]
     = None,
@@ -82,7 +88,15 @@ def convert(
     """Convert registry records into canonical study.json files (and FHIR / SDTM with --to)."""
     import time
 
-    from converters.pipeline import LAYOUTS, ConvertOptions, FileResult, available_cores
+    from converters.pipeline import (
+        LAYOUTS,
+        ConvertOptions,
+        EngineError,
+        FileResult,
+        available_cores,
+        engine_usage_error,
+        open_engine,
+    )
     from converters.pipeline import convert as run_convert
     from converters.progress import progress_bar
     from converters.render import file_line, problem_line, rate_line, total_line
@@ -92,6 +106,8 @@ def convert(
     unknown = [t for t in targets if t not in target_names()]
     if unknown:
         raise _fail(f"unknown target(s) {', '.join(unknown)}; available: {', '.join(target_names())}")
+    if (engine_error := engine_usage_error(engine, scheduler)) is not None:
+        raise _fail(engine_error)
     if layout not in LAYOUTS:
         raise _fail(f"--layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     if layout == "bulk" and sdtm_layout == "per-study":
@@ -124,9 +140,12 @@ def convert(
 
     started = time.perf_counter()
     try:
-        with progress_bar(console, enabled=not quiet) as progress:
-            report = run_convert(inputs, options, _resources(), on_file=on_file, progress=progress,
-                                 keep_files=False)
+        with (open_engine(engine, scheduler, options, _resources()) as run_units,
+              progress_bar(console, enabled=not quiet) as progress):
+            report = run_convert(inputs, options, _resources(), on_file=on_file, engine=run_units,
+                                 progress=progress, keep_files=False)
+    except EngineError as exc:
+        raise _fail(str(exc)) from exc
     except MappingError as exc:
         raise _fail(f"configuration: {exc}") from exc
     except OSError as exc:

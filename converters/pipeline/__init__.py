@@ -12,6 +12,15 @@ from pathlib import Path
 
 from converters.loading import SourceDocument, load_document
 from converters.pipeline.commit import Committer
+from converters.pipeline.dask_engine import (
+    ENGINES,
+    EngineError,
+    convert_on_dask,
+    dask_client,
+    dask_engine,
+    engine_usage_error,
+    open_engine,
+)
 from converters.pipeline.engines import Engine, WorkUnit, available_cores, convert_work, local_engine
 from converters.pipeline.records import (
     ConvertContext,
@@ -26,10 +35,11 @@ from converters.pipeline.run import Progress, convert, list_inputs
 from converters.problems import Problem
 
 __all__ = [
-    "LAYOUTS", "Committer", "ConvertContext", "ConvertOptions", "Engine", "FileResult", "Progress", "RecordResult",
-    "RunReport", "UnitResult", "WorkUnit", "available_cores", "convert", "convert_document", "convert_file",
-    "convert_loaded", "convert_unit", "convert_work", "list_inputs", "local_engine", "study_folder_name",
-    "usage_of",
+    "ENGINES", "LAYOUTS", "Committer", "ConvertContext", "ConvertOptions", "Engine", "EngineError", "FileResult",
+    "Progress", "RecordResult", "RunReport", "UnitResult", "WorkUnit", "available_cores", "convert",
+    "convert_document", "convert_file", "convert_loaded", "convert_on_dask", "convert_unit", "convert_work",
+    "dask_client", "dask_engine", "engine_usage_error", "list_inputs", "local_engine", "open_engine",
+    "study_folder_name", "usage_of",
 ]
 
 
