@@ -46,7 +46,7 @@ class RunSpec:
     """What a worker needs to build a run's context, sent with every task (a few hundred bytes). `token` names
     the run, so each worker thread builds the context once per run, not once per unit."""
 
-    token: str
+    token: str  # the run's, also in its task keys
     options: ConvertOptions
     root: Path  # the data root of the client's Resources
     cwd: Path  # the client's working directory, against which relative paths were given
@@ -103,9 +103,9 @@ def dask_engine(options: ConvertOptions, resources: Resources, client: Client, *
     long as fewer than `in_flight` units finish behind it. A unit whose task fails (a worker error, or a worker
     lost more often than the scheduler allows) ends the run with that error; the units still submitted are
     cancelled."""
-    spec = RunSpec(uuid.uuid4().hex, options, resources.root, Path.cwd().resolve())
 
     def run(units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
+        spec = RunSpec(uuid.uuid4().hex, options, resources.root, Path.cwd().resolve())  # a fresh one per run
         limit = in_flight or in_flight_limit(client)
         pending: deque[Any] = deque()  # distributed.Future, oldest first
         try:
