@@ -4,8 +4,10 @@ bounded number of units in flight and hands results over in input order; the CLI
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
+import zipfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -45,12 +47,17 @@ def client() -> Iterator[Client]:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Registry records and pages, one study twice (its second folder's name depends on the order) and a path
-    that does not exist (a unit that never reaches a worker)."""
+    """Registry records and pages, studies given again (their folders' names depend on the order), a ZIP and an
+    NDJSON file converted in windows of records (`_options`), and a path that does not exist."""
     folder = tmp_path_factory.mktemp("inputs")
     twice = folder / "again.json"
     shutil.copy(CTGOV[0], twice)
-    return [*CTGOV, *PAGES, twice, folder / "missing.json"]
+    with zipfile.ZipFile(folder / "download.zip", "w") as archive:
+        for path in CTGOV[:2]:
+            archive.write(path, f"studies/{path.name}")
+    lines = [json.dumps(json.loads(path.read_text(encoding="utf-8"))) for path in CTGOV[:2]]
+    (folder / "studies.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [*CTGOV, *PAGES, twice, folder / "download.zip", folder / "studies.ndjson", folder / "missing.json"]
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -60,7 +67,7 @@ def _tree(root: Path) -> dict[str, str]:
 
 
 def _options(out: Path, layout: str) -> ConvertOptions:
-    return ConvertOptions(out_dir=out, targets=TARGETS, layout=layout, jobs=1)
+    return ConvertOptions(out_dir=out, targets=TARGETS, layout=layout, jobs=1, archive_window=1, ndjson_window=1)
 
 
 @pytest.mark.parametrize(("layout", "in_flight"), [("per-study", None), ("bulk", 2)])
@@ -74,7 +81,7 @@ def test_dask_writes_the_bytes_of_one_local_job(layout: str, in_flight: int | No
     assert _tree(tmp_path / "dask") == _tree(tmp_path / "local")
     assert "report.json" in _tree(tmp_path / "dask")
     assert _totals(on_dask) == _totals(local)
-    assert local.studies_written() >= len(CTGOV) + 2  # the records, a page and the study given twice
+    assert local.studies_written() >= len(CTGOV) + 6  # the records, a page, the studies given again
 
 
 def test_convert_on_dask_is_convert_with_the_dask_engine(client: Client, resources: Resources,
