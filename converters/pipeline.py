@@ -7,7 +7,6 @@ renders it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from converters import __version__
+from converters import __version__, jsonio
 from converters.loading import SourceDocument, iter_input_files, load_document
 from converters.model import Study
 from converters.model.provenance import text_line_usage
@@ -293,5 +292,5 @@ def convert(
         step = partial(writer.finish, options.out_dir)
         report.problems.extend(_write_then_validate(writer.target, step, Location(), report.outputs, ctx))
     report_path = options.out_dir / "report.json"
-    report_path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    report_path.write_bytes(jsonio.dumps(report.to_dict()))
     return report

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from converters import jsonio
 from converters.targets.sdtm.metadata import Dataset
 from converters.targets.sdtm.tables import Value, is_number, number_text, tidy_number
 
@@ -147,8 +148,7 @@ def build_dataset_json(dataset: Dataset, header: JsonHeader) -> dict[str, Any]:
 
 def render_dataset_json(doc: dict[str, Any]) -> bytes:
     """Metadata one attribute per line, then one row per line: readable, diff-friendly, deterministic."""
-    def dump(value: object) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    dump = jsonio.dumps_inline
     lines = [f"  {dump(key)}: {dump(value)}" for key, value in doc.items() if key not in ("columns", "rows")]
     columns = ",\n".join(f"    {dump(c)}" for c in doc["columns"])
     lines.append(f'  "columns": [\n{columns}\n  ]')

@@ -6,11 +6,11 @@ committed file and the model differ (regenerate with `python -m converters.targe
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import jsonschema
 
+from converters import jsonio
 from converters.model import Study
 from converters.problem_codes import core
 from converters.problems import Location, Problem
@@ -26,7 +26,7 @@ def generate_study_schema() -> dict[str, Any]:
 
 
 def render_study_schema() -> str:
-    return json.dumps(generate_study_schema(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return jsonio.dumps_text(generate_study_schema())
 
 
 class StudySchemaValidator:
