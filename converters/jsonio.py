@@ -24,9 +24,13 @@ import orjson
 _INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATACLASS \
     | orjson.OPT_PASSTHROUGH_DATETIME
 _LINE = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-# orjson's spellings of a float below 1e-4 that Python spells otherwise ("0.00001", "1e-7"); also matches such
-# text inside a string, which only costs a slower encoding
-_SMALL_FLOAT = re.compile(rb"0\.0000|e-\d(?!\d)")
+# In orjson's indented output every line ends with a scalar value, a bracket or a string's closing quote (a string
+# cannot hold a raw newline), each with an optional comma: so a line ending in one of these is such a value.
+# Each pattern starts with a literal, which the regex engine finds quickly.
+# orjson's spellings of a float below 1e-4 that Python spells otherwise ("1e-7" for 1e-07, "0.00001" for 1e-05;
+# the second also finds "10.00001", which Python spells alike: that only costs a slower encoding)
+_SMALL_FLOATS = (re.compile(rb"e-\d,?\n"), re.compile(rb"0\.0000\d*,?\n"))
+_NULL = re.compile(rb"null,?\n")
 
 
 def dumps(obj: Any) -> bytes:
@@ -35,7 +39,7 @@ def dumps(obj: Any) -> bytes:
         out = orjson.dumps(obj, option=_INDENTED)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _stdlib_indented(obj)
-    if _SMALL_FLOAT.search(out) or (b"null" in out and _has_non_finite_float(obj)):
+    if any(p.search(out) for p in _SMALL_FLOATS) or (_NULL.search(out) and _has_non_finite_float(obj)):
         return _stdlib_indented(obj)
     return out
 

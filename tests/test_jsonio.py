@@ -37,7 +37,8 @@ def test_any_json_document_gets_the_standard_librarys_bytes(obj: Any) -> None:
     {"big ints": [2**64, -(2**63) - 1, 2**63 - 1]},
     {1: "int key", 2.5: "float key", False: "bool key", None: "none key"},
     {"tuple": (1, 2), "empty": [{}, [], ""], "nested": {"a": {"b": [[]]}}},
-    {"text looks like a small float": "0.00001 and 1e-7"},
+    {"text looks like a small float": ["0.00001", "1e-7", "x\": 1e-7", "phase-4", "null", "a\": null"]},
+    1e-07, math.nan, [math.inf], "null",
 ])
 def test_edge_values_get_the_standard_librarys_bytes(obj: Any) -> None:
     assert dumps(obj) == stdlib(obj)
@@ -54,3 +55,16 @@ def test_what_neither_encoder_takes_raises_as_before() -> None:
 def test_a_line_is_compact_and_has_no_newline() -> None:
     assert dumps_line({"a": [1, "é", None], "b": 2**64}) == '{"a":[1,"é",null],"b":18446744073709551616}'.encode()
     assert dumps_line({"a": 1.5}) == b'{"a":1.5}'
+
+
+def test_text_that_looks_like_a_float_or_null_keeps_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only values, never string contents, send a document to the slow standard-library encoder."""
+    import converters.jsonio as jsonio
+
+    def slow(obj: Any) -> bytes:
+        raise AssertionError("fell back to the standard library")
+
+    monkeypatch.setattr(jsonio, "_stdlib_indented", slow)
+    doc = {"code": "phase-4", "id": "urn:uuid:85cdd94c-d43e-5e4e-b0ea-1", "text": ["0.00001", "x\": 1e-7", "null"],
+           "n": [1, 2.5, 0.0001, 1e-10, None], "nested": {"a\": null": "b"}}
+    assert dumps(doc) == stdlib(doc)
