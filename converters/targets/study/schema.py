@@ -6,15 +6,20 @@ committed file and the model differ (regenerate with `python -m converters.targe
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+import jsonschema_rs
 
 from converters import jsonio
 from converters.model import Study
 from converters.problem_codes import core
 from converters.problems import Location, Problem
 from converters.resources import Resources
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_ID = "https://trialbridge.dev/schemas/study.schema.json"
 
@@ -29,16 +34,39 @@ def render_study_schema() -> str:
     return jsonio.dumps_text(generate_study_schema())
 
 
+@cache
+def _compiled(schema_text: str) -> jsonschema_rs.Validator:
+    """The study schema compiled by jsonschema-rs: a per-process cache, so a run (or a worker) compiles it once."""
+    return jsonschema_rs.validator_for(json.loads(schema_text), validate_formats=False)
+
+
 class StudySchemaValidator:
-    """Validates study documents against the committed schema; built once per run."""
+    """Validates study documents against the committed schema; built once per run.
+
+    jsonschema-rs (compiled once per process, ~50x faster) answers whether a document is valid. Only an invalid
+    one goes to the pure-Python jsonschema, which names each problem as before. Rust is never laxer here: what it
+    cannot hold (a NaN, an integer past 64 bits, a lone surrogate) or matches more strictly (its `$` is the end of
+    the text, Python's also before a final newline) it calls invalid, and Python then decides.
+    """
 
     def __init__(self, resources: Resources) -> None:
-        schema = resources.schema("study.schema.json")
-        self._validator = jsonschema.Draft202012Validator(schema)
+        self._schema = resources.schema("study.schema.json")
+        self._fast = _compiled(jsonio.dumps_text(self._schema))
+        self._slow: jsonschema.Draft202012Validator | None = None
 
     def validate(self, document: dict[str, Any], file: str | None = None) -> list[Problem]:
+        if self._fast.is_valid(document):
+            return []
+        return self._problems(document, file)
+
+    def _problems(self, document: dict[str, Any], file: str | None) -> list[Problem]:
+        """Every schema error, named as the pure-Python jsonschema names it (loaded only for an invalid study)."""
+        import jsonschema
+
+        if self._slow is None:
+            self._slow = jsonschema.Draft202012Validator(self._schema)
         problems = []
-        for top in sorted(self._validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        for top in sorted(self._slow.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
             # an optional field is `anyOf: [{...}, {type: null}]`: name the error inside the branch that fits best
             branches = [e for e in top.context or () if not (e.validator == "type" and e.validator_value == "null")]
             err = jsonschema.exceptions.best_match(branches) or top if branches else top
