@@ -1,4 +1,4 @@
-"""The study-schema check answers with jsonschema-rs first, and still names every problem as pure-Python jsonschema."""
+"""Schema checks answer with jsonschema-rs first, and still name every problem as pure-Python jsonschema did."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
-from converters.resources import Resources
+from converters.resources import MappingError, Resources, compiled_schema, rust_accepts
 from converters.targets.study.schema import StudySchemaValidator
 from tests.conftest import ROOT
 
@@ -69,3 +70,39 @@ def test_what_rust_refuses_but_python_accepts_stays_accepted(resources: Resource
     document["status"]["start"] = {"value": "2024\n", "precision": "year"}
     validator = StudySchemaValidator(resources)
     assert validator.validate(document) == python_only(validator, document) == []
+
+
+MAPPING_FILES = sorted(p.relative_to(ROOT / "mappings").as_posix() for p in (ROOT / "mappings").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", MAPPING_FILES)
+def test_a_shipped_mapping_file_loads_without_the_python_validator(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsonschema, "Draft202012Validator", None)  # the slow path would fail here
+    data = Resources(root=ROOT).mapping(name)
+    assert data == yaml.safe_load((ROOT / "mappings" / name).read_text(encoding="utf-8")), "the C loader's data"
+
+
+@pytest.mark.parametrize(("schema", "value"), [
+    ({"pattern": "^\\S+( \\S+)*$"}, "a\x1cb"),  # Python's \s takes U+001C..U+001F and U+0085, ECMA's does not
+    ({"pattern": "^\\S+$"}, "a\x85b"),
+    ({"pattern": "^\\S+$"}, {"nested": ["a\x1fb"]}),
+    ({"type": "number"}, float("nan")),
+    ({"type": "string"}, __import__("datetime").date(2024, 5, 17)),  # what YAML reads from an unquoted date
+    ({"type": "object"}, {1: "a non-string key"}),
+])
+def test_rust_says_no_where_it_could_be_laxer_than_python(schema: dict[str, Any], value: Any) -> None:
+    full = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    assert not rust_accepts(compiled_schema(full), value)
+
+
+def test_a_mapping_with_a_python_only_space_is_still_refused(tmp_path: Any) -> None:
+    """A word only Python's `\\S` refuses (U+001C inside it): the file is still invalid, in jsonschema's words."""
+    root = tmp_path / "data"
+    (root / "mappings" / "ctgov_v2").mkdir(parents=True)
+    (root / "schemas").symlink_to(ROOT / "schemas")
+    text = (ROOT / "mappings" / "ctgov_v2" / "study.yaml").read_text(encoding="utf-8")
+    assert "  qualifiers: [Key, " in text
+    bad = text.replace("  qualifiers: [Key, ", '  qualifiers: ["K\\x1cey", ', 1)
+    (root / "mappings" / "ctgov_v2" / "study.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(MappingError, match=r"invalid: at /criteria_headings/qualifiers/0: 'K\\x1cey' does not match"):
+        Resources(root=root).mapping("ctgov_v2/study.yaml")
