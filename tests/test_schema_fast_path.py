@@ -106,3 +106,44 @@ def test_a_mapping_with_a_python_only_space_is_still_refused(tmp_path: Any) -> N
     (root / "mappings" / "ctgov_v2" / "study.yaml").write_text(bad, encoding="utf-8")
     with pytest.raises(MappingError, match=r"invalid: at /criteria_headings/qualifiers/0: 'K\\x1cey' does not match"):
         Resources(root=root).mapping("ctgov_v2/study.yaml")
+
+
+def _dataset_json(resources: Resources, tmp_path: Any) -> dict[str, Any]:
+    from converters.targets.base import WriterConfig
+    from converters.targets.sdtm import SdtmWriter
+    from tests.writers_sdtm.studies import seed_001_study
+
+    SdtmWriter(WriterConfig(resources=resources, options={"sdtm_formats": "json"})).write_study(
+        seed_001_study(), tmp_path)
+    doc: dict[str, Any] = json.loads((tmp_path / "sdtm" / "json" / "ts.json").read_text(encoding="utf-8"))
+    return doc
+
+
+def test_a_written_dataset_json_passes_without_fastjsonschema(resources: Resources, tmp_path: Any) -> None:
+    from converters.targets.sdtm.checks import OutputValidators
+
+    validators = OutputValidators(resources)
+    assert validators.dataset_json_error(_dataset_json(resources, tmp_path)) is None
+    assert "_dataset_json" not in vars(validators), "fastjsonschema was compiled for a valid file"
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(records="five"),
+    lambda d: d.update(datasetJSONVersion="2.0"),
+    lambda d: d.pop("columns"),
+    lambda d: d["columns"][0].update(dataType="text"),
+    lambda d: d.update(datasetJSONCreationDateTime="2024-05-17T00:00:00\n"),  # a final newline
+])
+def test_an_invalid_dataset_json_gets_fastjsonschemas_message(resources: Resources, tmp_path: Any,
+                                                              change: Any) -> None:
+    from converters.targets.sdtm.checks import OutputValidators, compile_dataset_json_schema
+
+    doc = _dataset_json(resources, tmp_path)
+    change(doc)
+    fast = compile_dataset_json_schema(resources)
+    try:
+        fast(doc)
+        expected = None
+    except Exception as exc:  # fastjsonschema.JsonSchemaValueException
+        expected = str(getattr(exc, "message", exc))
+    assert OutputValidators(resources).dataset_json_error(doc) == expected
