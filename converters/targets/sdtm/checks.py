@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources, compiled_schema, rust_accepts
-from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
+
+if TYPE_CHECKING:  # the rule engine is imported when the first check runs, not by every run's start-up
+    from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
 
 DATASET_JSON_SCHEMA = "cdisc/dataset-json-1.1/dataset.schema.json"
 DEFINE_XSD = "cdisc/define-xml-2.1/cdisc-define-2.1/define2-1-0.xsd"
@@ -79,6 +81,8 @@ class OutputValidators:
     def _rule_runner(self) -> CoreRuleRunner | None:
         if self._runner is None and self._runner_error is None:
             try:
+                from converters.targets.sdtm.core_rules import CoreRuleRunner
+
                 self._runner = CoreRuleRunner(self.resources)
             except MappingError as exc:
                 self._runner_error = str(exc)
