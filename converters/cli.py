@@ -6,7 +6,6 @@ or usage error.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from converters import __version__
+from converters import __version__, jsonio
 from converters.problems import ExitCode, Problem, Severity, worst_exit_code
 from converters.resources import MappingError, Resources
 
@@ -198,7 +197,7 @@ def inspect(
             "unmapped": [u.model_dump(exclude_none=True) for u in study.unmapped],
             "problems": [p.model_dump(mode="json", exclude_none=True) for p in study.problems],
         }
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(jsonio.dumps_text(data), end="")
         return
     console = _console()
     console.print(f"[bold]{page}[/]: {reader.name}" + (f" / layout {study.source.layout}" if study.source.layout
@@ -242,7 +241,7 @@ def validate(
             for problem in problems:
                 console.print("    ", problem_line(problem))
     if as_json:
-        print(json.dumps(results, ensure_ascii=False, indent=2))
+        print(jsonio.dumps_text(results), end="")
     raise typer.Exit(int(worst_exit_code(all_problems)))
 
 
@@ -262,7 +261,7 @@ def coverage(
     for problem in report.problems:
         console.print(problem_line(problem))
     if json_out:
-        json_out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json_out.write_bytes(jsonio.dumps(report.to_dict()))
     raise typer.Exit(int(worst_exit_code(report.problems)))
 
 

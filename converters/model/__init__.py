@@ -1,7 +1,13 @@
 """The canonical study model and its provenance helpers."""
 
 from converters.model.provenance import ProvenanceMap, json_pointer, resolve_pointer
-from converters.model.serialize import document_to_json, study_from_json, study_to_dict, study_to_json
+from converters.model.serialize import (
+    document_to_bytes,
+    document_to_json,
+    study_from_json,
+    study_to_dict,
+    study_to_json,
+)
 from converters.model.study import (
     SCHEMA_VERSION,
     Age,
@@ -91,6 +97,7 @@ __all__ = [
     "TextFormat",
     "Titles",
     "UnmappedSpan",
+    "document_to_bytes",
     "document_to_json",
     "json_pointer",
     "resolve_pointer",

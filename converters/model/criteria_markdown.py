@@ -35,12 +35,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from markdown_it.tree import SyntaxTreeNode
+from typing import TYPE_CHECKING, Any, Literal
 
 from converters.model import CriteriaSection, Criterion, TextFormat
 from converters.model.text import blocks_to_plain, inline_to_plain, list_marker, parse_markdown
+
+if TYPE_CHECKING:
+    from markdown_it.tree import SyntaxTreeNode
 
 Category = Literal["inclusion", "exclusion", "unspecified"]
 

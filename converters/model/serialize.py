@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from converters import jsonio
 from converters.model.study import SCHEMA_VERSION, Study
 
 
@@ -14,9 +14,13 @@ def study_to_dict(study: Study) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, **data}
 
 
-def document_to_json(document: dict[str, Any]) -> str:
+def document_to_bytes(document: dict[str, Any]) -> bytes:
     """The one fixed layout of study.json (2-space indent, UTF-8, model field order, trailing newline)."""
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return jsonio.dumps(document)
+
+
+def document_to_json(document: dict[str, Any]) -> str:
+    return jsonio.dumps_text(document)
 
 
 def study_to_json(study: Study) -> str:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
+from typing import TYPE_CHECKING, Any
 
 from converters.model.provenance import json_pointer, resolve_pointer
 from converters.model.study import Study, TextFormat
+
+if TYPE_CHECKING:  # markdown-it is imported on the first parse: a run with no markdown text never loads it
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
 
 # Fields of a study that are the converter's own records, not source text.
 _RECORD_FIELDS = frozenset({"schema_version", "source", "provenance", "unmapped", "problems"})
@@ -42,11 +43,15 @@ _LINE_START_MARKUP = re.compile(r"^(?:[#>+=~-]|(\d{1,9})([.)]))")
 @functools.cache
 def _parser() -> MarkdownIt:
     """The CommonMark parser (built once: it is configured here and never changed afterwards)."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark")
 
 
 def parse_markdown(text: str) -> SyntaxTreeNode:
     """The CommonMark block tree of `text` (each block node's `map` gives its source lines)."""
+    from markdown_it.tree import SyntaxTreeNode
+
     return SyntaxTreeNode(_parser().parse(text))
 
 

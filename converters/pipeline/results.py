@@ -3,14 +3,13 @@ report, and `report.json` written as the files come (so a run's memory does not 
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from converters import __version__
+from converters import __version__, jsonio
 from converters.problems import ExitCode, Problem, Severity, count_by_severity, worst_exit_code
 
 LAYOUTS = ("per-study", "bulk")
@@ -167,7 +166,7 @@ def file_to_dict(result: FileResult) -> dict[str, Any]:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    return jsonio.dumps_text(data).removesuffix("\n")
 
 
 class ReportStream:

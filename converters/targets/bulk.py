@@ -4,10 +4,10 @@ writes them anew), and closed by the writer's `finish`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import IO, Any
 
+from converters import jsonio
 from converters.problem_codes import core
 from converters.problems import Location
 from converters.targets.base import WriteResult
@@ -15,7 +15,7 @@ from converters.targets.base import WriteResult
 
 def json_line(document: Any) -> bytes:
     """One NDJSON line: compact JSON, UTF-8, key order as built, newline-terminated."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    return jsonio.dumps_line(document) + b"\n"
 
 
 class BulkFiles:

@@ -7,7 +7,8 @@ Schema policy (what is refused and what is read with a warning):
   Rust: ~15x faster) answers first. It is never laxer than fastjsonschema on this schema (its `date` format
   and pattern digits are as strict or stricter; see tests/readers_ctgov/test_schema_gate.py), so a record it
   accepts is one fastjsonschema accepts; anything it refuses or cannot take (a lone surrogate) goes to
-  fastjsonschema as before. The outcome is fastjsonschema's either way;
+  fastjsonschema as before. The outcome is fastjsonschema's either way. fastjsonschema (a third of a second to
+  compile this schema) and jsonschema are loaded on the first record Rust does not accept;
 - a failure at the record's root, at `/protocolSection`, at `/protocolSection/identificationModule` or at
   its `nctId` refuses the record (`ctgov-schema-refused`, error): without them nothing identifies the study;
 - any other failure is a warning (`ctgov-schema-invalid`); the failing value (and anything under it) is not
@@ -18,10 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-import fastjsonschema
-import jsonschema
 import jsonschema_rs
 
 from converters.fieldmap import (
@@ -43,6 +43,9 @@ from converters.problems import Location, Problem
 from converters.readers.base import ReadOutcome, SourceUse
 from converters.readers.ctgov_v2.classic import classic_problem, classic_shape
 from converters.resources import Resources
+
+if TYPE_CHECKING:
+    import jsonschema
 
 FORMAT = "ctgov-v2-json"
 MAPPING = "ctgov_v2/study.yaml"
@@ -95,14 +98,25 @@ class V2RecordConverter:
 
     def __init__(self, resources: Resources) -> None:
         schema = resources.schema(SCHEMA)
-        self._fast: Callable[[Any], Any] = fastjsonschema.compile(schema)
+        self._schema = schema
         self._rust = jsonschema_rs.Draft7Validator(schema, validate_formats=True, offline=True)
-        self._slow = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
         self._known = known_paths(schema)
         ctx = ConversionContext(Vocabulary(resources), IdentifierSystems(resources))
         self.field_map = FieldMap(resources.mapping(MAPPING), MAPPING, JsonAdapter(), ctx, ENGINE_KINDS)
         self._mapped_paths = frozenset(self.field_map.source_paths())
         self.comparators = ComparatorRules.load(resources)
+
+    @cached_property
+    def _fast(self) -> Callable[[Any], Any]:
+        import fastjsonschema
+
+        return fastjsonschema.compile(self._schema)
+
+    @cached_property
+    def _slow(self) -> jsonschema.Draft7Validator:
+        import jsonschema
+
+        return jsonschema.Draft7Validator(self._schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
 
     def is_known(self, generic: str) -> bool:
         return generic in self._known
@@ -131,6 +145,8 @@ class V2RecordConverter:
                 return True
         except ValueError:  # a value Rust cannot hold (e.g. a lone surrogate): fastjsonschema decides
             pass
+        import fastjsonschema
+
         try:
             self._fast(record)
         except fastjsonschema.JsonSchemaException:

@@ -8,11 +8,11 @@ pipeline runs it after writing unless validation is turned off.
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from converters import jsonio
 from converters.model import Study
 from converters.problem_codes import core
 from converters.problem_codes import fhir_writer as kinds
@@ -34,8 +34,8 @@ class Validator(Protocol):
 
 
 def dumps(document: dict[str, Any]) -> str:
-    """The one serialisation of every FHIR output: 2-space indent, UTF-8, trailing newline."""
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    """The one serialisation of every FHIR output (`converters.jsonio`), as text."""
+    return jsonio.dumps_text(document)
 
 
 def load_validator(version: FhirVersion) -> Validator | str:
@@ -89,8 +89,8 @@ class FhirWriter:
         bundle_path = folder / BUNDLE_FILE
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            bundle_path.write_text(dumps(built.bundle), encoding="utf-8")
-            (folder / TRACE_FILE).write_text(dumps(built.trace), encoding="utf-8")
+            bundle_path.write_bytes(jsonio.dumps(built.bundle))
+            (folder / TRACE_FILE).write_bytes(jsonio.dumps(built.trace))
         except OSError as exc:
             result.problems.append(core.OUTPUT_WRITE_FAILED(where, what=str(folder), reason=str(exc)))
             return result

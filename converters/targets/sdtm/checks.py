@@ -3,7 +3,9 @@
 - Dataset-JSON: the official Dataset-JSON 1.1 schema (`schemas/cdisc/dataset-json-1.1/`), compiled with
   fastjsonschema (about 0.2 ms per file against 3 ms for jsonschema). The schema declares draft 2019-09, which
   fastjsonschema does not know; it uses no keyword whose meaning differs from draft 7, so it is compiled as
-  draft 7 (the tests check the same files with jsonschema's own 2019-09 validator).
+  draft 7 (the tests check the same files with jsonschema's own 2019-09 validator). jsonschema-rs, on the same
+  draft-7 schema and never laxer (`converters.resources.rust_accepts`), says yes first; fastjsonschema is
+  compiled only for the first file Rust does not accept, and its message is the one reported.
 - Define-XML: the Define-XML 2.1 XSD set (`schemas/cdisc/define-xml-2.1/`), with lxml, offline.
 - CDISC CORE rules: `converters.targets.sdtm.core_rules.CoreRuleRunner` on the tables exactly as written.
 """
@@ -11,25 +13,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
-import fastjsonschema
 from lxml import etree
 
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
-from converters.resources import MappingError, Resources
-from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
+from converters.resources import MappingError, Resources, compiled_schema, rust_accepts
+
+if TYPE_CHECKING:  # the rule engine is imported when the first check runs, not by every run's start-up
+    from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
 
 DATASET_JSON_SCHEMA = "cdisc/dataset-json-1.1/dataset.schema.json"
 DEFINE_XSD = "cdisc/define-xml-2.1/cdisc-define-2.1/define2-1-0.xsd"
 
 
-def compile_dataset_json_schema(resources: Resources) -> Callable[[Any], Any]:
+def dataset_json_schema(resources: Resources) -> dict[str, Any]:
+    """The Dataset-JSON schema declared as draft 7 (see above)."""
     schema = dict(resources.schema(DATASET_JSON_SCHEMA))
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
-    return fastjsonschema.compile(schema)
+    return schema
+
+
+def compile_dataset_json_schema(resources: Resources) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    return fastjsonschema.compile(dataset_json_schema(resources))
 
 
 def load_define_schema(resources: Resources) -> etree.XMLSchema:
@@ -40,12 +50,20 @@ def load_define_schema(resources: Resources) -> etree.XMLSchema:
 class OutputValidators:
     def __init__(self, resources: Resources) -> None:
         self.resources = resources
-        self._dataset_json = compile_dataset_json_schema(resources)
+        self._dataset_json_rust = compiled_schema(dataset_json_schema(resources))
         self._define = load_define_schema(resources)
         self._runner: CoreRuleRunner | None = None
         self._runner_error: str | None = None
 
+    @cached_property
+    def _dataset_json(self) -> Callable[[Any], Any]:
+        return compile_dataset_json_schema(self.resources)
+
     def dataset_json_error(self, doc: Mapping[str, Any]) -> str | None:
+        if rust_accepts(self._dataset_json_rust, doc):
+            return None
+        import fastjsonschema
+
         try:
             self._dataset_json(doc)
         except fastjsonschema.JsonSchemaValueException as exc:
@@ -63,6 +81,8 @@ class OutputValidators:
     def _rule_runner(self) -> CoreRuleRunner | None:
         if self._runner is None and self._runner_error is None:
             try:
+                from converters.targets.sdtm.core_rules import CoreRuleRunner
+
                 self._runner = CoreRuleRunner(self.resources)
             except MappingError as exc:
                 self._runner_error = str(exc)

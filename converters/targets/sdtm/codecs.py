@@ -10,7 +10,8 @@ run to the next.
 Reading turns a file of any of these formats back into rows of the table model (`tables.TdmTables`), as the
 validator needs them for `trialbridge validate FOLDER`: CSV has no types, so its numbers stay text (the rule
 runner reads the SDTMIG numeric variables as numbers); in every format an empty value is None. One module
-holds both directions so that what is written and what is read back cannot drift apart.
+holds both directions so that what is written and what is read back cannot drift apart. pandas, numpy and
+pyreadstat (two thirds of a second to import) are imported only by the XPT functions that use them.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyreadstat
-
+from converters import jsonio
 from converters.targets.sdtm.metadata import Dataset
 from converters.targets.sdtm.tables import Value, is_number, number_text, tidy_number
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 JSON_TYPES = {"text": "string", "integer": "integer", "float": "float"}
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -147,8 +148,7 @@ def build_dataset_json(dataset: Dataset, header: JsonHeader) -> dict[str, Any]:
 
 def render_dataset_json(doc: dict[str, Any]) -> bytes:
     """Metadata one attribute per line, then one row per line: readable, diff-friendly, deterministic."""
-    def dump(value: object) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    dump = jsonio.dumps_inline
     lines = [f"  {dump(key)}: {dump(value)}" for key, value in doc.items() if key not in ("columns", "rows")]
     columns = ",\n".join(f"    {dump(c)}" for c in doc["columns"])
     lines.append(f'  "columns": [\n{columns}\n  ]')
@@ -168,6 +168,9 @@ def xpt_stamp(iso_datetime: str) -> bytes:
 
 def _frame(dataset: Dataset) -> pd.DataFrame:
     """Character columns as str ("" for missing: XPT has no character null), numbers as float64 (NaN)."""
+    import numpy as np
+    import pandas as pd
+
     data: dict[str, Any] = {}
     for i, column in enumerate(dataset.columns):
         values = [row[i] for row in dataset.rows]
@@ -194,6 +197,8 @@ def _set_stamps(content: bytes, stamp: bytes) -> bytes:
 
 def write_xpt(dataset: Dataset, path: Path, creation_datetime: str) -> None:
     """Write one SAS XPORT v5 file (member name = dataset name, labels as in the metadata)."""
+    import pyreadstat
+
     pyreadstat.write_xport(
         _frame(dataset), str(path), file_label=dataset.label, table_name=dataset.name,
         column_labels=[c.label for c in dataset.columns], file_format_version=5,
@@ -299,6 +304,8 @@ def read_dataset_ndjson(path: Path) -> list[dict[str, Value]]:
 
 def read_xpt(path: Path) -> list[dict[str, Value]]:
     """SAS XPORT v5 through pyreadstat; UTF-8 first, then Windows-1252 (as in the CDISC pilot files)."""
+    import pyreadstat
+
     last_error = ""
     for encoding in XPT_ENCODINGS:
         try:

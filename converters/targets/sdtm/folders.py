@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from converters.problem_codes.sdtm_rules import (
     SDTM_TDM_FOLDER_EMPTY,
@@ -23,7 +24,6 @@ from converters.problem_codes.sdtm_rules import (
 from converters.problems import Location, Problem
 from converters.resources import Resources
 from converters.targets.sdtm.codecs import READERS, TABLE_FORMATS, TableReadError
-from converters.targets.sdtm.core_rules import CoreRuleRunner
 from converters.targets.sdtm.tables import (
     TDM_DOMAINS,
     TdmTables,
@@ -34,6 +34,9 @@ from converters.targets.sdtm.tables import (
     number_text,
     tidy_number,
 )
+
+if TYPE_CHECKING:  # the rule engine is imported when a folder is validated, not by every run's start-up
+    from converters.targets.sdtm.core_rules import CoreRuleRunner
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,8 @@ def validate_tdm_folder(
     table_sets = find_table_sets(root)
     if not table_sets:
         return [SDTM_TDM_FOLDER_EMPTY(Location(file=str(root)))]
+    from converters.targets.sdtm.core_rules import CoreRuleRunner
+
     runner = runner or CoreRuleRunner(resources)
     problems: list[Problem] = []
     for table_set in table_sets:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from converters.model import Study, document_to_json, study_to_dict
+from converters.model import Study, document_to_bytes, study_to_dict
 from converters.problem_codes import core
 from converters.problems import Location, Problem
 from converters.targets.base import WriterConfig, WriteResult
@@ -40,7 +40,7 @@ class StudyWriter:
         path = study_dir / STUDY_FILE
         try:
             study_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(document_to_json(document), encoding="utf-8")
+            path.write_bytes(document_to_bytes(document))
         except OSError as exc:
             return WriteResult(problems=[core.OUTPUT_WRITE_FAILED(Location(file=study.source.file),
                                                                   what=str(study_dir), reason=str(exc))])
