@@ -36,7 +36,7 @@ _NULL = re.compile(rb"null,?\n")
 def dumps(obj: Any) -> bytes:
     """`obj` as an indented JSON file: 2-space indent, UTF-8, key order kept, trailing newline."""
     try:
-        out = orjson.dumps(obj, option=_INDENTED)
+        out: bytes = orjson.dumps(obj, option=_INDENTED)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _stdlib_indented(obj)
     if any(p.search(out) for p in _SMALL_FLOATS) or (_NULL.search(out) and _has_non_finite_float(obj)):
@@ -56,9 +56,10 @@ def dumps_line(obj: Any) -> bytes:
     refuses is written by the standard library in the same compact layout.
     """
     try:
-        return orjson.dumps(obj, option=_LINE)
+        line: bytes = orjson.dumps(obj, option=_LINE)
     except TypeError:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return line
 
 
 def dumps_inline(obj: Any) -> str:
