@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
+from pydantic import BaseModel
 
 from converters.model.provenance import json_pointer, resolve_pointer
 from converters.model.study import Study, TextFormat
@@ -185,26 +188,66 @@ def source_format(study: Study, pointer: str) -> TextFormat:
 
 def plain_text_view(study: Study) -> Study:
     """The study with every CommonMark text as plain text, at the same pointers, its source then recording no
-    Markdown text (so a second call changes nothing); the study itself when it has no CommonMark text."""
+    Markdown text (so a second call changes nothing); the study itself when it has no CommonMark text.
+
+    Only the branches that hold a CommonMark text are copied (with `model_copy`, no validation: a text stays a
+    text); the rest is the study's own objects, which writers only read."""
     formats = study.source.text_formats
     if not any(f is TextFormat.MARKDOWN for f in formats.values()):
         return study
-    content = [name for name in Study.model_fields if name not in _RECORD_FIELDS]
-    data = study.model_dump(include=set(content))
-    plain = {name: _plain(value, "/" + name, formats) for name, value in data.items()}
-    return Study.model_validate({**plain, "source": study.source.model_copy(update={"text_formats": {}}),
-                                 "provenance": study.provenance, "unmapped": study.unmapped,
-                                 "problems": study.problems})
+    index = _FormatIndex(formats)
+    update: dict[str, Any] = {}
+    for name in Study.model_fields:
+        if name not in _RECORD_FIELDS:
+            value = getattr(study, name)
+            plain = _plain(value, "/" + name, index)
+            if plain is not value:
+                update[name] = plain
+    update.update(source=study.source.model_copy(update={"text_formats": {}}), provenance=dict(study.provenance),
+                  unmapped=list(study.unmapped), problems=list(study.problems))
+    return study.model_copy(update=update)
 
 
-def _plain(value: Any, pointer: str, formats: Mapping[str, TextFormat]) -> Any:
+class _FormatIndex:
+    """A study's text formats with their pointers sorted, so that whether a branch holds a recorded pointer is
+    a bisection (most branches of a study hold none, and are left as they are)."""
+
+    def __init__(self, formats: Mapping[str, TextFormat]) -> None:
+        self.formats = formats
+        self._sorted = sorted(formats)
+
+    def at(self, pointer: str) -> TextFormat:
+        return text_format_at(self.formats, pointer)
+
+    def any_under(self, pointer: str) -> bool:
+        prefix = pointer + "/"
+        keys = self._sorted
+        i = bisect_left(keys, prefix)
+        return i < len(keys) and keys[i].startswith(prefix)
+
+
+def _plain(value: Any, pointer: str, index: _FormatIndex) -> Any:
+    """`value` with its CommonMark texts as plain text; the same object when nothing in it changes."""
+    if isinstance(value, Enum):
+        return value
     if isinstance(value, str):
-        return markdown_to_plain(value) if text_format_at(formats, pointer) is TextFormat.MARKDOWN else value
+        return markdown_to_plain(value) if index.at(pointer) is TextFormat.MARKDOWN else value
+    if not isinstance(value, (BaseModel, dict, list)) or (
+            not index.any_under(pointer) and index.at(pointer) is not TextFormat.MARKDOWN):
+        return value
+    if isinstance(value, BaseModel):
+        changed = {}
+        for name in type(value).model_fields:
+            item = getattr(value, name)
+            plain = _plain(item, f"{pointer}/{name}", index)
+            if plain is not item:
+                changed[name] = plain
+        return value.model_copy(update=changed) if changed else value
     if isinstance(value, dict):
-        return {key: _plain(item, pointer + json_pointer(key), formats) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item, f"{pointer}/{i}", formats) for i, item in enumerate(value)]
-    return value
+        new = {key: _plain(item, pointer + json_pointer(key), index) for key, item in value.items()}
+        return new if any(new[key] is not item for key, item in value.items()) else value
+    items = [_plain(item, f"{pointer}/{i}", index) for i, item in enumerate(value)]
+    return items if any(new is not old for new, old in zip(items, value, strict=True)) else value
 
 
 def text_at(study: Study, pointer: str) -> str | None:
