@@ -116,11 +116,10 @@ def _party_narrative(body: dict[str, Any]) -> dict[str, str]:
 # --- trace -------------------------------------------------------------------------------------------
 
 
-def _fhirpath(index: int, path: ElementPath) -> str:
-    out = f"Bundle.entry[{index}].resource"
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+def _path_suffixes(path: ElementPath) -> tuple[str, str]:
+    """An element path inside a resource as a JSON-pointer suffix and a FHIRPath suffix."""
+    return ("".join(f"/{p}" for p in path),
+            "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path))
 
 
 class _SourceIndex:
@@ -131,6 +130,13 @@ class _SourceIndex:
         self._provenance = provenance
         self._sorted = sorted(provenance)
         self._order = {key: i for i, key in enumerate(provenance)}
+        self._dumped: dict[int, dict[str, Any]] = {}  # id of a location -> its JSON (one dump each)
+
+    def _dump(self, loc: SourceLocation) -> dict[str, Any]:
+        dumped = self._dumped.get(id(loc))
+        if dumped is None:
+            dumped = self._dumped[id(loc)] = loc.model_dump(exclude_none=True)
+        return dumped
 
     def children(self, prefix: str) -> list[SourceLocation]:
         """Locations of the entries under `prefix`, in provenance order, without repeats."""
@@ -152,15 +158,15 @@ class _SourceIndex:
         parent's."""
         provenance = self._provenance
         if pointer in provenance:
-            return [provenance[pointer].model_dump(exclude_none=True)]
+            return [self._dump(provenance[pointer])]
         children = self.children(pointer + "/")
         if children:
-            return [loc.model_dump(exclude_none=True) for loc in children]
+            return [self._dump(loc) for loc in children]
         parent = pointer
         while "/" in parent.strip("/"):
             parent = parent.rsplit("/", 1)[0]
             if parent in provenance:
-                return [provenance[parent].model_dump(exclude_none=True)]
+                return [self._dump(provenance[parent])]
         return []
 
 
@@ -168,17 +174,19 @@ def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
     """The `--trace` sidecar: each output element (JSON pointer and FHIRPath) -> study pointer -> source."""
     elements = []
     cache: dict[str, list[dict[str, Any]]] = {}
+    suffixes: dict[ElementPath, tuple[str, str]] = {}
     sources = _SourceIndex(study.provenance)
     for index, draft in enumerate(drafts):
+        json_head, fhirpath_head = f"/entry/{index}/resource", f"Bundle.entry[{index}].resource"
         for path, pointer in draft.trace:
-            if pointer not in cache:
-                cache[pointer] = sources.resolve(pointer)
-            elements.append({
-                "path": f"/entry/{index}/resource" + "".join(f"/{p}" for p in path),
-                "fhirpath": _fhirpath(index, path),
-                "study": pointer,
-                "source": cache[pointer],
-            })
+            found = cache.get(pointer)
+            if found is None:
+                found = cache[pointer] = sources.resolve(pointer)
+            suffix = suffixes.get(path)
+            if suffix is None:
+                suffix = suffixes[path] = _path_suffixes(path)
+            elements.append({"path": json_head + suffix[0], "fhirpath": fhirpath_head + suffix[1],
+                             "study": pointer, "source": found})
     return {
         "source": {"file": study.source.file, "format": study.source.format, "sha256": study.source.sha256,
                    **({"record": study.source.record} if study.source.record else {})},
