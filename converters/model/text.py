@@ -48,8 +48,12 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark")
 
 
+@functools.lru_cache(maxsize=16)
 def parse_markdown(text: str) -> SyntaxTreeNode:
-    """The CommonMark block tree of `text` (each block node's `map` gives its source lines)."""
+    """The CommonMark block tree of `text` (each block node's `map` gives its source lines); callers only read it.
+
+    A small per-process cache of parsed trees: a run reads a study and then writes it, so the criteria text the
+    reader parsed is parsed again by each writer's plain-text view unless the tree is kept that long."""
     return SyntaxTreeNode(_parser().parse(text))
 
 
@@ -60,8 +64,12 @@ def is_literal(text: str) -> bool:
     return all(line and line == line.strip() and not _BLOCK_START.match(line) for line in text.split("\n"))
 
 
+@functools.lru_cache(maxsize=256)
 def markdown_to_plain(text: str) -> str:
-    """The plain text a CommonMark text says (see the module notes for what is kept)."""
+    """The plain text a CommonMark text says (see the module notes for what is kept).
+
+    Cached per process (a pure function of the text): each target's writer takes the plain-text view of the
+    same study (FHIR R4, R5, SDTM), and parsing is most of what that costs."""
     if is_literal(text):
         return text
     return blocks_to_plain(parse_markdown(text).children)
@@ -231,7 +239,8 @@ def _plain(value: Any, pointer: str, index: _FormatIndex) -> Any:
     if isinstance(value, Enum):
         return value
     if isinstance(value, str):
-        return markdown_to_plain(value) if index.at(pointer) is TextFormat.MARKDOWN else value
+        plain = markdown_to_plain(value) if index.at(pointer) is TextFormat.MARKDOWN else value
+        return value if plain == value else plain
     if not isinstance(value, (BaseModel, dict, list)) or (
             not index.any_under(pointer) and index.at(pointer) is not TextFormat.MARKDOWN):
         return value
