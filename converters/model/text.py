@@ -36,6 +36,7 @@ _RECORD_FIELDS = frozenset({"schema_version", "source", "provenance", "unmapped"
 # A text with none of these, and no line that starts like a block, is one paragraph that reads as written.
 _MARKUP_CHARS = re.compile(r"[\\`*_\[\]<>&#!~=|\x00\r]")
 _BLOCK_START = re.compile(r"[-+]|\d{1,9}[.)]")
+_OTHER_WHITESPACE = re.compile(r"[^\S \n]")  # tabs, form feeds, no-break spaces...: CommonMark treats some specially
 _HTML_COMMENT = re.compile(r"^\s*<!--.*?-->\s*$", re.DOTALL)
 # Plain text made literal: characters that start inline markup anywhere, and block markers at a line start.
 _INLINE_MARKUP = re.compile(r"[\\`*\[\]<&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
@@ -72,7 +73,38 @@ def markdown_to_plain(text: str) -> str:
     same study (FHIR R4, R5, SDTM), and parsing is most of what that costs."""
     if is_literal(text):
         return text
+    paragraphs = _markup_free_paragraphs(text)
+    if paragraphs is not None:
+        return paragraphs
     return blocks_to_plain(parse_markdown(text).children)
+
+
+def _markup_free_paragraphs(text: str) -> str | None:
+    """The plain text of a text that CommonMark can only read as paragraphs, without parsing it; None for
+    any other text.
+
+    With no markup character, no whitespace but spaces and line breaks, no line that starts like a list or a
+    rule (`-`, `+`, `1.`) and no paragraph that starts indented as code (4 spaces), every block is a paragraph:
+    its lines, without their leading and trailing spaces, joined by line breaks (a hard break reads as a soft
+    one in plain text); paragraphs are separated by blank lines. A third of ClinicalTrials.gov's Markdown texts
+    (summaries, descriptions) are such texts."""
+    if _MARKUP_CHARS.search(text) or _OTHER_WHITESPACE.search(text):
+        return None
+    paragraphs: list[str] = []
+    lines: list[str] = []
+    for line in text.split("\n"):
+        content = line.strip(" ")
+        if not content:
+            if lines:
+                paragraphs.append("\n".join(lines))
+                lines = []
+            continue
+        if _BLOCK_START.match(content) or (not lines and len(line) - len(line.lstrip(" ")) >= 4):
+            return None
+        lines.append(content)
+    if lines:
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 def blocks_to_plain(nodes: list[SyntaxTreeNode], separator: str = "\n\n") -> str:
