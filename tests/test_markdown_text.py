@@ -111,6 +111,21 @@ def test_literal_shortcut_gives_what_the_parser_gives(text: str) -> None:
     assert markdown_to_plain(text) == blocks_to_plain(parse_markdown(text).children)
 
 
+MARKUP_FREE_TEXT = st.lists(st.sampled_from(["a", "b c", " ", "    ", "\n", "\n\n", " \n", "1.", "2)", "12345678901.",
+                                              "-", "+", "x-y", "\u00a0", "\t", "\f", "é", ":", "$", "(", "'"]),
+                            max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@example("a\n\n    b")
+@example("a\n    b  \nc ")
+@example(" 1. a")
+@given(MARKUP_FREE_TEXT)
+def test_paragraph_shortcut_gives_what_the_parser_gives(text: str) -> None:
+    """Texts without markup characters (most summaries) are read as paragraphs without the parser."""
+    assert markdown_to_plain.__wrapped__(text) == blocks_to_plain(parse_markdown.__wrapped__(text).children)
+
+
 def test_text_format_rule() -> None:
     formats = {"/arms": MD, "/arms/1/label": TextFormat.PLAIN}
     assert text_format_at(formats, "/arms/0/description") is MD

@@ -10,6 +10,7 @@ from. The keyword rules and the epoch table live in `mappings/common/schedule.ya
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -82,6 +83,11 @@ class _Unit:
     pointer: str
     text: str
 
+    @functools.cached_property
+    def sentences(self) -> list[str]:
+        """The text's sentences, split once however many step rules look in it."""
+        return _sentences(self.text)
+
 
 def _text_units(study: Study) -> list[_Unit]:
     """Every field that says what the study does, with its pointer, in source order.
@@ -138,7 +144,7 @@ def _find(units: list[_Unit], groups: set[str], patterns: list[re.Pattern[str]])
     for unit in units:
         if unit.group not in groups:
             continue
-        for sentence in _sentences(unit.text):
+        for sentence in unit.sentences:
             if any(p.search(sentence) for p in patterns):
                 found.sources.append(unit.pointer)
                 found.sentences.append(sentence)

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from collections.abc import Mapping
+from enum import Enum
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from converters.model.provenance import json_pointer, resolve_pointer
 from converters.model.study import Study, TextFormat
@@ -34,6 +38,7 @@ _RECORD_FIELDS = frozenset({"schema_version", "source", "provenance", "unmapped"
 # A text with none of these, and no line that starts like a block, is one paragraph that reads as written.
 _MARKUP_CHARS = re.compile(r"[\\`*_\[\]<>&#!~=|\x00\r]")
 _BLOCK_START = re.compile(r"[-+]|\d{1,9}[.)]")
+_OTHER_WHITESPACE = re.compile(r"[^\S \n]")  # tabs, form feeds, no-break spaces...: CommonMark treats some specially
 _HTML_COMMENT = re.compile(r"^\s*<!--.*?-->\s*$", re.DOTALL)
 # Plain text made literal: characters that start inline markup anywhere, and block markers at a line start.
 _INLINE_MARKUP = re.compile(r"[\\`*\[\]<&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
@@ -48,8 +53,12 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark")
 
 
+@functools.lru_cache(maxsize=16)
 def parse_markdown(text: str) -> SyntaxTreeNode:
-    """The CommonMark block tree of `text` (each block node's `map` gives its source lines)."""
+    """The CommonMark block tree of `text` (each block node's `map` gives its source lines); callers only read it.
+
+    A small per-process cache of parsed trees: a run reads a study and then writes it, so the criteria text the
+    reader parsed is parsed again by each writer's plain-text view unless the tree is kept that long."""
     from markdown_it.tree import SyntaxTreeNode
 
     return SyntaxTreeNode(_parser().parse(text))
@@ -62,11 +71,46 @@ def is_literal(text: str) -> bool:
     return all(line and line == line.strip() and not _BLOCK_START.match(line) for line in text.split("\n"))
 
 
+@functools.lru_cache(maxsize=256)
 def markdown_to_plain(text: str) -> str:
-    """The plain text a CommonMark text says (see the module notes for what is kept)."""
+    """The plain text a CommonMark text says (see the module notes for what is kept).
+
+    Cached per process (a pure function of the text): each target's writer takes the plain-text view of the
+    same study (FHIR R4, R5, SDTM), and parsing is most of what that costs."""
     if is_literal(text):
         return text
+    paragraphs = _markup_free_paragraphs(text)
+    if paragraphs is not None:
+        return paragraphs
     return blocks_to_plain(parse_markdown(text).children)
+
+
+def _markup_free_paragraphs(text: str) -> str | None:
+    """The plain text of a text that CommonMark can only read as paragraphs, without parsing it; None for
+    any other text.
+
+    With no markup character, no whitespace but spaces and line breaks, no line that starts like a list or a
+    rule (`-`, `+`, `1.`) and no paragraph that starts indented as code (4 spaces), every block is a paragraph:
+    its lines, without their leading and trailing spaces, joined by line breaks (a hard break reads as a soft
+    one in plain text); paragraphs are separated by blank lines. A third of ClinicalTrials.gov's Markdown texts
+    (summaries, descriptions) are such texts."""
+    if _MARKUP_CHARS.search(text) or _OTHER_WHITESPACE.search(text):
+        return None
+    paragraphs: list[str] = []
+    lines: list[str] = []
+    for line in text.split("\n"):
+        content = line.strip(" ")
+        if not content:
+            if lines:
+                paragraphs.append("\n".join(lines))
+                lines = []
+            continue
+        if _BLOCK_START.match(content) or (not lines and len(line) - len(line.lstrip(" ")) >= 4):
+            return None
+        lines.append(content)
+    if lines:
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 def blocks_to_plain(nodes: list[SyntaxTreeNode], separator: str = "\n\n") -> str:
@@ -190,26 +234,67 @@ def source_format(study: Study, pointer: str) -> TextFormat:
 
 def plain_text_view(study: Study) -> Study:
     """The study with every CommonMark text as plain text, at the same pointers, its source then recording no
-    Markdown text (so a second call changes nothing); the study itself when it has no CommonMark text."""
+    Markdown text (so a second call changes nothing); the study itself when it has no CommonMark text.
+
+    Only the branches that hold a CommonMark text are copied (with `model_copy`, no validation: a text stays a
+    text); the rest is the study's own objects, which writers only read."""
     formats = study.source.text_formats
     if not any(f is TextFormat.MARKDOWN for f in formats.values()):
         return study
-    content = [name for name in Study.model_fields if name not in _RECORD_FIELDS]
-    data = study.model_dump(include=set(content))
-    plain = {name: _plain(value, "/" + name, formats) for name, value in data.items()}
-    return Study.model_validate({**plain, "source": study.source.model_copy(update={"text_formats": {}}),
-                                 "provenance": study.provenance, "unmapped": study.unmapped,
-                                 "problems": study.problems})
+    index = _FormatIndex(formats)
+    update: dict[str, Any] = {}
+    for name in Study.model_fields:
+        if name not in _RECORD_FIELDS:
+            value = getattr(study, name)
+            plain = _plain(value, "/" + name, index)
+            if plain is not value:
+                update[name] = plain
+    update.update(source=study.source.model_copy(update={"text_formats": {}}), provenance=dict(study.provenance),
+                  unmapped=list(study.unmapped), problems=list(study.problems))
+    return study.model_copy(update=update)
 
 
-def _plain(value: Any, pointer: str, formats: Mapping[str, TextFormat]) -> Any:
+class _FormatIndex:
+    """A study's text formats with their pointers sorted, so that whether a branch holds a recorded pointer is
+    a bisection (most branches of a study hold none, and are left as they are)."""
+
+    def __init__(self, formats: Mapping[str, TextFormat]) -> None:
+        self.formats = formats
+        self._sorted = sorted(formats)
+
+    def at(self, pointer: str) -> TextFormat:
+        return text_format_at(self.formats, pointer)
+
+    def any_under(self, pointer: str) -> bool:
+        prefix = pointer + "/"
+        keys = self._sorted
+        i = bisect_left(keys, prefix)
+        return i < len(keys) and keys[i].startswith(prefix)
+
+
+def _plain(value: Any, pointer: str, index: _FormatIndex) -> Any:
+    """`value` with its CommonMark texts as plain text; the same object when nothing in it changes."""
+    if isinstance(value, Enum):
+        return value
     if isinstance(value, str):
-        return markdown_to_plain(value) if text_format_at(formats, pointer) is TextFormat.MARKDOWN else value
+        plain = markdown_to_plain(value) if index.at(pointer) is TextFormat.MARKDOWN else value
+        return value if plain == value else plain
+    if not isinstance(value, (BaseModel, dict, list)) or (
+            not index.any_under(pointer) and index.at(pointer) is not TextFormat.MARKDOWN):
+        return value
+    if isinstance(value, BaseModel):
+        changed = {}
+        for name in type(value).model_fields:
+            item = getattr(value, name)
+            plain = _plain(item, f"{pointer}/{name}", index)
+            if plain is not item:
+                changed[name] = plain
+        return value.model_copy(update=changed) if changed else value
     if isinstance(value, dict):
-        return {key: _plain(item, pointer + json_pointer(key), formats) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item, f"{pointer}/{i}", formats) for i, item in enumerate(value)]
-    return value
+        new = {key: _plain(item, pointer + json_pointer(key), index) for key, item in value.items()}
+        return new if any(new[key] is not item for key, item in value.items()) else value
+    items = [_plain(item, f"{pointer}/{i}", index) for i, item in enumerate(value)]
+    return items if any(new is not old for new, old in zip(items, value, strict=True)) else value
 
 
 def text_at(study: Study, pointer: str) -> str | None:

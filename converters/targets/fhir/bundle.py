@@ -9,11 +9,12 @@ input gives the same bytes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
-from converters.model import Study
+from converters.model import SourceLocation, Study
 from converters.model.schedule import derive_schedule
 from converters.model.text import plain_text_view
 from converters.problems import Problem
@@ -115,48 +116,77 @@ def _party_narrative(body: dict[str, Any]) -> dict[str, str]:
 # --- trace -------------------------------------------------------------------------------------------
 
 
-def _fhirpath(index: int, path: ElementPath) -> str:
-    out = f"Bundle.entry[{index}].resource"
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+def _path_suffixes(path: ElementPath) -> tuple[str, str]:
+    """An element path inside a resource as a JSON-pointer suffix and a FHIRPath suffix."""
+    return ("".join(f"/{p}" for p in path),
+            "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path))
 
 
-def _resolve(study: Study, pointer: str) -> list[dict[str, Any]]:
-    """Source locations for a study.json pointer: its own entry, else its children's, else its nearest parent's."""
-    provenance = study.provenance
-    if pointer in provenance:
-        return [provenance[pointer].model_dump(exclude_none=True)]
-    prefix = pointer + "/"
-    children = [loc.model_dump(exclude_none=True) for key, loc in provenance.items() if key.startswith(prefix)]
-    if children:
-        unique: list[dict[str, Any]] = []
-        for loc in children:
-            if loc not in unique:
-                unique.append(loc)
-        return unique
-    parent = pointer
-    while "/" in parent.strip("/"):
-        parent = parent.rsplit("/", 1)[0]
-        if parent in provenance:
-            return [provenance[parent].model_dump(exclude_none=True)]
-    return []
+class _SourceIndex:
+    """One study's provenance, indexed once per trace so that finding a pointer's children is a bisection
+    instead of a scan of every entry (a large study has thousands of entries and of traced elements)."""
+
+    def __init__(self, provenance: dict[str, SourceLocation]) -> None:
+        self._provenance = provenance
+        self._sorted = sorted(provenance)
+        self._order = {key: i for i, key in enumerate(provenance)}
+        self._dumped: dict[int, dict[str, Any]] = {}  # id of a location -> its JSON (one dump each)
+
+    def _dump(self, loc: SourceLocation) -> dict[str, Any]:
+        dumped = self._dumped.get(id(loc))
+        if dumped is None:
+            dumped = self._dumped[id(loc)] = loc.model_dump(exclude_none=True)
+        return dumped
+
+    def children(self, prefix: str) -> list[SourceLocation]:
+        """Locations of the entries under `prefix`, in provenance order, without repeats."""
+        keys = self._sorted
+        start = end = bisect_left(keys, prefix)
+        while end < len(keys) and keys[end].startswith(prefix):
+            end += 1
+        if start == end:
+            return []
+        under = sorted(keys[start:end], key=self._order.__getitem__)
+        unique: dict[tuple[int | None, int | None, str | None], SourceLocation] = {}
+        for key in under:
+            loc = self._provenance[key]
+            unique.setdefault((loc.line, loc.end_line, loc.pointer), loc)
+        return list(unique.values())
+
+    def resolve(self, pointer: str) -> list[dict[str, Any]]:
+        """Source locations for a study.json pointer: its own entry, else its children's, else its nearest
+        parent's."""
+        provenance = self._provenance
+        if pointer in provenance:
+            return [self._dump(provenance[pointer])]
+        children = self.children(pointer + "/")
+        if children:
+            return [self._dump(loc) for loc in children]
+        parent = pointer
+        while "/" in parent.strip("/"):
+            parent = parent.rsplit("/", 1)[0]
+            if parent in provenance:
+                return [self._dump(provenance[parent])]
+        return []
 
 
 def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
     """The `--trace` sidecar: each output element (JSON pointer and FHIRPath) -> study pointer -> source."""
     elements = []
     cache: dict[str, list[dict[str, Any]]] = {}
+    suffixes: dict[ElementPath, tuple[str, str]] = {}
+    sources = _SourceIndex(study.provenance)
     for index, draft in enumerate(drafts):
+        json_head, fhirpath_head = f"/entry/{index}/resource", f"Bundle.entry[{index}].resource"
         for path, pointer in draft.trace:
-            if pointer not in cache:
-                cache[pointer] = _resolve(study, pointer)
-            elements.append({
-                "path": f"/entry/{index}/resource" + "".join(f"/{p}" for p in path),
-                "fhirpath": _fhirpath(index, path),
-                "study": pointer,
-                "source": cache[pointer],
-            })
+            found = cache.get(pointer)
+            if found is None:
+                found = cache[pointer] = sources.resolve(pointer)
+            suffix = suffixes.get(path)
+            if suffix is None:
+                suffix = suffixes[path] = _path_suffixes(path)
+            elements.append({"path": json_head + suffix[0], "fhirpath": fhirpath_head + suffix[1],
+                             "study": pointer, "source": found})
     return {
         "source": {"file": study.source.file, "format": study.source.format, "sha256": study.source.sha256,
                    **({"record": study.source.record} if study.source.record else {})},

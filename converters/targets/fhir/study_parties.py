@@ -166,13 +166,16 @@ def write_contacts(ctx: BuildContext, draft: Draft) -> None:
 
 def write_sites(ctx: BuildContext, draft: Draft) -> None:
     """One `site` per distinct site (parties.site_identity); a repeated entry traces to the reference it shares."""
+    written: dict[str | None, int] = {}  # reference -> index of its first `site` entry (no rescan per site)
+    for n, ref in enumerate(draft.body.get("site", [])):
+        written.setdefault(ref.get("reference"), n)
     for i, site in enumerate(ctx.study.sites):
         location = parties.site_location(ctx, site, i)
-        refs = [r.get("reference") for r in draft.body.get("site", [])]
-        if location.full_url in refs:
-            draft.note(("site", refs.index(location.full_url)), f"/sites/{i}")
+        if location.full_url in written:
+            draft.note(("site", written[location.full_url]), f"/sites/{i}")
         else:
-            draft.add("site", location.reference(location.body.get("name")), f"/sites/{i}")
+            written[location.full_url] = draft.add("site", location.reference(location.body.get("name")),
+                                                   f"/sites/{i}")
         for j, contact in enumerate(site.contacts):
             _site_contact(ctx, contact, location, f"/sites/{i}/contacts/{j}", f"site|{i}|{j}")
 
