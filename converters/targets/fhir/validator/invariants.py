@@ -70,11 +70,11 @@ def check_ext_1(node: Any) -> Outcome:
 
 
 def check_txt_1(node: Any) -> Outcome:
-    return not isinstance(node, str) or narrative.structure_problem(node) is None
+    return not isinstance(node, str) or narrative.narrative_problems(node)[0] is None
 
 
 def check_txt_2(node: Any) -> Outcome:
-    return not isinstance(node, str) or narrative.content_problem(node) is None
+    return not isinstance(node, str) or narrative.narrative_problems(node)[1] is None
 
 
 _DATE_PARTS = re.compile(
