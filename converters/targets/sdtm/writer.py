@@ -263,8 +263,13 @@ def _tables_by_study(datasets: Sequence[Dataset], study_ids: Sequence[str],
     records = {d.name: d.records() for d in datasets}
     if len(study_ids) == 1:
         return [(study_ids[0], records)]
-    return [(sid, {name: [r for r in rows if r["STUDYID"] == sid] for name, rows in records.items()})
-            for sid in study_ids]
+    split: dict[object, dict[str, list[dict[str, Any]]]] = {sid: {name: [] for name in records} for sid in study_ids}
+    for name, rows in records.items():  # one pass over the rows, not one per study
+        for row in rows:
+            tables = split.get(row["STUDYID"])
+            if tables is not None:
+                tables[name].append(row)
+    return [(sid, split[sid]) for sid in study_ids]
 
 
 def _rel(path: Path, base: Path) -> str:
