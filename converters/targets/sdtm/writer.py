@@ -23,6 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from converters import __version__
 from converters.model import Study
 from converters.model.schedule import Schedule, derive_schedule
@@ -167,7 +169,7 @@ class SdtmWriter:
             content = define_xml.render_define(root)
             path.write_bytes(content)
             result.files.append(path)
-            result.checks.append(partial(self._check_define, content, path.name, _rel(path, base)))
+            result.checks.append(partial(self._check_define, content, path.name, _rel(path, base), root))
         result.checks.append(partial(self._check_rules, datasets, package.study_ids, files, _rel(folder, base)))
         return result
 
@@ -204,8 +206,9 @@ class SdtmWriter:
         return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Dataset-JSON 1.1 schema",
                                           reason=error)]
 
-    def _check_define(self, content: bytes, name: str, rel: str) -> list[Problem]:
-        error = self.validators().define_error(content)
+    def _check_define(self, content: bytes, name: str, rel: str, built: etree._Element | None = None,
+                      ) -> list[Problem]:
+        error = self.validators().define_error(content, built)
         if not error:
             return []
         return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Define-XML 2.1 XSD", reason=error)]
