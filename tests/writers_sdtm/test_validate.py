@@ -72,3 +72,14 @@ def test_the_runner_hands_each_finding_with_its_default_problem(spec: SdtmSpec, 
     assert report.problems(keep) == report.problems()
     assert [(f.rule_id, f.domain, f.row) for f, _ in seen] == [("CORE-000505", "TS", sstdtc_row(tables))]
     assert all(p.code == "sdtm-core-rule" and p.message.startswith(f.rule_id) for f, p in seen)
+
+
+def test_define_check_of_a_built_tree_reports_what_the_bytes_report(validators: OutputValidators) -> None:
+    """A valid built tree spares the re-parse; an invalid one is reported from its bytes, with the line."""
+    from lxml import etree
+
+    root = etree.fromstring(b'<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"><Study/></ODM>')
+    content = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    error = validators.define_error(content)
+    assert error is not None and error.startswith("line ")
+    assert validators.define_error(content, root) == error

@@ -23,6 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from converters import __version__
 from converters.model import Study
 from converters.model.schedule import Schedule, derive_schedule
@@ -172,7 +174,7 @@ class SdtmWriter:
             content = define_xml.render_define(root)
             path.write_bytes(content)
             result.files.append(path)
-            result.checks.append(partial(self._check_define, content, path.name, _rel(path, base)))
+            result.checks.append(partial(self._check_define, content, path.name, _rel(path, base), root))
         result.checks.append(partial(self._check_rules, datasets, package.study_ids, files, _rel(folder, base)))
         return result
 
@@ -209,8 +211,9 @@ class SdtmWriter:
         return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Dataset-JSON 1.1 schema",
                                           reason=error)]
 
-    def _check_define(self, content: bytes, name: str, rel: str) -> list[Problem]:
-        error = self.validators().define_error(content)
+    def _check_define(self, content: bytes, name: str, rel: str, built: etree._Element | None = None,
+                      ) -> list[Problem]:
+        error = self.validators().define_error(content, built)
         if not error:
             return []
         return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Define-XML 2.1 XSD", reason=error)]
@@ -268,8 +271,13 @@ def _tables_by_study(datasets: Sequence[Dataset], study_ids: Sequence[str],
     records = {d.name: d.records() for d in datasets}
     if len(study_ids) == 1:
         return [(study_ids[0], records)]
-    return [(sid, {name: [r for r in rows if r["STUDYID"] == sid] for name, rows in records.items()})
-            for sid in study_ids]
+    split: dict[object, dict[str, list[dict[str, Any]]]] = {sid: {name: [] for name in records} for sid in study_ids}
+    for name, rows in records.items():  # one pass over the rows, not one per study
+        for row in rows:
+            tables = split.get(row["STUDYID"])
+            if tables is not None:
+                tables[name].append(row)
+    return [(sid, split[sid]) for sid in study_ids]
 
 
 def _rel(path: Path, base: Path) -> str:

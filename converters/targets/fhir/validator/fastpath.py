@@ -108,6 +108,24 @@ def _is_quantity(item: Any) -> bool:
 
 
 def _member(key: str) -> Fn:
+    # this step's model look-ups per parent type path, made once (a cache of compiled things, per expression)
+    steps: dict[str, tuple[Model, tuple[tuple[str, str, str], ...]]] = {}
+
+    def step(model: Model, path: str) -> tuple[tuple[str, str, str], ...]:
+        """(JSON key, its `_key` companion, the child's type path) for each key this member may have."""
+        known = steps.get(path)
+        if known is not None and known[0] is model:
+            return known[1]
+        child = model.elsewhere.get(f"{path}.{key}", f"{path}.{key}")
+        types = model.choices.get(child)
+        if types:
+            keys = tuple((key + s, "_" + key + s, model.path2type.get(child + s, child + s)) for s in types)
+        else:
+            plain = "Extension" if key == "extension" else child
+            keys = ((key, "_" + key, model.path2type.get(plain, plain)),)
+        steps[path] = (model, keys)
+        return keys
+
     def member(focus: list[Any], state: State) -> list[Any]:
         model = state.model
         out: list[Any] = []
@@ -117,27 +135,16 @@ def _member(key: str) -> Fn:
             data, path = item[0], item[1]
             if not isinstance(data, dict):
                 continue
-            child = model.elsewhere.get(f"{path}.{key}", f"{path}.{key}")
-            types = model.choices.get(child)
             value: Any = None
-            if types:
-                for suffix in types:
-                    field = key + suffix
-                    if "_" + field in data:
-                        raise Fallback
-                    if field in data:
-                        value = data[field]
-                        child += suffix
-                        break
-            else:
-                if "_" + key in data:
+            child = ""
+            for field, companion, child_type in step(model, path):
+                if companion in data:
                     raise Fallback
-                value = data.get(key)
-                if key == "extension":
-                    child = "Extension"
+                if field in data:
+                    value, child = data[field], child_type
+                    break
             if value is None:
                 continue
-            child = model.path2type.get(child, child)
             if isinstance(value, list):
                 if not value:
                     continue

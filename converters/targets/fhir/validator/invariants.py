@@ -44,7 +44,7 @@ from fhirpathpy.engine.nodes import ResourceNode, TypeInfo
 from fhirpathpy.parser import parse as fhirpathpy_parse
 
 from converters.problems import Severity
-from converters.targets.fhir.validator import fastpath, narrative
+from converters.targets.fhir.validator import absence, fastpath, narrative
 
 #: A native check returns True (met), False (broken) or a reason why it could not be evaluated.
 Outcome = bool | str
@@ -70,11 +70,11 @@ def check_ext_1(node: Any) -> Outcome:
 
 
 def check_txt_1(node: Any) -> Outcome:
-    return not isinstance(node, str) or narrative.structure_problem(node) is None
+    return not isinstance(node, str) or narrative.narrative_problems(node)[0] is None
 
 
 def check_txt_2(node: Any) -> Outcome:
-    return not isinstance(node, str) or narrative.content_problem(node) is None
+    return not isinstance(node, str) or narrative.narrative_problems(node)[1] is None
 
 
 _DATE_PARTS = re.compile(
@@ -323,6 +323,9 @@ class Invariant:
     fast: fastpath.Fn | None = None
     in_walker: bool = False
     skip_reason: str | None = None
+    members: frozenset[str] | None = None  # what it reads of its focus (`absence.py`); None: more than that
+    # Per-validator cache: type path -> (the JSON keys of `members` there, the outcome on a node lacking them all)
+    absent: dict[str, tuple[frozenset[str], Outcome | None]] = field(default_factory=dict)
 
 
 def prepare(constraint_id: str, definition: Mapping[str, Any]) -> Invariant:
@@ -347,6 +350,8 @@ def prepare(constraint_id: str, definition: Mapping[str, Any]) -> Invariant:
             invariant.fast = fastpath.compile_expression(invariant.parsed)
         except fastpath.Unsupported:
             invariant.fast = None  # evaluated by fhirpathpy alone
+        else:  # only expressions the compiler follows: their every node kind is known to `absence`
+            invariant.members = absence.focus_members(invariant.parsed)
     return invariant
 
 
@@ -392,6 +397,45 @@ class Engine:
             return invariant.skip_reason
         if invariant.native is not None:
             return invariant.native(data)
+        if invariant.members is not None and type(data) is dict:
+            return self._evaluate_absent(invariant, data, fhirpath_type, resource, root, variables)
+        return self._evaluate(invariant, data, fhirpath_type, resource, root, variables)
+
+    def _evaluate_absent(
+        self,
+        invariant: Invariant,
+        data: dict[str, Any],
+        fhirpath_type: str | None,
+        resource: Mapping[str, Any] | None,
+        root: Mapping[str, Any] | None,
+        variables: Mapping[str, list[Any]] | None,
+    ) -> Outcome:
+        """`_evaluate`, computed once per type for the nodes that lack every member the invariant reads."""
+        type_path = str(data["resourceType"]) if "resourceType" in data else (fhirpath_type or "")
+        known = invariant.absent.get(type_path)
+        if known is None:
+            members = invariant.members or frozenset()
+            keys = absence.member_keys(members, type_path, self.fast_model.choices, self.fast_model.elsewhere)
+            known = invariant.absent[type_path] = (keys, None)
+        keys, outcome = known
+        for key in keys:
+            if key in data:
+                return self._evaluate(invariant, data, fhirpath_type, resource, root, variables)
+        if outcome is None:
+            outcome = self._evaluate(invariant, data, fhirpath_type, resource, root, variables)
+            invariant.absent[type_path] = (keys, outcome)
+        return outcome
+
+    def _evaluate(
+        self,
+        invariant: Invariant,
+        data: Any,
+        fhirpath_type: str | None,
+        resource: Mapping[str, Any] | None,
+        root: Mapping[str, Any] | None,
+        variables: Mapping[str, list[Any]] | None,
+    ) -> Outcome:
+        """The compiled evaluation, else (or when it falls back) fhirpathpy's."""
         fast = invariant.fast
         if fast is not None:
             focus = [fastpath.node(data, fhirpath_type or "")]

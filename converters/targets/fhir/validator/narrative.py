@@ -6,11 +6,19 @@ following the FHIR specification (R4 narrative.html#xhtml, unchanged in R5): the
 chapters 7-11 and 15, `<a>` with `name`/`href`, images, `style` attributes), never head, body, scripts,
 forms, frames, objects, links or event attributes (txt-1); and it has some non-whitespace content (txt-2).
 The element and attribute lists are the ones the HL7 Java validator applies for these rules.
+
+Every resource has a narrative, so this runs thousands of times per run: `narrative_problems` first reads the
+div with one bare expat pass (no tree, no DTD allowed) that can only say "both rules are met"; anything else
+(malformed XML, a DOCTYPE, a disallowed element or attribute, no text) is decided again by the tree-building
+functions below, so every reason reported is theirs.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import lru_cache
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -96,3 +104,68 @@ def content_problem(text: str) -> str | None:
     if any(el.tag == f"{{{XHTML_NS}}}img" for el in root.iter()):
         return None
     return "the narrative has no text"
+
+
+class _Doctype(Exception):
+    """A DOCTYPE: the defused parser refuses it; its own message is wanted."""
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What one expat pass over a div found: a reason to look again, some text, an img."""
+
+    doubtful: bool = False
+    has_text: bool = False
+    has_img: bool = False
+    first: bool = True
+
+    def start(self, name: str, attributes: list[str]) -> None:
+        namespace, sep, local = name.partition("}")
+        if not sep or namespace != XHTML_NS or local not in ALLOWED_ELEMENTS or (self.first and local != "div"):
+            self.doubtful = True
+        self.first = False
+        if local == "img":
+            self.has_img = True
+        allowed = ELEMENT_ATTRIBUTES.get(local, frozenset())
+        for attribute in attributes[::2]:  # ordered_attributes: name, value, name, value, ...
+            attr_ns, attr_sep, attr_local = attribute.partition("}")
+            if attr_sep:
+                if attr_ns != _XML_NS or attr_local != "lang":
+                    self.doubtful = True
+            elif attribute not in ALLOWED_ATTRIBUTES and attribute not in allowed:
+                self.doubtful = True
+
+    def text(self, data: str) -> None:
+        if not self.has_text and data.strip():
+            self.has_text = True
+
+    @staticmethod
+    def doctype(*_: object) -> None:
+        raise _Doctype
+
+
+def _plainly_fine(text: str) -> bool:
+    """True only when the div is well-formed (as the tree parser reads it: same expat, namespaces split on "}"),
+    has no DOCTYPE, only allowed XHTML elements and attributes, and some text or an image."""
+    scan = _Scan()
+    parser = expat.ParserCreate(None, "}")
+    parser.ordered_attributes = True
+    parser.StartElementHandler = scan.start
+    parser.CharacterDataHandler = scan.text
+    parser.StartDoctypeDeclHandler = scan.doctype
+    try:
+        parser.Parse(text, True)
+    except (expat.ExpatError, _Doctype):
+        return False
+    return not scan.doubtful and (scan.has_text or scan.has_img)
+
+
+@lru_cache(maxsize=64)
+def narrative_problems(text: str) -> tuple[str | None, str | None]:
+    """(txt-1 reason, txt-2 reason) for a div, each None when met.
+
+    Cached per process (a few recent divs: txt-1 and txt-2 are evaluated one after the other on the same div);
+    the answer depends on the text alone."""
+    if _plainly_fine(text):
+        return None, None
+    return structure_problem(text), content_problem(text)

@@ -267,6 +267,9 @@ class CoreRuleRunner:
             self.rules: tuple[CoreRule, ...] = load_core_rules(self.rules_path)
         except RuleFileError as exc:
             raise MappingError(str(exc)) from exc
+        # Per-runner cache of compiled things: each rule's plan for a set of domains (a pure function of the
+        # rule file and the configuration above, asked again for every package otherwise).
+        self._plans: dict[tuple[int, tuple[str, ...]], RulePlan] = {}  # (id(rule), domains) -> plan
 
     # --- static plan ------------------------------------------------------------------------------------
 
@@ -352,10 +355,18 @@ class CoreRuleRunner:
         results = tuple(self._run_rule(rule, universe, frames, ctx) for rule in self.rules)
         return RuleRunReport(self.standard, self.version, results, file, dict(files or {}))
 
+    def _plan_for(self, rule: CoreRule, universe: tuple[str, ...]) -> RulePlan:
+        """`plan_rule`, made once per rule and set of domains (the plan holds its rule: a hit is that rule)."""
+        key = (id(rule), universe)
+        plan = self._plans.get(key)
+        if plan is None or plan.rule is not rule:
+            plan = self._plans[key] = self.plan_rule(rule, universe)
+        return plan
+
     def _run_rule(
         self, rule: CoreRule, universe: tuple[str, ...], frames: Mapping[str, Frame], ctx: OperationContext
     ) -> RuleResult:
-        plan = self.plan_rule(rule, universe)
+        plan = self._plan_for(rule, universe)
         if plan.reason is not None:
             return RuleResult(rule, RuleStatus.SKIPPED, plan.reason, plan.detail)
         present = [d for d in plan.domains if d in frames]

@@ -1,0 +1,94 @@
+"""Which elements of its focus an invariant reads, so that it is evaluated once for every node lacking them all.
+
+Most invariants test elements a node seldom has: dom-2, dom-4 and dom-5 read only `contained`, on every
+resource. When an expression reads its focus only through such member steps (no variable but %ucum, no function
+or `$this` applied to the focus itself), its value on a node that has none of those elements is the value on an
+empty node of the same type: every navigation from the focus is empty, and what follows an empty step sees only
+that empty collection and literals. So the outcome is computed once per type (by the full evaluation, fallback
+included) and reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Node kinds whose children are all evaluated on the same focus as the node itself.
+_SAME_FOCUS = frozenset({
+    "TermExpression", "InvocationTerm", "ParenthesizedTerm", "IndexerExpression", "OrExpression", "AndExpression",
+    "ImpliesExpression", "XorExpression", "EqualityExpression", "MembershipExpression", "InequalityExpression",
+    "UnionExpression", "AdditiveExpression",
+})
+
+
+class _Unknown(Exception):
+    """The expression reads its focus, or something else, in a way not followed here."""
+
+
+def _children(ast: Mapping[str, Any]) -> list[Any]:
+    return list(ast.get("children", []))
+
+
+def _identifier(ast: Mapping[str, Any]) -> str:
+    return str(ast.get("text", "")).strip('"').replace("`", "")
+
+
+def _read(ast: Mapping[str, Any], at_focus: bool, found: set[str]) -> None:
+    """Add to `found` the member names read from the focus (`at_focus`: evaluated on the focus itself)."""
+    kind = ast.get("type")
+    children = _children(ast)
+    if kind in _SAME_FOCUS:
+        for child in children:
+            _read(child, at_focus, found)
+    elif kind == "LiteralTerm":
+        return
+    elif kind == "ExternalConstantTerm":
+        if _identifier(children[0]["children"][0]) != "ucum":
+            raise _Unknown  # %resource, %context, ...: the outcome depends on more than the node
+    elif kind == "ThisInvocation":
+        if at_focus:
+            raise _Unknown
+    elif kind == "MemberInvocation":
+        if at_focus:
+            found.add(_identifier(children[0]))
+    elif kind == "FunctionInvocation":
+        if at_focus:
+            raise _Unknown  # a function of the focus itself (hasValue(), iif(...), children(), ...)
+        _function_params(children[0], found)
+    elif kind == "InvocationExpression":
+        _read(children[0], at_focus, found)
+        _read(children[1], False, found)  # applied to what the left side gives
+    else:
+        raise _Unknown
+
+
+def _function_params(functn: Mapping[str, Any], found: set[str]) -> None:
+    """Parameters of a function applied to a navigated collection read that collection's items, never the focus."""
+    parts = _children(functn)
+    if _identifier(parts[0]) in ("ofType", "is", "as"):
+        return  # a type name, not an expression
+    for param in _children(parts[1]) if len(parts) > 1 else []:
+        _read(param, False, found)
+
+
+def focus_members(parsed: Mapping[str, Any]) -> frozenset[str] | None:
+    """The member names an expression reads from its focus, or None when it depends on anything else."""
+    found: set[str] = set()
+    try:
+        for child in _children(parsed):
+            _read(child, True, found)
+    except (_Unknown, KeyError, IndexError):
+        return None
+    return frozenset(found)
+
+
+def member_keys(members: frozenset[str], type_path: str, choices: Mapping[str, list[str]],
+                elsewhere: Mapping[str, str]) -> frozenset[str]:
+    """The JSON keys that hold those members on a node of `type_path` (choice types and `_name` companions)."""
+    keys: set[str] = set()
+    for name in members:
+        child = f"{type_path}.{name}"
+        suffixes = choices.get(elsewhere.get(child, child)) or [""]
+        for suffix in suffixes:
+            keys.update((name + suffix, "_" + name + suffix))
+    return frozenset(keys)
