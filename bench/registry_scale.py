@@ -34,15 +34,16 @@ FIXTURES = ROOT / "fixtures" / "ctgov" / "v2"
 GENERATOR_VERSION = 1  # bump when the records generated for a (seed, index) change, so caches are rebuilt
 FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONTH_DATE = re.compile(r"\d{4}-\d{2}")
-# Runs one command, prints its wall time and the peak RSS of its process tree; a fresh wrapper per run makes
+# Runs one command, prints its wall time, CPU time and the peak RSS of its process tree; a fresh wrapper per run makes
 # RUSAGE_CHILDREN hold that run alone. Own start-up is outside the timed span.
 WRAPPER = (
     "import json,resource,subprocess,sys,time\n"
     "t=time.perf_counter()\n"
     "p=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE)\n"
     "w=time.perf_counter()-t\n"
-    "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "print(json.dumps({'rc':p.returncode,'wall_s':w,'max_rss_kb':r,'stderr':p.stderr.decode(errors='replace')[-2000:]}))\n"
+    "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'rc':p.returncode,'wall_s':w,'max_rss_kb':u.ru_maxrss,'cpu_s':u.ru_utime+u.ru_stime,"
+    "'stderr':p.stderr.decode(errors='replace')[-2000:]}))\n"
 )
 
 
@@ -158,11 +159,12 @@ def build_corpus(root: Path, layout: str, studies: int, per_file: int, seed: int
 
 @dataclass(frozen=True)
 class Run:
-    """One whole process: wall seconds, peak RSS (MiB) of its process tree, studies it wrote."""
+    """One whole process: wall seconds, peak RSS (MiB) and CPU seconds of its process tree, studies it wrote."""
 
     wall_s: float
     max_rss_mib: float
     studies: int
+    cpu_s: float = 0.0
 
 
 def pin_prefix() -> list[str]:
@@ -170,13 +172,13 @@ def pin_prefix() -> list[str]:
     return ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
 
-def measure(command: list[str], pinned: bool) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of `command`, through a fresh wrapper process; raises when it fails."""
+def measure(command: list[str], pinned: bool) -> tuple[float, float, float]:
+    """Wall s, peak RSS (MiB) and CPU s of `command`, through a fresh wrapper process; raises when it fails."""
     full = [sys.executable, "-c", WRAPPER, *(pin_prefix() if pinned else []), *command]
     result = json.loads(subprocess.run(full, check=True, capture_output=True, text=True).stdout)
     if result["rc"] not in (0, 1):  # 1: problems found in records; anything else: the run did not finish
         raise RuntimeError(f"{command} exited {result['rc']}: {result['stderr']}")
-    return float(result["wall_s"]), result["max_rss_kb"] / 1024
+    return float(result["wall_s"]), result["max_rss_kb"] / 1024, float(result["cpu_s"])
 
 
 def trialbridge() -> list[str]:
@@ -194,8 +196,8 @@ def studies_written(out: Path) -> int:
 def run_trialbridge(inputs: Path, out: Path, flags: list[str], pinned: bool = True) -> Run:
     """One `trialbridge convert` into a fresh `out`."""
     shutil.rmtree(out, ignore_errors=True)
-    wall, rss = measure([*trialbridge(), "convert", str(inputs), "--out", str(out), "-q", *flags], pinned)
-    return Run(wall, rss, studies_written(out))
+    wall, rss, cpu = measure([*trialbridge(), "convert", str(inputs), "--out", str(out), "-q", *flags], pinned)
+    return Run(wall, rss, studies_written(out), cpu)
 
 
 def convert_flags() -> set[str]:
@@ -240,10 +242,10 @@ def orjson_floor(corpus: Path) -> float | None:
         return None
     lines = [line for path in sorted(corpus.glob("*.ndjson")) for line in path.read_bytes().splitlines() if line]
     orjson.loads(lines[0])  # warm-up
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the floors, like the CPU rates, hold on a loaded machine
     for line in lines:
         orjson.loads(line)
-    return len(lines) / (time.perf_counter() - start)
+    return len(lines) / (time.process_time() - start)
 
 
 def fhir_resources_floor(fhir_out: Path, sample: int) -> tuple[float, str] | None:
@@ -261,22 +263,26 @@ def fhir_resources_floor(fhir_out: Path, sample: int) -> tuple[float, str] | Non
     texts = [path.read_bytes() for path in sorted(fhir_out.glob("*/fhir-r4/bundle.json"))[:sample]]
     for text in texts:  # an untimed first pass: fhir.resources builds its model classes on first use
         Bundle.model_validate_json(text)
-    start = time.perf_counter()
+    start = time.process_time()
     for text in texts:
         Bundle.model_validate_json(text)
-    return len(texts) / (time.perf_counter() - start), f"R4B {R4B.__fhir_version__}"
+    return len(texts) / (time.process_time() - start), f"R4B {R4B.__fhir_version__}"
 
 
 # ---------------------------------------------------------------- the benchmark
 
 
 def rate_row(size: int, name: str, run: Run, startup: Run, floors: dict[str, float]) -> dict[str, Any]:
-    """Whole-process and steady-state studies/s of one run, and how many times faster each floor is."""
+    """Whole-process and steady studies/s of one run (also per CPU second: robust to a loaded machine), and how
+    many times faster each floor is."""
     whole = run.studies / run.wall_s
     steady = run.studies / max(run.wall_s - startup.wall_s, 1e-9)
+    steady_cpu = run.studies / max(run.cpu_s - startup.cpu_s, 1e-9)
     return {"size": size, "config": name, "studies": run.studies, "wall_s": run.wall_s, "startup_s": startup.wall_s,
             "max_rss_mib": run.max_rss_mib, "startup_rss_mib": startup.max_rss_mib, "whole_rate": whole,
-            "steady_rate": steady, **{f"{k}_over_steady": v / steady for k, v in floors.items()}}
+            "cpu_s": run.cpu_s, "startup_cpu_s": startup.cpu_s,
+            "steady_cpu_rate": steady_cpu,
+            "steady_rate": steady, **{f"{k}_over_steady": v / steady_cpu for k, v in floors.items()}}
 
 
 def measure_size(size: int, corpus: Path, configs: dict[str, list[str]], work: Path) -> list[tuple[str, Run, Run]]:
@@ -308,8 +314,8 @@ def jobs_speedup(corpus: Path, flags: list[str], work: Path) -> dict[str, Any]:
 def peer_run(peer_dir: Path, driver: Path, records: Path, out: Path) -> Run:
     """The peer's one-shot whole process (driver SECONDS=0): load, read, convert, write each study, exit."""
     shutil.rmtree(out, ignore_errors=True)
-    wall, rss = measure(["node", str(driver), str(peer_dir), str(records), str(out), "0"], pinned=True)
-    return Run(wall, rss, len(list(out.glob("*.json"))))
+    wall, rss, cpu = measure(["node", str(driver), str(peer_dir), str(records), str(out), "0"], pinned=True)
+    return Run(wall, rss, len(list(out.glob("*.json"))), cpu)
 
 
 def compare_peer(args: argparse.Namespace, templates: list[Template], work: Path) -> list[dict[str, Any]]:
@@ -327,6 +333,8 @@ def compare_peer(args: argparse.Namespace, templates: list[Template], work: Path
                      "ratio": ours_s / peer_s, "peer_written": peer[-1].studies,
                      "trialbridge_written": ours[-1].studies,
                      "peer_rss_mib": peer[-1].max_rss_mib, "trialbridge_rss_mib": ours[-1].max_rss_mib,
+                     "peer_cpu_s": statistics.median(r.cpu_s for r in peer),
+                     "trialbridge_cpu_s": statistics.median(r.cpu_s for r in ours),
                      "peer_runs_s": [r.wall_s for r in peer], "trialbridge_runs_s": [r.wall_s for r in ours]})
         print(f"  peer {count}: {peer_s:.2f} s vs trialbridge {ours_s:.2f} s", file=sys.stderr)
     return rows
@@ -337,19 +345,20 @@ def print_report(result: dict[str, Any]) -> None:
     print(f"\ncpus={os.cpu_count()} pinned={bool(pin_prefix())} new options={result['convert_flags'] or 'none'}"
           f"  full pipeline layout: {result['full_layout']}")
     for name, value in result["floors"].items():
-        print(f"floor {name:<28} {value:10.1f} studies/s (in-process, one core)")
+        print(f"floor {name:<28} {value:10.1f} studies per CPU second (in-process, one core)")
     for note in result["notes"]:
         print(f"note: {note}")
     head = (f"{'size':>7} {'configuration':<28} {'wall s':>8} {'start s':>7} {'whole/s':>8} {'steady/s':>8} "
-            f"{'RSS MiB':>8}")
+            f"{'RSS MiB':>8} {'CPU s':>7} {'steady/CPU-s':>12}")
     ratios = [k for k in result["rows"][0] if k.endswith("_over_steady")] if result["rows"] else []
     print("\n" + head + "".join(f" {k.removesuffix('_over_steady') + ' x':>14}" for k in ratios))
     for row in result["rows"]:
         print(f"{row['size']:>7} {row['config']:<28} {row['wall_s']:8.1f} {row['startup_s']:7.2f} "
-              f"{row['whole_rate']:8.1f} {row['steady_rate']:8.1f} {row['max_rss_mib']:8.0f}"
+              f"{row['whole_rate']:8.1f} {row['steady_rate']:8.1f} {row['max_rss_mib']:8.0f} {row['cpu_s']:7.1f} "
+              f"{row['steady_cpu_rate']:12.1f}"
               + "".join(f" {row[k]:14.1f}" for k in ratios))
     if ratios:
-        print("(floor x: how many times faster the floor is than trialbridge's steady rate)")
+        print("(floor x: how many times faster the floor is than trialbridge's steady rate per CPU second)")
     if result["jobs"]:
         j = result["jobs"]
         print(f"\n--jobs 1 {j['jobs1_s']:.1f} s, --jobs 2 {j['jobs2_s']:.1f} s: speed-up {j['speedup']:.2f}, "
@@ -357,7 +366,8 @@ def print_report(result: dict[str, Any]) -> None:
     for row in result["peer"]:
         print(f"\npeer vs trialbridge --to fhir-r4 --no-validate, {row['studies']} studies, one core, median of "
               f"{len(row['peer_runs_s'])}: peer {row['peer_median_s']:.2f} s, trialbridge "
-              f"{row['trialbridge_median_s']:.2f} s, ratio {row['ratio']:.1f} "
+              f"{row['trialbridge_median_s']:.2f} s, ratio {row['ratio']:.1f} (CPU s {row['peer_cpu_s']:.2f} vs "
+              f"{row['trialbridge_cpu_s']:.2f}) "
               f"(written {row['peer_written']} / {row['trialbridge_written']})")
 
 
