@@ -127,6 +127,7 @@ def convert(
         validate_outputs=not no_validate,
         layout=layout,
         jobs=jobs or available_cores(),
+        tune_gc=True,
     )
     console = _console()
 

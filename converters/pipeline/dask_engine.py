@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from converters.pipeline.engines import Engine, WorkUnit, convert_work
+from converters.pipeline.engines import Engine, WorkUnit, convert_work, settle_for_batch
 from converters.pipeline.records import ConvertContext, UnitResult
 from converters.pipeline.results import ConvertOptions, FileResult, RunReport
 from converters.pipeline.run import Progress, convert
@@ -65,6 +65,8 @@ with the recommended one thread per worker process, the context is built once pe
 def _context(spec: RunSpec) -> ConvertContext:
     if getattr(_CONTEXT, "token", None) != spec.token:
         _CONTEXT.ctx = ConvertContext.build(spec.options, Resources(root=spec.root))
+        if spec.options.tune_gc:  # a cluster's workers may be shared: only when the command line runs them
+            settle_for_batch()
         _CONTEXT.token = spec.token
     ctx: ConvertContext = _CONTEXT.ctx
     return ctx

@@ -34,6 +34,7 @@ class ConvertOptions:
     jobs: int = 1
     archive_window: int = 500  # a ZIP with more members is converted this many members at a time (0: never)
     ndjson_window: int = 500  # an NDJSON file with more records is converted this many at a time (0: never)
+    tune_gc: bool = False  # tune the garbage collector of the converting process (the command line does)
 
     @property
     def bulk(self) -> bool:
