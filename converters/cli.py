@@ -139,10 +139,12 @@ def convert(
                     console.print("    ", problem_line(problem))
 
     started = time.perf_counter()
+    resources = _resources()
     try:
-        with (open_engine(engine, scheduler, options, _resources()) as run_units,
-              progress_bar(console, enabled=not quiet) as progress):
-            report = run_convert(inputs, options, _resources(), on_file=on_file, engine=run_units,
+        # the bar is transient: with -q it still shows while the run goes, and leaves only the total line
+        with (open_engine(engine, scheduler, options, resources) as run_units,
+              progress_bar(console) as progress):
+            report = run_convert(inputs, options, resources, on_file=on_file, engine=run_units,
                                  progress=progress, keep_files=False)
     except EngineError as exc:
         raise _fail(str(exc)) from exc
