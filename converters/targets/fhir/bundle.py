@@ -195,7 +195,7 @@ class _SourceIndex:
 
 def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
     """The `--trace` sidecar: each output element (JSON pointer and FHIRPath) -> study pointer -> source."""
-    elements = []
+    elements: list[dict[str, Any]] = []
     append = elements.append
     cache: dict[str, list[dict[str, Any]]] = {}
     sources = _SourceIndex(study.provenance)
