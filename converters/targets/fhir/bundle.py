@@ -52,8 +52,9 @@ def conditional_url(draft: Draft) -> str:
 
 def _ordered(resource: dict[str, Any]) -> dict[str, Any]:
     """Keys in the customary FHIR order at the top (type, id, text, extension), the rest as built."""
-    head = {k: resource[k] for k in _FIRST_KEYS if k in resource}
-    return {**head, **{k: v for k, v in resource.items() if k not in head}}
+    ordered = {k: resource[k] for k in _FIRST_KEYS if k in resource}
+    ordered.update(resource)  # keys already there keep their place
+    return ordered
 
 
 def build_bundle(study: Study, maps: FhirMaps, resources: Resources, bundle_type: BundleType = "collection",
