@@ -142,7 +142,9 @@ def _find(units: list[_Unit], groups: set[str], patterns: list[re.Pattern[str]])
     if not patterns:
         return found
     for unit in units:
-        if unit.group not in groups:
+        # A sentence is the unit's text between whitespace, so a pattern found in no part of the text is in no
+        # sentence of it: one search of the text saves one per sentence (most texts name no step).
+        if unit.group not in groups or not any(p.search(unit.text) for p in patterns):
             continue
         for sentence in unit.sentences:
             if any(p.search(sentence) for p in patterns):
@@ -385,6 +387,13 @@ class _Point:
     anchor: str | None = None
 
 
+@functools.lru_cache(maxsize=8)
+def _ends_with_word(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for "ends with one of these words" (per-process cache of a compiled pattern; a run has one
+    word list). Each word is its own alternative, so it matches where any one word's `\\bword$` would."""
+    return re.compile("|".join(rf"\b{re.escape(w.casefold())}$" for w in words))
+
+
 def _time_points(frame: str, visits: dict[str, Any]) -> list[tuple[str, int, str]]:
     """(unit word, number, text as written) for each single time point a time frame names, in text order.
 
@@ -411,11 +420,11 @@ def _time_points(frame: str, visits: dict[str, Any]) -> list[tuple[str, int, str
         if (form == "number_first" and end_before.search(frame[:start])) or \
                 (form == "unit_first" and start_after.match(frame[end:])):
             bounds.add(k)
-    not_after = [re.compile(rf"\b{re.escape(w.casefold())}$") for w in visits["not_after"]]
+    not_after = _ends_with_word(tuple(visits["not_after"]))
     points: list[tuple[str, int, str]] = []
     for k, (start, _, _, unit, n, text) in enumerate(found):
         before = frame[:start].rstrip().casefold()
-        if k in bounds or any(w.search(before) for w in not_after):
+        if k in bounds or not_after.search(before):
             continue
         points.append((unit, n, text))
     return points

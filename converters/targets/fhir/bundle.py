@@ -9,9 +9,10 @@ input gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 from converters.model import SourceLocation, Study
@@ -51,8 +52,9 @@ def conditional_url(draft: Draft) -> str:
 
 def _ordered(resource: dict[str, Any]) -> dict[str, Any]:
     """Keys in the customary FHIR order at the top (type, id, text, extension), the rest as built."""
-    head = {k: resource[k] for k in _FIRST_KEYS if k in resource}
-    return {**head, **{k: v for k, v in resource.items() if k not in head}}
+    ordered = {k: resource[k] for k in _FIRST_KEYS if k in resource}
+    ordered.update(resource)  # keys already there keep their place
+    return ordered
 
 
 def build_bundle(study: Study, maps: FhirMaps, resources: Resources, bundle_type: BundleType = "collection",
@@ -116,31 +118,53 @@ def _party_narrative(body: dict[str, Any]) -> dict[str, str]:
 # --- trace -------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _path_suffixes(path: ElementPath) -> tuple[str, str]:
-    """An element path inside a resource as a JSON-pointer suffix and a FHIRPath suffix."""
+    """An element path inside a resource as a JSON-pointer suffix and a FHIRPath suffix.
+
+    A per-process cache: the same few thousand paths (`("site", 3)`, `("name",)`) recur in every study."""
     return ("".join(f"/{p}" for p in path),
             "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path))
 
 
+@functools.cache
+def _scalar_fields(model: type[SourceLocation]) -> bool:
+    """Whether every field of the model holds an int, a str or None (per-process cache of a fact about a class)."""
+    allowed = {int, str, type(None)}
+    return all(set(get_args(f.annotation) or (f.annotation,)) <= allowed for f in model.model_fields.values())
+
+
+def _location_json(loc: SourceLocation) -> dict[str, Any]:
+    """`loc.model_dump(exclude_none=True)`, read straight from the model's values when they are all plain
+    scalars (line numbers and a pointer), which is several times cheaper than pydantic's serializer."""
+    if _scalar_fields(type(loc)):
+        return {k: v for k, v in loc.__dict__.items() if v is not None}
+    return loc.model_dump(exclude_none=True)
+
+
 class _SourceIndex:
     """One study's provenance, indexed once per trace so that finding a pointer's children is a bisection
-    instead of a scan of every entry (a large study has thousands of entries and of traced elements)."""
+    instead of a scan of every entry (a large study has thousands of entries and of traced elements).
+    The sorted index is made on the first pointer that needs it (most pointers are entries themselves)."""
 
     def __init__(self, provenance: dict[str, SourceLocation]) -> None:
         self._provenance = provenance
-        self._sorted = sorted(provenance)
-        self._order = {key: i for i, key in enumerate(provenance)}
+        self._sorted: list[str] | None = None
+        self._order: dict[str, int] = {}
         self._dumped: dict[int, dict[str, Any]] = {}  # id of a location -> its JSON (one dump each)
 
-    def _dump(self, loc: SourceLocation) -> dict[str, Any]:
+    def dump(self, loc: SourceLocation) -> dict[str, Any]:
         dumped = self._dumped.get(id(loc))
         if dumped is None:
-            dumped = self._dumped[id(loc)] = loc.model_dump(exclude_none=True)
+            dumped = self._dumped[id(loc)] = _location_json(loc)
         return dumped
 
     def children(self, prefix: str) -> list[SourceLocation]:
         """Locations of the entries under `prefix`, in provenance order, without repeats."""
         keys = self._sorted
+        if keys is None:
+            keys = self._sorted = sorted(self._provenance)
+            self._order = {key: i for i, key in enumerate(self._provenance)}
         start = end = bisect_left(keys, prefix)
         while end < len(keys) and keys[end].startswith(prefix):
             end += 1
@@ -158,35 +182,35 @@ class _SourceIndex:
         parent's."""
         provenance = self._provenance
         if pointer in provenance:
-            return [self._dump(provenance[pointer])]
+            return [self.dump(provenance[pointer])]
         children = self.children(pointer + "/")
         if children:
-            return [self._dump(loc) for loc in children]
+            return [self.dump(loc) for loc in children]
         parent = pointer
         while "/" in parent.strip("/"):
             parent = parent.rsplit("/", 1)[0]
             if parent in provenance:
-                return [self._dump(provenance[parent])]
+                return [self.dump(provenance[parent])]
         return []
 
 
 def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
     """The `--trace` sidecar: each output element (JSON pointer and FHIRPath) -> study pointer -> source."""
-    elements = []
+    elements: list[dict[str, Any]] = []
+    append = elements.append
     cache: dict[str, list[dict[str, Any]]] = {}
-    suffixes: dict[ElementPath, tuple[str, str]] = {}
     sources = _SourceIndex(study.provenance)
+    resolve, dump, provenance = sources.resolve, sources.dump, study.provenance
     for index, draft in enumerate(drafts):
         json_head, fhirpath_head = f"/entry/{index}/resource", f"Bundle.entry[{index}].resource"
         for path, pointer in draft.trace:
             found = cache.get(pointer)
             if found is None:
-                found = cache[pointer] = sources.resolve(pointer)
-            suffix = suffixes.get(path)
-            if suffix is None:
-                suffix = suffixes[path] = _path_suffixes(path)
-            elements.append({"path": json_head + suffix[0], "fhirpath": fhirpath_head + suffix[1],
-                             "study": pointer, "source": found})
+                loc = provenance.get(pointer)  # the common case, inline: the pointer is an entry itself
+                found = cache[pointer] = [dump(loc)] if loc is not None else resolve(pointer)
+            json_suffix, fhirpath_suffix = _path_suffixes(path)
+            append({"path": json_head + json_suffix, "fhirpath": fhirpath_head + fhirpath_suffix,
+                    "study": pointer, "source": found})
     return {
         "source": {"file": study.source.file, "format": study.source.format, "sha256": study.source.sha256,
                    **({"record": study.source.record} if study.source.record else {})},
