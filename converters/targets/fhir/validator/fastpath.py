@@ -137,7 +137,10 @@ def _member(key: str) -> Fn:
                 continue
             value: Any = None
             child = ""
-            for field, companion, child_type in step(model, path):
+            known = steps.get(path)
+            for field, companion, child_type in (
+                known[1] if known is not None and known[0] is model else step(model, path)
+            ):
                 if companion in data:
                     raise Fallback
                 if field in data:
@@ -146,9 +149,9 @@ def _member(key: str) -> Fn:
             if value is None:
                 continue
             if isinstance(value, list):
-                if not value:
-                    continue
-                out.extend(node(v, child) for v in value)
+                for v in value:  # `node(v, child)`, inline: this is the hottest loop of every invariant
+                    out.append((v, str(v["resourceType"])) if isinstance(v, dict) and "resourceType" in v
+                               else (v, child))
             else:
                 out.append(node(value, child))
         return out
