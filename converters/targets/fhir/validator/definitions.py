@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -86,6 +87,10 @@ class Child:
     constraints: tuple[str, ...]  # invariant ids of the element itself
     targets: frozenset[str] | None  # resource types a Reference may point at (None: not a Reference)
     prepared: tuple[Any, ...] | None = None  # the walker's prepared invariants (element's and type's)
+    # The walker's per-validator look-ups, made the first time it meets the child (compiled things only):
+    spec: NodeSpec | None = None  # the NodeSpec of `node`
+    # the checker of a primitive `type_code`, and the string values it already passed (one set per type)
+    primitive: tuple[Callable[[Any], str | None], set[str]] | None = None
 
 
 @dataclass(slots=True, eq=False)

@@ -137,7 +137,10 @@ def _member(key: str) -> Fn:
                 continue
             value: Any = None
             child = ""
-            for field, companion, child_type in step(model, path):
+            known = steps.get(path)
+            for field, companion, child_type in (
+                known[1] if known is not None and known[0] is model else step(model, path)
+            ):
                 if companion in data:
                     raise Fallback
                 if field in data:
@@ -146,9 +149,9 @@ def _member(key: str) -> Fn:
             if value is None:
                 continue
             if isinstance(value, list):
-                if not value:
-                    continue
-                out.extend(node(v, child) for v in value)
+                for v in value:  # `node(v, child)`, inline: this is the hottest loop of every invariant
+                    out.append((v, str(v["resourceType"])) if isinstance(v, dict) and "resourceType" in v
+                               else (v, child))
             else:
                 out.append(node(value, child))
         return out
@@ -216,9 +219,11 @@ def _logic(op: str, left: Fn, right: Fn) -> Fn:
     fn = _LOGIC[op]
 
     def logic(focus: list[Any], state: State) -> list[Any]:
-        a = _boolean_operand(left(focus, state))
-        b = _boolean_operand(right(focus, state))
-        return _wrap(fn(a, b))
+        x, y = left(focus, state), right(focus, state)  # `_boolean_operand`, inline for one plain boolean
+        a = x[0] if len(x) == 1 and type(x[0]) is bool else _boolean_operand(x)
+        b = y[0] if len(y) == 1 and type(y[0]) is bool else _boolean_operand(y)
+        value = fn(a, b)
+        return value if isinstance(value, list) else [value]
 
     return logic
 
@@ -231,9 +236,16 @@ def _equal(negate: bool, left: Fn, right: Fn) -> Fn:
         if len(a) != len(b):
             result = False
         else:  # fhirpathpy compares the first items' raw data (Quantities its own way: left to it)
-            if _is_quantity(a[0]) or _is_quantity(b[0]):
-                raise Fallback
-            result = _data(a[0]) == _data(b[0])
+            x, y = a[0], b[0]
+            if type(x) is tuple:
+                if x[1] == "Quantity":
+                    raise Fallback
+                x = x[0]
+            if type(y) is tuple:
+                if y[1] == "Quantity":
+                    raise Fallback
+                y = y[0]
+            result = x == y
         return [not result if negate else result]
 
     return equal

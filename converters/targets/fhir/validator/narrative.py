@@ -15,6 +15,7 @@ functions below, so every reason reported is theirs.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
@@ -144,7 +145,38 @@ class _Scan:
         raise _Doctype
 
 
+_PLAIN_OPEN = f'<div xmlns="{XHTML_NS}">'
+#: After that start tag: text, and tags of allowed elements without attributes (`<p>`, `</p>`, `<br/>`) only.
+_PLAIN_BODY = re.compile(
+    r"(?:[^<]++|</?(?:" + "|".join(sorted(ALLOWED_ELEMENTS, key=len, reverse=True)) + r")/?>)*+"
+)
+#: Literal non-whitespace text right after a tag (before any entity reference; str.strip's white space).
+_PLAIN_TEXT = re.compile(r">[^<&]*?[^\s<&]")
+
+
+def _plain_markup_fine(text: str) -> bool:
+    """True only for a div as writers emit it, and then only when `_scanned_fine` would say so, without a
+    Python call per element: the exact XHTML div start tag, then only allowed elements without attributes
+    (no prefixes, comments, CDATA or DOCTYPE), some literal text or an img, and well-formed (expat, with
+    no handlers, decides that). Anything else is left to `_scanned_fine`."""
+    if not text.startswith(_PLAIN_OPEN) or _PLAIN_BODY.fullmatch(text, len(_PLAIN_OPEN)) is None:
+        return False
+    if _PLAIN_TEXT.search(text) is None and "<img" not in text:
+        return False
+    try:
+        expat.ParserCreate(None, "}").Parse(text, True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
 def _plainly_fine(text: str) -> bool:
+    """True only when the div is well-formed and meets both rules, as `_scanned_fine` reads it; the plain markup
+    writers emit is recognised first, without a Python call per element."""
+    return _plain_markup_fine(text) or _scanned_fine(text)
+
+
+def _scanned_fine(text: str) -> bool:
     """True only when the div is well-formed (as the tree parser reads it: same expat, namespaces split on "}"),
     has no DOCTYPE, only allowed XHTML elements and attributes, and some text or an image."""
     scan = _Scan()

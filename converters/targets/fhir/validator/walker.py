@@ -58,6 +58,10 @@ def _choose(chosen: dict[str, list[str]] | None, child: Child) -> dict[str, list
     return chosen
 
 
+#: How many passed values of one primitive type the walker remembers (then it starts again).
+_FINE_LIMIT = 8192
+
+
 def _show(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -68,7 +72,12 @@ def _bound(max_: int) -> str:
 
 
 class Walker:
-    """Walks resources of one FHIR version; holds the prepared invariants and primitive checkers."""
+    """Walks resources of one FHIR version; holds the prepared invariants and primitive checkers.
+
+    Per validator it also remembers, per primitive type, up to `_FINE_LIMIT` string values its checker already
+    passed: codes, system URIs, references and dates repeat across a bundle, and a check depends on the value
+    alone. Nodes' specs and checkers are kept on the `Child` that leads to them (looked up once).
+    """
 
     def __init__(self, definitions: Definitions, engine: Engine) -> None:
         self.defs = definitions
@@ -76,6 +85,7 @@ class Walker:
         self.label = definitions.label
         self._invariants: dict[str, Invariant] = {}
         self._checkers: dict[str, primitives.Checker] = {}
+        self._fine: dict[str, set[str]] = {}
         self._element_spec = definitions.spec("Element")
         self._reference_syntax = references.reference_syntax(definitions)
 
@@ -94,6 +104,11 @@ class Walker:
             found = primitives.make_checker(type_code, self.defs.primitive(type_code))
             self._checkers[type_code] = found
         return found
+
+    def _prepare_primitive(self, child: Child) -> tuple[primitives.Checker, set[str]]:
+        """Keep the checker of a primitive child, and the set of its type's values already found fine, on it."""
+        child.primitive = (self.checker(child.type_code), self._fine.setdefault(child.type_code, set()))
+        return child.primitive
 
     # --- resources -------------------------------------------------------------------------------
 
@@ -229,7 +244,7 @@ class Walker:
         if kind is Kind.PRIMITIVE:
             self.primitive(item, child, path, scope, col)
             return
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             col.add(codes.FHIR_JSON_SHAPE, path, scope, element=child.element,
                     reason=f"a {child.type_code} must be a JSON object, not {_show(item)}")
             return
@@ -240,10 +255,12 @@ class Walker:
                 full_url = parent.get("fullUrl") if child.element == "Bundle.entry.resource" else None
                 self.resource(item, path, col, full_url=full_url if isinstance(full_url, str) else None)
             return
-        node_key = child.node
-        spec = self.defs.spec(node_key) if node_key else None
+        spec = child.spec
         if spec is None:
-            return
+            node_key = child.node
+            spec = child.spec = self.defs.spec(node_key) if node_key else None
+            if spec is None:
+                return
         self.object(item, spec, path, scope, col, child)
         type_code = child.type_code
         if child.binding is not None and type_code in _CODED_TYPES:
@@ -258,11 +275,17 @@ class Walker:
             col.add(codes.FHIR_JSON_SHAPE, path, scope, element=child.element,
                     reason="null is only allowed inside the array of a repeating primitive")
             return
-        reason = self.checker(child.type_code)(item)
-        if reason is not None:
-            col.add(codes.FHIR_FORMAT, path, scope, element=child.element, value=_show(item),
-                    type=child.type_code, reason=reason)
-            return
+        checker, fine = child.primitive or self._prepare_primitive(child)
+        if type(item) is not str or item not in fine:  # strings repeat (codes, systems, dates): checked once
+            reason = checker(item)
+            if reason is not None:
+                col.add(codes.FHIR_FORMAT, path, scope, element=child.element, value=_show(item),
+                        type=child.type_code, reason=reason)
+                return
+            if type(item) is str:
+                if len(fine) >= _FINE_LIMIT:
+                    fine.clear()
+                fine.add(item)
         if child.binding is not None:
             self.code_binding(item, child, path, scope, col)
         prepared = child.prepared
