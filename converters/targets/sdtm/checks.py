@@ -21,6 +21,7 @@ from lxml import etree
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources, compiled_schema, rust_accepts
+from converters.targets.sdtm.tables import column_order
 
 if TYPE_CHECKING:  # the rule engine is imported when the first check runs, not by every run's start-up
     from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
@@ -100,22 +101,39 @@ class OutputValidators:
         if runner is None:
             return [codes.SDTM_RULES_UNAVAILABLE(Location(file=folder), reason=self._runner_error or "unknown")]
         report = runner.run(dict(tables), file=folder, files=dict(files))
-        return report.problems(partial(_absent_in_source, tables.get("TS", [])))
+        ts_rows = tables.get("TS", [])
+        ts = {name: [r.get(name) for r in ts_rows] for name in column_order(ts_rows)}
+        return report.problems(partial(_absent_in_source, ts, len(ts_rows)))
+
+    def core_rules_on_columns(self, tables: Mapping[str, Mapping[str, Sequence[Any]]], files: Mapping[str, str],
+                              folder: str) -> list[Problem]:
+        """`core_rules` on tables given by column (domain -> variable -> values; a table without rows has no
+        variables), as the writer holds them: no record dicts to build."""
+        runner = self._rule_runner()
+        if runner is None:
+            return [codes.SDTM_RULES_UNAVAILABLE(Location(file=folder), reason=self._runner_error or "unknown")]
+        report = runner.run_frames(runner.column_frames(tables), file=folder, files=dict(files))
+        ts = tables.get("TS", {})
+        return report.problems(partial(_absent_in_source, ts, len(next(iter(ts.values()))) if ts else 0))
 
 
-def _absent_in_source(ts_rows: Sequence[Mapping[str, Any]], finding: Finding, problem: Problem) -> Problem:
+def _absent_in_source(ts: Mapping[str, Sequence[Any]], length: int, finding: Finding, problem: Problem) -> Problem:
     """A rule finding on a TS row that the writer null-flavoured because the source lacks the value is a
     warning about the source (with the rule named), not an error in the tables: nothing may be invented.
 
     Decided from the finding itself (domain and row number in the table the rules ran on), never from the
     wording of the problem."""
-    if finding.domain != "TS" or finding.row is None or not 1 <= finding.row <= len(ts_rows):
+    if finding.domain != "TS" or finding.row is None or not 1 <= finding.row <= length:
         return problem
-    row = ts_rows[finding.row - 1]
-    null_flavor = row.get("TSVALNF")
-    if row.get("TSVAL") not in (None, "") or not null_flavor:
+    index = finding.row - 1
+
+    def cell(name: str) -> Any:
+        return ts[name][index] if name in ts else None
+
+    null_flavor = cell("TSVALNF")
+    if cell("TSVAL") not in (None, "") or not null_flavor:
         return problem
     return codes.SDTM_REQUIRED_VALUE_ABSENT(
         problem.location, rule_id=finding.rule_id, record=f"{finding.domain} row {finding.row}",
-        parameter=str(row.get("TSPARMCD")), null_flavor=str(null_flavor), message=problem.message,
+        parameter=str(cell("TSPARMCD")), null_flavor=str(null_flavor), message=problem.message,
     )

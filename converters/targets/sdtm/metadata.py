@@ -53,6 +53,11 @@ def _length(kind: str, values: Sequence[Value]) -> int:
     return max(len(number_text(v)) for v in present if isinstance(v, int | float))
 
 
+def _cleaned(values: list[Value]) -> list[Value]:
+    """Missing values (None, "", NaN) as None, as every format writes them."""
+    return [v if (type(v) is str and v) or type(v) is int else None if is_missing(v) else v for v in values]
+
+
 def _split_columns(var: VariableSpec, rows: Sequence[Mapping[str, Value]]) -> list[VariableSpec]:
     if var.split_label is None:
         return []
@@ -66,19 +71,25 @@ def _split_columns(var: VariableSpec, rows: Sequence[Mapping[str, Value]]) -> li
 
 
 def describe(spec: DatasetSpec, rows: Sequence[Mapping[str, Value]]) -> Dataset:
-    """The dataset as written: its present columns (spec order) and its rows as tuples in that order."""
+    """The dataset as written: its present columns (spec order) and its rows as tuples in that order.
+
+    Built column by column: each variable's values are read from the rows once."""
     variables: list[VariableSpec] = []
+    values: list[list[Value]] = []
     for var in spec.variables:
-        present = var.core != "Perm" or any(not is_missing(r.get(var.name)) for r in rows)
-        if present:
+        cleaned = _cleaned([r.get(var.name) for r in rows])
+        if var.core != "Perm" or any(v is not None for v in cleaned):
             variables.append(var)
-        variables.extend(_split_columns(var, rows))
+            values.append(cleaned)
+        for extra in _split_columns(var, rows):
+            variables.append(extra)
+            values.append(_cleaned([r.get(extra.name) for r in rows]))
     keys = {name: i for i, name in enumerate(spec.keys, start=1)}
     columns = tuple(
-        Column(**vars(v), key_sequence=keys.get(v.name), length=_length(v.type, [r.get(v.name) for r in rows]))
-        for v in variables
+        Column(**vars(v), key_sequence=keys.get(v.name), length=_length(v.type, column))
+        for v, column in zip(variables, values, strict=True)
     )
-    out_rows = tuple(tuple(None if is_missing(r.get(c.name)) else r.get(c.name) for c in columns) for r in rows)
+    out_rows = tuple(zip(*values, strict=True)) if values else tuple(() for _ in rows)
     return Dataset(spec.name, spec.label, spec.structure, spec.klass, columns, out_rows)
 
 
@@ -93,7 +104,9 @@ def check_lengths(dataset: Dataset, file: str) -> list[Problem]:
         if column.type != "text":
             continue
         limit = min(column.max_length or sdtm_text.LIMIT, sdtm_text.LIMIT)
-        longest = max((sdtm_text.utf8_len(str(r[i])) for r in dataset.rows if r[i] is not None), default=0)
+        longest = column.length  # the longest value written, in UTF-8 bytes (1 when none is: within any limit)
+        if longest > limit:
+            longest = max(sdtm_text.utf8_len(str(r[i])) for r in dataset.rows if r[i] is not None)
         if longest > limit:
             problems.append(codes.SDTM_VALUE_TOO_LONG(Location(file=file, path=f"{dataset.name}.{column.name}"),
                                                       dataset=dataset.name, variable=column.name, length=longest,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from converters.problems import Problem
 
@@ -105,32 +105,60 @@ def column_order(rows: Iterable[Mapping[str, object]]) -> list[str]:
 
 def column_kind(values: Sequence[object]) -> ColumnKind:
     """Numeric when every present value is a number and at least one is present; otherwise character."""
-    present = [v for v in values if not is_missing(v)]
-    if present and all(is_number(v) for v in present):
-        return "num"
-    return "char"
+    numbers = False
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if value:
+                return "char"
+        elif kind is int:
+            numbers = True
+        elif is_number(value):
+            numbers = numbers or not is_missing(value)
+        elif not is_missing(value):
+            return "char"
+    return "num" if numbers else "char"
+
+
+ColumnTables: TypeAlias = dict[str, dict[str, list[Value]]]  # domain -> variable -> values in row order
 
 
 @dataclass(frozen=True)
 class Frame:
-    """One dataset as the rules see it: typed columns, rows in order (row 1 is the first data row)."""
+    """One dataset as the rules see it: typed columns, rows in order (row 1 is the first data row).
+
+    Held by column (variable -> values): the operators read whole columns, and an operation's result is one
+    more column, added without copying the others (a row-dict frame copied every row per operation)."""
 
     domain: str
     columns: tuple[str, ...]
     kinds: Mapping[str, ColumnKind]
-    rows: tuple[Mapping[str, object], ...]
+    data: Mapping[str, list[Any]]
+    length: int
 
     def has(self, name: str) -> bool:
         return name in self.kinds
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.length
 
-    def with_column(self, name: str, values: Sequence[object], kind: ColumnKind = "other") -> Frame:
-        """A copy with one more column (or a replaced one), e.g. an operation's result for every row."""
-        rows = tuple({**row, name: value} for row, value in zip(self.rows, values, strict=True))
+    def column(self, name: str) -> list[Any]:
+        return self.data[name]
+
+    def row(self, index: int) -> dict[str, object]:
+        """One record as a dict in column order (for findings and tests; the rules read columns)."""
+        return {name: self.data[name][index] for name in self.columns}
+
+    @property
+    def rows(self) -> tuple[dict[str, object], ...]:
+        return tuple(self.row(i) for i in range(self.length))
+
+    def with_column(self, name: str, values: list[Any], kind: ColumnKind = "other") -> Frame:
+        """A frame with one more column (or a replaced one), e.g. an operation's result for every row."""
+        if len(values) != self.length:
+            raise ValueError(f"column {name} has {len(values)} values for {self.length} rows")
         columns = self.columns if name in self.kinds else (*self.columns, name)
-        return Frame(self.domain, columns, {**self.kinds, name: kind}, rows)
+        return Frame(self.domain, columns, {**self.kinds, name: kind}, {**self.data, name: values}, self.length)
 
 
 def typed_value(value: object, kind: ColumnKind) -> object:
@@ -148,9 +176,21 @@ def typed_value(value: object, kind: ColumnKind) -> object:
     return str(value)
 
 
+def typed_column(values: Sequence[object], kind: ColumnKind) -> list[Any]:
+    """`typed_value` of each cell; a text cell of a character column is kept as it is (the common case)."""
+    if kind == "char":
+        return [v if type(v) is str else typed_value(v, kind) for v in values]
+    return [v if type(v) is int else typed_value(v, kind) for v in values]
+
+
+def frame_from_columns(domain: str, data: Mapping[str, Sequence[object]], length: int) -> Frame:
+    """Type one table given by column (every column `length` values long) for the rule runner."""
+    kinds: dict[str, ColumnKind] = {name: column_kind(values) for name, values in data.items()}
+    typed = {name: typed_column(values, kinds[name]) for name, values in data.items()}
+    return Frame(domain=domain, columns=tuple(data), kinds=kinds, data=typed, length=length)
+
+
 def make_frame(domain: str, rows: Sequence[Mapping[str, object]]) -> Frame:
-    """Type one table for the rule runner (see the module docstring)."""
-    columns = column_order(rows)
-    kinds: dict[str, ColumnKind] = {name: column_kind([r.get(name) for r in rows]) for name in columns}
-    typed = tuple({name: typed_value(r.get(name), kinds[name]) for name in columns} for r in rows)
-    return Frame(domain=domain, columns=tuple(columns), kinds=kinds, rows=typed)
+    """Type one table given by rows for the rule runner (see the module docstring)."""
+    data = {name: [r.get(name) for r in rows] for name in column_order(rows)}
+    return frame_from_columns(domain, data, len(rows))

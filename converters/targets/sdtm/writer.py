@@ -224,7 +224,7 @@ class SdtmWriter:
         problems: list[Problem] = []
         for study_id, tables in _tables_by_study(datasets, study_ids):
             labelled = files if len(study_ids) == 1 else {d: f"{f}#STUDYID={study_id}" for d, f in files.items()}
-            problems += self.validators().core_rules(tables, labelled, folder)
+            problems += self.validators().core_rules_on_columns(tables, labelled, folder)
         return problems
 
     # --- headers -------------------------------------------------------------------------------------
@@ -265,19 +265,28 @@ class SdtmWriter:
 
 
 def _tables_by_study(datasets: Sequence[Dataset], study_ids: Sequence[str],
-                     ) -> list[tuple[str, dict[str, list[dict[str, Any]]]]]:
-    """The tables as written, split by STUDYID: the CORE rules check one study's datasets (e.g. TSSEQ unique
-    within TSPARMCD), so concatenated tables are checked study by study, with the file's columns."""
-    records = {d.name: d.records() for d in datasets}
+                     ) -> list[tuple[str, dict[str, dict[str, list[Any]]]]]:
+    """The tables as written, split by STUDYID and held by column: the CORE rules check one study's datasets
+    (e.g. TSSEQ unique within TSPARMCD), so concatenated tables are checked study by study, with the file's
+    columns (a study without records in a dataset gets it without variables, as an empty file reads)."""
     if len(study_ids) == 1:
-        return [(study_ids[0], records)]
-    split: dict[object, dict[str, list[dict[str, Any]]]] = {sid: {name: [] for name in records} for sid in study_ids}
-    for name, rows in records.items():  # one pass over the rows, not one per study
-        for row in rows:
-            tables = split.get(row["STUDYID"])
+        return [(study_ids[0], {d.name: _by_column(d, d.rows) for d in datasets})]
+    split: dict[object, dict[str, list[tuple[Any, ...]]]] = {sid: {d.name: [] for d in datasets} for sid in study_ids}
+    for dataset in datasets:  # one pass over the rows, not one per study
+        where = [c.name for c in dataset.columns].index("STUDYID")
+        for row in dataset.rows:
+            tables = split.get(row[where])
             if tables is not None:
-                tables[name].append(row)
-    return [(sid, split[sid]) for sid in study_ids]
+                tables[dataset.name].append(row)
+    by_name = {d.name: d for d in datasets}
+    return [(sid, {name: _by_column(by_name[name], rows) for name, rows in split[sid].items()}) for sid in study_ids]
+
+
+def _by_column(dataset: Dataset, rows: Sequence[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    """Rows of a dataset as variable -> values; no variables when there are no rows (see `column_order`)."""
+    if not rows:
+        return {}
+    return {c.name: list(values) for c, values in zip(dataset.columns, zip(*rows, strict=True), strict=True)}
 
 
 def _rel(path: Path, base: Path) -> str:

@@ -56,8 +56,9 @@ def _source(frame: Frame, operation: Mapping[str, Any], ctx: OperationContext) -
     return other
 
 
-def _group_key(row: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, ...]:
-    return tuple(row[n] for n in names)
+def _group_keys(frame: Frame, names: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Each record's values of the grouping variables, in record order."""
+    return list(zip(*(frame.column(n) for n in names), strict=True)) if names else [()] * len(frame)
 
 
 def _grouping(frame: Frame, source: Frame, operation: Mapping[str, Any]) -> list[str]:
@@ -75,15 +76,13 @@ def distinct(frame: Frame, operation: Mapping[str, Any], ctx: OperationContext) 
         raise MissingVariableError((target,))
     group = _grouping(frame, source, operation)
     if not group:
-        values = frozenset(row[target] for row in source.rows)
+        values = frozenset(source.column(target))
         return [values] * len(frame)
     per_group: dict[tuple[Any, ...], set[Any]] = defaultdict(set)
-    for row in source.rows:
-        per_group[_group_key(row, group)].add(row[target])
-    return [
-        frozenset(per_group[key]) if (key := _group_key(row, group)) in per_group else None
-        for row in frame.rows
-    ]
+    for key, value in zip(_group_keys(source, group), source.column(target), strict=True):
+        per_group[key].add(value)
+    sets = {key: frozenset(values) for key, values in per_group.items()}
+    return [sets.get(key) for key in _group_keys(frame, group)]
 
 
 def record_count(frame: Frame, operation: Mapping[str, Any], ctx: OperationContext) -> list[Any]:
@@ -94,14 +93,17 @@ def record_count(frame: Frame, operation: Mapping[str, Any], ctx: OperationConte
     missing = [str(v) for v in conditions if not source.has(str(v))]
     if missing:
         raise MissingVariableError(missing)
-    kept = [row for row in source.rows if all(row[str(k)] == v for k, v in conditions.items())]
+    kept = [True] * len(source)
+    for name, wanted in conditions.items():
+        kept = [k and v == wanted for k, v in zip(kept, source.column(str(name)), strict=True)]
     group = _grouping(frame, source, operation)
     if not group:
-        return [len(kept)] * len(frame)
+        return [sum(kept)] * len(frame)
     counts: dict[tuple[Any, ...], int] = defaultdict(int)
-    for row in kept:
-        counts[_group_key(row, group)] += 1
-    return [counts.get(_group_key(row, group), 0) for row in frame.rows]
+    for key, keep in zip(_group_keys(source, group), kept, strict=True):
+        if keep:
+            counts[key] += 1
+    return [counts.get(key, 0) for key in _group_keys(frame, group)]
 
 
 def domain_is_custom(frame: Frame, operation: Mapping[str, Any], ctx: OperationContext) -> list[Any]:
@@ -154,7 +156,8 @@ def match_datasets(
     Variables of the other dataset that the rule names as `DOM.VAR` keep that name; other clashing names get
     a `.DOM` suffix, as in the reference engine. Each joined record keeps the row number of its own record.
     """
-    rows: list[tuple[int, dict[str, Any]]] = [(i, dict(r)) for i, r in enumerate(frame.rows)]
+    numbers = list(range(len(frame)))  # each joined record's row in `frame`
+    data: dict[str, list[Any]] = dict(frame.data)
     columns = list(frame.columns)
     for match in matches:
         other_name = str(match.get("Name", ""))
@@ -168,27 +171,31 @@ def match_datasets(
         if missing:
             raise MissingVariableError(missing)
         prefixed = {r.split(".", 1)[1] for r in referenced if r.startswith(f"{other_name}.")}
-        index: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
-        for other_row in other.rows:
-            index[_group_key(other_row, right_keys)].append(other_row)
+        index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for i, key in enumerate(_group_keys(other, right_keys)):
+            index[key].append(i)
         renamed = {
             name: _joined_name(name, other_name, prefixed, columns)
             for name in other.columns
             if name not in right_keys or name not in left_keys
         }
-        joined: list[tuple[int, dict[str, Any]]] = []
+        picks: list[tuple[int, int | None]] = []  # (record in `data`, partner in `other` or None)
         left_join = str(match.get("Join Type", "inner")).lower() == "left"
-        for number, row in rows:
-            partners = index.get(_group_key(row, left_keys), [])
-            for partner in partners:
-                joined.append((number, {**row, **{renamed[n]: partner[n] for n in renamed}}))
+        left_keys_of = list(zip(*(data[k] for k in left_keys), strict=True)) if left_keys else [()] * len(numbers)
+        for j, key in enumerate(left_keys_of):
+            partners = index.get(key, [])
+            picks += [(j, p) for p in partners]
             if not partners and left_join:
-                joined.append((number, {**row, **{renamed[n]: None for n in renamed}}))
-        rows = joined
+                picks.append((j, None))
+        numbers = [numbers[j] for j, _ in picks]
+        data = {name: [values[j] for j, _ in picks] for name, values in data.items()}
+        for name, new_name in renamed.items():
+            values = other.column(name)
+            data[new_name] = [None if p is None else values[p] for _, p in picks]
         columns += [renamed[n] for n in renamed if renamed[n] not in columns]
     kinds = {c: frame.kinds.get(c, "other") for c in columns}
-    merged = Frame(frame.domain, tuple(columns), kinds, tuple(r for _, r in rows))
-    return _with_row_numbers(merged, [n for n, _ in rows])
+    merged = Frame(frame.domain, tuple(columns), kinds, {c: data[c] for c in columns}, len(numbers))
+    return _with_row_numbers(merged, numbers)
 
 
 def _joined_name(name: str, other: str, prefixed: set[str], columns: Sequence[str]) -> str:

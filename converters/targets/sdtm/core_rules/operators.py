@@ -69,7 +69,7 @@ def column(frame: Frame, name: str) -> list[Any]:
     """The values of one column, or `MissingVariableError`."""
     if not frame.has(name):
         raise MissingVariableError((name,))
-    return [row[name] for row in frame.rows]
+    return frame.column(name)  # read only: never changed in place
 
 
 def comparator_column(frame: Frame, leaf: Leaf) -> list[Any] | None:
@@ -340,7 +340,7 @@ def _set_columns(frame: Frame, leaf: Leaf) -> list[str]:
     """Target plus comparator names (a column holding lists contributes its listed names), those present."""
     names: list[str] = []
     for item in _flat([leaf.target, leaf.value]):
-        listed = frame.rows[0][item] if isinstance(item, str) and frame.has(item) and frame.rows else None
+        listed = frame.column(item)[0] if isinstance(item, str) and frame.has(item) and len(frame) else None
         if isinstance(listed, list):
             names.extend(str(x) for x in listed)
         elif isinstance(item, str):
@@ -355,7 +355,7 @@ def _set_columns(frame: Frame, leaf: Leaf) -> list[str]:
 def is_unique_set(frame: Frame, leaf: Leaf) -> Mask:
     """The combination of the target and comparator variables occurs once (absent comparators are ignored)."""
     names = _set_columns(frame, leaf)
-    keys = [tuple(_hashable(row[n]) for n in names) for row in frame.rows]
+    keys = list(zip(*([_hashable(v) for v in frame.column(n)] for n in names), strict=True))
     counts = Counter(keys)
     return [counts[key] <= 1 for key in keys]
 

@@ -46,7 +46,14 @@ from converters.targets.sdtm.core_rules.rules import (
     iter_conditions,
     load_core_rules,
 )
-from converters.targets.sdtm.tables import TDM_DOMAINS, Frame, TdmTables, make_frame, number_text
+from converters.targets.sdtm.tables import (
+    TDM_DOMAINS,
+    Frame,
+    TdmTables,
+    column_order,
+    frame_from_columns,
+    number_text,
+)
 
 CONFIG_MAPPING = "sdtm/core-rule-runner.yaml"
 VARIABLES_MAPPING = "sdtm/variables.yaml"  # the SDTMIG dataset metadata the SDTM writer writes from
@@ -173,6 +180,8 @@ class RuleRunReport:
         """
         problems: list[Problem] = []
         for result in self.results:
+            if result.status is RuleStatus.PASSED or (result.status is RuleStatus.SKIPPED and not result.applies):
+                continue  # nothing to report but in the summary
             refs = _references(result.rule, self.standard, self.version)
             for finding in result.findings:
                 problem = SDTM_CORE_RULE(
@@ -327,29 +336,37 @@ class CoreRuleRunner:
 
     def frames(self, tables: TdmTables) -> dict[str, Frame]:
         """Typed frames for the rule checks; CSV-style text in numeric variables becomes numbers."""
-        frames: dict[str, Frame] = {}
-        for domain, rows in sorted(tables.items()):
-            code = domain.upper()
-            frames[code] = make_frame(code, [self._numbers(row) for row in rows])
-        return frames
+        return {domain.upper(): self._frame(domain.upper(), {n: [r.get(n) for r in rows] for n in column_order(rows)},
+                                            len(rows))
+                for domain, rows in sorted(tables.items())}
 
-    def _numbers(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        out = dict(row)
-        for name in self.numeric_variables.intersection(row):
-            value = row[name]
-            if isinstance(value, str) and value.strip():
-                try:
-                    number = float(value)
-                except ValueError:
-                    continue  # not a number: left as text, so the rules see what the file says
-                out[name] = int(number) if number.is_integer() else number
-        return out
+    def column_frames(self, tables: Mapping[str, Mapping[str, Sequence[Any]]]) -> dict[str, Frame]:
+        """`frames` of tables given by column (domain -> variable -> values; a table without rows has none)."""
+        return {domain.upper(): self._frame(domain.upper(), data, len(next(iter(data.values()))) if data else 0)
+                for domain, data in sorted(tables.items())}
+
+    def _frame(self, domain: str, data: Mapping[str, Sequence[Any]], length: int) -> Frame:
+        columns = {name: self._numbers(values) if name in self.numeric_variables else values
+                   for name, values in data.items()}
+        return frame_from_columns(domain, columns, length)
+
+    @staticmethod
+    def _numbers(values: Sequence[Any]) -> Sequence[Any]:
+        """A numeric variable's values with number text read as numbers (other text left as the file says)."""
+        if not any(isinstance(v, str) for v in values):
+            return values
+        return [_number(v) if isinstance(v, str) else v for v in values]
 
     def run(
         self, tables: TdmTables, *, file: str | None = None, files: Mapping[str, str] | None = None
     ) -> RuleRunReport:
         """Run every rule on the tables. `file`/`files` (domain -> path) only label where problems are."""
-        frames = self.frames(tables)
+        return self.run_frames(self.frames(tables), file=file, files=files)
+
+    def run_frames(
+        self, frames: Mapping[str, Frame], *, file: str | None = None, files: Mapping[str, str] | None = None
+    ) -> RuleRunReport:
+        """`run` on typed frames (`frames` or `column_frames`)."""
         ctx = OperationContext(frames, self.standard_domains, self.unsupported_operations)
         universe = tuple(dict.fromkeys((*TDM_DOMAINS, *frames)))
         results = tuple(self._run_rule(rule, universe, frames, ctx) for rule in self.rules)
@@ -407,14 +424,14 @@ class CoreRuleRunner:
         names = _output_names(rule, frame.domain)
         seq_name = f"{frame.domain}SEQ"
         findings = []
+        data = frame.data
         for i in hits:
-            row = frame.rows[i]
             values = tuple(
-                (name, _display(row[name]) if frame.has(name) else "Not in dataset") for name in names
+                (name, _display(data[name][i]) if frame.has(name) else "Not in dataset") for name in names
             )
-            number = row.get(ROW_NUMBER, i + 1)
-            seq = row.get(seq_name)
-            usubjid = row.get("USUBJID")
+            number = data[ROW_NUMBER][i] if ROW_NUMBER in data else i + 1
+            seq = data[seq_name][i] if seq_name in data else None
+            usubjid = data["USUBJID"][i] if "USUBJID" in data else None
             findings.append(
                 Finding(
                     rule_id=rule.core_id, domain=frame.domain,
@@ -425,6 +442,16 @@ class CoreRuleRunner:
                 )
             )
         return tuple(findings)
+
+
+def _number(value: str) -> Any:
+    if not value.strip():
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value  # not a number: left as text, so the rules see what the file says
+    return int(number) if number.is_integer() else number
 
 
 def _skipped(domain: str, reason: SkipReason, detail: str) -> DatasetOutcome:
