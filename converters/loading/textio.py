@@ -19,6 +19,10 @@ _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
+# Every byte but the control characters text does not use (tab, line feed, form feed, carriage return, escape).
+_NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13, 27))
+
+
 @dataclass(frozen=True)
 class DecodedText:
     text: str
@@ -42,7 +46,7 @@ def binary_reason(data: bytes) -> str | None:
         if _looks_like_utf16(sample):
             return None
         return "it contains NUL bytes"
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    controls = len(sample.translate(None, _NOT_CONTROL))  # the control bytes that remain
     if sample and controls / len(sample) > 0.10:
         return "over 10% of its bytes are control characters"
     return None

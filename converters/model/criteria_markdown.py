@@ -33,7 +33,7 @@ Rules, in order (both readers):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,7 +41,7 @@ from converters.model import CriteriaSection, Criterion, TextFormat
 from converters.model.text import blocks_to_plain, inline_to_plain, list_marker, parse_markdown
 
 if TYPE_CHECKING:
-    from markdown_it.tree import SyntaxTreeNode
+    from converters.model.text import BlockNode
 
 Category = Literal["inclusion", "exclusion", "unspecified"]
 
@@ -230,7 +230,7 @@ _LISTS = ("bullet_list", "ordered_list")
 _BULLET = re.compile(r"•[ \t]+(?=\S)")  # a bullet character CommonMark does not know, typed as a list marker
 
 
-def _introduces_items(text: str, following: SyntaxTreeNode | None, headings: CriteriaHeadings) -> bool:
+def _introduces_items(text: str, following: BlockNode | None, headings: CriteriaHeadings) -> bool:
     """A paragraph is a sub-heading if it ends with ':' or directly introduces a list (see module rules)."""
     own = text.rstrip("*_ ")
     if own.endswith(":") or headings.starts_subsection(own):
@@ -255,9 +255,9 @@ class _MarkdownCriteria:
         self._close_heading()
         return [CriteriaSection(category=cat, heading=head, items=items) for cat, head, items in self.out]
 
-    def _top_blocks(self, nodes: list[SyntaxTreeNode]) -> list[SyntaxTreeNode]:
+    def _top_blocks(self, nodes: Sequence[BlockNode]) -> list[BlockNode]:
         """The top-level blocks, quotes opened, separators (rules, HTML comments) left out."""
-        out: list[SyntaxTreeNode] = []
+        out: list[BlockNode] = []
         for node in nodes:
             if node.type == "blockquote":
                 out += self._top_blocks(node.children)
@@ -265,7 +265,7 @@ class _MarkdownCriteria:
                 out.append(node)
         return out
 
-    def _top(self, node: SyntaxTreeNode, following: SyntaxTreeNode | None) -> None:
+    def _top(self, node: BlockNode, following: BlockNode | None) -> None:
         if node.type in _LISTS:
             for item in node.children:
                 own, rest = self._own_blocks(item)
@@ -302,13 +302,13 @@ class _MarkdownCriteria:
         else:
             self._container().append(Criterion(text=text, span=span))
 
-    def _own_blocks(self, item: SyntaxTreeNode) -> tuple[list[SyntaxTreeNode], list[SyntaxTreeNode]]:
+    def _own_blocks(self, item: BlockNode) -> tuple[Sequence[BlockNode], Sequence[BlockNode]]:
         """An item's own blocks (up to its first nested list), and the blocks after them."""
-        children = item.children
+        children: Sequence[BlockNode] = item.children
         cut = next((i for i, child in enumerate(children) if child.type in _LISTS), len(children))
         return children[:cut], children[cut:]
 
-    def _item(self, item: SyntaxTreeNode) -> Criterion:
+    def _item(self, item: BlockNode) -> Criterion:
         own, rest = self._own_blocks(item)
         marker = list_marker(item)
         span = None
@@ -324,7 +324,7 @@ class _MarkdownCriteria:
         """The item; for a list item with no text of its own (a bare marker), the items under it, in its place."""
         return [item] if item.text else item.children
 
-    def _children(self, nodes: list[SyntaxTreeNode]) -> list[Criterion]:
+    def _children(self, nodes: Sequence[BlockNode]) -> list[Criterion]:
         """Nested list items, and any block after them as an item without a marker (reading order kept)."""
         out: list[Criterion] = []
         for node in nodes:
