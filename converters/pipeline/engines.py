@@ -90,8 +90,8 @@ def _convert_in_worker(unit: WorkUnit) -> UnitResult:
 def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
     """A unit's result: its file converted, or the problem that the path named is missing."""
     if unit.missing is not None:
-        return UnitResult(unit.index, FileResult(file=str(unit.path), problems=[unit.missing]))
-    if unit.window is not None or unit.text_window is not None:
+        result = UnitResult(unit.index, FileResult(file=str(unit.path), problems=[unit.missing]))
+    elif unit.window is not None or unit.text_window is not None:
         if unit.text_window is not None:
             data = read_window(unit.path, unit.text_window)
             document = SourceDocument(str(unit.path), data, unit.sha256, lines=unit.text_window.lines)
@@ -99,8 +99,10 @@ def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
             document = SourceDocument(name=str(unit.path), data=b"", sha256=unit.sha256, window=unit.window)
         result = convert_loaded(unit.index, document, ctx)
         result.part, result.parts = unit.part, unit.parts
-        return result
-    return convert_unit(unit.index, unit.path, ctx)
+    else:
+        result = convert_unit(unit.index, unit.path, ctx)
+    result.size = unit.size
+    return result
 
 
 def worker_pool(options: ConvertOptions, resources: Resources, jobs: int) -> Engine:

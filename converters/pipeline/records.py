@@ -99,6 +99,7 @@ class UnitResult:
     records_read: int = 0
     part: int = 0  # a window of an archive: which of how many (the file is reported when its last part is in)
     parts: int = 1
+    size: int = 0  # bytes of input the unit stood for (the progress bar's estimate)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from converters.pipeline.commit import Committer
 from converters.pipeline.engines import Engine, WorkUnit, local_engine
 from converters.pipeline.records import ConvertContext, UnitResult
 from converters.pipeline.results import ConvertOptions, FileResult, ReportStream, RunReport
+from converters.problems import Problem
 from converters.resources import Resources
 
 
@@ -25,22 +26,31 @@ class Progress(Protocol):
 
 
 def list_inputs(inputs: Iterable[Path], ctx: ConvertContext | None = None) -> list[WorkUnit]:
+    """Every unit of a run, in order (see `iter_units`)."""
+    return list(iter_units(list(iter_input_files(inputs)), ctx))
+
+
+def iter_units(files: Iterable[tuple[Path, Problem | None]], ctx: ConvertContext | None = None
+               ) -> Iterator[WorkUnit]:
     """The units to convert, in order: each file (a path that does not exist is a unit too), and each window of
     a large ZIP or NDJSON file (`archive_windows`, `ndjson_windows`; not when `--from` or `--max-records` is
-    given, which apply to a file as a whole)."""
-    units: list[WorkUnit] = []
+    given, which apply to a file as a whole).
+
+    Lazily: a large file is read through to plan its windows only when the engine asks for its units, so the
+    workers start on the first file while later ones are planned."""
     options = ctx.options if ctx is not None else None
     split = ctx is not None and options is not None and options.forced_format is None \
         and options.max_records is None
-    for path, missing in iter_input_files(inputs):
+    index = 0
+    for path, missing in files:
         if missing is not None:
-            units.append(WorkUnit(len(units), path, missing))
-            continue
-        if not split or ctx is None or options is None:
-            units.append(WorkUnit(len(units), path, size=_size(path)))
-            continue
-        units += _windows(len(units), path, ctx)
-    return units
+            units = [WorkUnit(index, path, missing)]
+        elif not split or ctx is None:
+            units = [WorkUnit(index, path, size=_size(path))]
+        else:
+            units = _windows(index, path, ctx)
+        index += len(units)
+        yield from units
 
 
 def _windows(first: int, path: Path, ctx: ConvertContext) -> list[WorkUnit]:
@@ -84,18 +94,17 @@ def convert(
     committed here in input order, so the output does not depend on it. `keep_files=False` keeps only totals in
     the returned report (report.json still lists every file), for runs too large to hold."""
     ctx = ConvertContext.build(options, resources)
-    units = list_inputs(inputs, ctx)
+    files = list(iter_input_files(inputs))
     options.out_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(ctx.staging_root, ignore_errors=True)  # left by an interrupted run
     committer = Committer(ctx, on_file=on_file, stream=ReportStream(options.out_dir), keep_files=keep_files)
     if progress is not None:
-        progress.start(len({unit.path for unit in units}), sum(unit.size for unit in units))
-    sizes = {unit.index: unit.size for unit in units}
+        progress.start(len(files), sum(_size(path) for path, missing in files if missing is None))
     run_units = engine or local_engine(options, resources)
-    for result in _checked_order(run_units(iter(units))):
+    for result in _checked_order(run_units(iter_units(files, ctx))):
         committer.commit(result)
         if progress is not None:
-            progress.advance(sizes.get(result.index, 0), len(result.file.records))
+            progress.advance(result.size, len(result.file.records))
     return committer.finish()
 
 
