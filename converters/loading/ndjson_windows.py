@@ -16,6 +16,7 @@ from pathlib import Path
 from converters.loading.document import LineWindow
 
 _CHUNK = 1 << 20
+WINDOW_BYTES = 8 << 20  # a window also ends after this many bytes: its memory, not its record count, is bounded
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ def _first_line_is_a_record(path: Path) -> bool:
 
 
 def ndjson_windows(path: Path, size: int, max_bytes: int) -> tuple[list[TextWindow], str] | None:
-    """The file's windows of `size` records and its digest; None when the file is not NDJSON in UTF-8, or is
-    small enough to read whole (at most `size` records, within `max_bytes`)."""
+    """The file's windows of at most `size` records (and about `WINDOW_BYTES`) and its digest; None when the file
+    is not NDJSON in UTF-8, or is small enough to read whole (one window, within `max_bytes`)."""
     if not _first_line_is_a_record(path):
         return None
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -59,7 +60,7 @@ def ndjson_windows(path: Path, size: int, max_bytes: int) -> tuple[list[TextWind
                     offset += end + 1 - pos
                     pos = end + 1
                     records += filled
-                    if filled and records % size == 0:
+                    if filled and (records - first_index >= size or offset - start >= WINDOW_BYTES):
                         windows.append(TextWindow(start, offset, LineWindow(first_line, first_index)))
                         start, first_line, first_index = offset, newlines + 1, records
                     filled = False

@@ -11,8 +11,10 @@ import gc
 import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from converters.loading import ArchiveWindow, SourceDocument, TextWindow, read_window
@@ -105,14 +107,25 @@ def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
     return result
 
 
+IN_FLIGHT_PER_JOB = 2  # units submitted and not yet committed, per worker: every worker busy, memory bounded
+
+
 def worker_pool(options: ConvertOptions, resources: Resources, jobs: int) -> Engine:
-    """Convert units in `jobs` worker processes, results in input order (`imap`, one unit at a time)."""
+    """Convert units in `jobs` worker processes, results in input order. At most `IN_FLIGHT_PER_JOB` units per
+    worker are in flight, so results never pile up when committing is slower than converting (`Pool.imap`
+    would buffer every finished result), and later files are planned only as the run reaches them."""
     method = "fork" if sys.platform.startswith("linux") else "spawn"
 
     def run(units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
         context = multiprocessing.get_context(method)
         with context.Pool(jobs, initializer=_init_worker, initargs=(options, resources.root)) as pool:
-            yield from pool.imap(_convert_in_worker, units, chunksize=1)
+            pending: deque[AsyncResult[UnitResult]] = deque()
+            for unit in units:
+                pending.append(pool.apply_async(_convert_in_worker, (unit,)))
+                if len(pending) >= IN_FLIGHT_PER_JOB * jobs:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
 
     return run
 
