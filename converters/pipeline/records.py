@@ -9,6 +9,7 @@ order and commits them (`commit.py`), so the output is the same whichever proces
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -201,24 +202,27 @@ def _stage_study(study: Study, record: RecordResult, index: int, unit: UnitResul
         record.outputs.extend(_relative(p, ctx.options.out_dir) for p in written.files)
     for writer in ctx.writers:
         step = partial(writer.write_study, study, study_dir)
-        done = _write_then_validate(writer.target, step, where, record.outputs, ctx)
+        done = _write_then_validate(writer.target, step, where, record.outputs, ctx.options.out_dir,
+                                    ctx.options.validate_outputs)
         record.problems.extend(done.problems)
         unit.shared.extend(Shared(index, writer.target, payload) for payload in done.shared)
 
 
-def _write_then_validate(target: str, write: Any, where: Location, outputs: list[str],
-                         ctx: ConvertContext) -> WriteResult:
-    """One writer step of a target, then its checks of what it wrote (not with --no-validate).
+def _write_then_validate(target: str, write: Callable[[], WriteResult], where: Location, outputs: list[str],
+                         out_dir: Path, validate: bool) -> WriteResult:
+    """One writer step of a target (a study's `write_study`, or the run's `finish`), then its checks of what it
+    wrote (not with --no-validate).
 
-    The files written are added to `outputs`; the problems of both steps are returned, the writer's first, with
-    the writer's shared payloads. A writer or a check that raises is reported, and the run goes on."""
+    The files written are added to `outputs` (relative to `out_dir`); the problems of both steps are returned, the
+    writer's first, with the writer's shared payloads. A writer or a check that raises is reported, and the run
+    goes on."""
     try:
-        written: WriteResult = write()
+        written = write()
     except Exception as exc:
         return WriteResult(problems=[core.WRITER_FAILED(where, writer=target, reason=f"{type(exc).__name__}: {exc}")])
-    outputs.extend(_relative(p, ctx.options.out_dir) for p in written.files)
+    outputs.extend(_relative(p, out_dir) for p in written.files)
     done = WriteResult(problems=list(written.problems), shared=list(written.shared))
-    if not ctx.options.validate_outputs:
+    if not validate:
         return done
     try:
         done.problems += written.run_checks()
@@ -227,20 +231,10 @@ def _write_then_validate(target: str, write: Any, where: Location, outputs: list
     return done
 
 
-def run_finish(writer: Writer, out_dir: Path, ctx_validate: bool, outputs: list[str]) -> list[Problem]:
+def run_finish(writer: Writer, out_dir: Path, validate: bool, outputs: list[str]) -> list[Problem]:
     """A writer's run-level outputs (`finish`), then their checks, reported like a study's."""
-    try:
-        written = writer.finish(out_dir)
-    except Exception as exc:
-        return [core.WRITER_FAILED(Location(), writer=writer.target, reason=f"{type(exc).__name__}: {exc}")]
-    outputs.extend(_relative(p, out_dir) for p in written.files)
-    if not ctx_validate:
-        return written.problems
-    try:
-        return [*written.problems, *written.run_checks()]
-    except Exception as exc:
-        return [*written.problems,
-                core.WRITER_FAILED(Location(), writer=writer.target, reason=f"{type(exc).__name__}: {exc}")]
+    step = partial(writer.finish, out_dir)
+    return _write_then_validate(writer.target, step, Location(), outputs, out_dir, validate).problems
 
 
 def _relative(path: Path, root: Path) -> str:
