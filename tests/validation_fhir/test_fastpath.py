@@ -25,24 +25,20 @@ from converters.targets.fhir.validator.invariants import (
     run_fhirpathpy,
 )
 from tests.validation_fhir.conftest import example_files, load
+from tests.validation_fhir.engine_spy import EngineSpy
 from tests.validation_fhir.mutations import MUTATIONS
 
 
-class _Comparing:
-    """Stands in for the validator's engine: evaluates each invariant both ways and records the pairs."""
+class _Comparing(EngineSpy):
+    """Evaluates each invariant both ways and records the pairs."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.pairs: list[tuple[str, Any, Any]] = []
         self.decided = Counter[str]()
 
-    def variables(self, resource: Mapping[str, Any] | None, root: Mapping[str, Any] | None) -> Any:
-        return self.engine.variables(resource, root)
-
-    def evaluate(self, invariant: Invariant, data: Any, fhirpath_type: str | None,
-                 resource: Mapping[str, Any] | None, root: Mapping[str, Any] | None,
-                 variables: Any = None) -> Outcome:
-        outcome = self.engine.evaluate(invariant, data, fhirpath_type, resource, root, variables)
+    def observe(self, invariant: Invariant, data: Any, fhirpath_type: str | None, resource: Mapping[str, Any] | None,
+                root: Mapping[str, Any] | None, variables: Any, outcome: Outcome) -> None:
         if invariant.fast is not None:
             name = f"{invariant.key}: {invariant.expression}"
             fast = _compiled_result(self.engine, invariant, data, fhirpath_type, resource, root)
@@ -52,7 +48,6 @@ class _Comparing:
                 self.decided["compiled"] += 1
                 self.pairs.append((name, fast, _fhirpathpy_result(self.engine, invariant, data, fhirpath_type,
                                                                    resource, root)))
-        return outcome
 
 
 def _plain(items: Any) -> Any:
