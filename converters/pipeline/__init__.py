@@ -31,14 +31,14 @@ from converters.pipeline.records import (
     usage_of,
 )
 from converters.pipeline.results import LAYOUTS, ConvertOptions, FileResult, RecordResult, RunReport
-from converters.pipeline.run import Progress, convert, iter_units, list_inputs
+from converters.pipeline.run import Progress, convert, iter_units
 from converters.problems import Problem
 
 __all__ = [
     "ENGINES", "LAYOUTS", "Committer", "ConvertContext", "ConvertOptions", "Engine", "EngineError", "FileResult",
     "Progress", "RecordResult", "RunReport", "UnitResult", "WorkUnit", "available_cores", "convert",
     "convert_document", "convert_file", "convert_loaded", "convert_on_dask", "convert_unit", "convert_work",
-    "dask_client", "dask_engine", "engine_usage_error", "iter_units", "list_inputs", "local_engine", "open_engine",
+    "dask_client", "dask_engine", "engine_usage_error", "iter_units", "local_engine", "open_engine",
     "study_folder_name", "usage_of",
 ]
 

@@ -97,7 +97,6 @@ class UnitResult:
     file: FileResult
     staged: list[Staged] = field(default_factory=list)
     shared: list[Shared] = field(default_factory=list)
-    records_read: int = 0
     part: int = 0  # a window of an archive: which of how many (the file is reported when its last part is in)
     parts: int = 1
     size: int = 0  # bytes of input the unit stood for (the progress bar's estimate)
@@ -165,7 +164,6 @@ def convert_loaded(index: int, loaded: SourceDocument, ctx: ConvertContext) -> U
         for outcome in reader.read(loaded, config):
             record = RecordResult(record=outcome.record, problems=list(outcome.problems))
             result.records.append(record)
-            unit.records_read += 1
             if outcome.study is not None:
                 result.layout = result.layout or outcome.study.source.layout
                 result.encoding = result.encoding or outcome.study.source.encoding

@@ -25,11 +25,6 @@ class Progress(Protocol):
     def advance(self, size: int, records: int) -> None: ...
 
 
-def list_inputs(inputs: Iterable[Path], ctx: ConvertContext | None = None) -> list[WorkUnit]:
-    """Every unit of a run, in order (see `iter_units`)."""
-    return list(iter_units(list(iter_input_files(inputs)), ctx))
-
-
 def iter_units(files: Iterable[tuple[Path, Problem | None]], ctx: ConvertContext | None = None
                ) -> Iterator[WorkUnit]:
     """The units to convert, in order: each file (a path that does not exist is a unit too), and each window of
