@@ -30,6 +30,7 @@ CONVERT_RUNS: dict[str, list[str]] = {
     "transaction-concatenated": ["--to", ALL_TARGETS, "--bundle", "transaction", "--sdtm-layout", "concatenated"],
     "study-only": ["--problems"],
     "no-validate": ["--to", ALL_TARGETS, "--no-validate", "--sdtm-formats", "csv,define"],
+    "bulk": ["--to", ALL_TARGETS, "--layout", "bulk", "--sdtm-formats", "csv,json,xpt,define"],
 }
 
 
