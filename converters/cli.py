@@ -30,6 +30,12 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+# The writer options' defaults: options left at them cannot be wrong for a target that is not written, so only
+# the targets written are asked about them (and only they are imported).
+_BUNDLE = "collection"
+_SDTM_FORMATS = "csv,json,xpt,define"
+
+
 def _fail(message: str, code: ExitCode = ExitCode.UNUSABLE_INPUT) -> typer.Exit:
     """One readable line on stderr, then exit: configuration and usage errors end here."""
     _console(stderr=True).print(f"[bold red]error:[/] {message}")
@@ -61,7 +67,7 @@ def convert(
     to: Annotated[str, typer.Option(help="Comma-separated targets beside study.json: fhir-r4, fhir-r5, sdtm.")]
     = "study",
     from_: Annotated[str | None, typer.Option("--from", help="Force the input format (see `formats`).")] = None,
-    bundle: Annotated[str, typer.Option(help="FHIR Bundle type: collection or transaction.")] = "collection",
+    bundle: Annotated[str, typer.Option(help="FHIR Bundle type: collection or transaction.")] = _BUNDLE,
     layout: Annotated[str, typer.Option(help="Output layout: per-study (a folder per study) or bulk (study.ndjson, "
                                               "FHIR NDJSON per resource type, SDTM concatenated).")] = "per-study",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).",
@@ -75,7 +81,7 @@ def convert(
     sdtm_layout: Annotated[str | None, typer.Option(help="SDTM tables: per-study or concatenated "
                                                      "(default: per-study; concatenated in the bulk layout).")]
     = None,
-    sdtm_formats: Annotated[str, typer.Option(help="SDTM formats: csv,json,xpt,define.")] = "csv,json,xpt,define",
+    sdtm_formats: Annotated[str, typer.Option(help="SDTM formats: csv,json,xpt,define.")] = _SDTM_FORMATS,
     max_bytes: Annotated[int, typer.Option(help="Largest input file accepted, in bytes.")] = 100 * 1024 * 1024,
     max_records: Annotated[int | None, typer.Option(help="Most records read from one multi-record file.")] = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="Skip validation of FHIR/SDTM outputs.")]
@@ -99,10 +105,11 @@ def convert(
     from converters.pipeline import convert as run_convert
     from converters.progress import progress_bar
     from converters.render import file_line, problem_line, rate_line, total_line
-    from converters.targets import discover_targets, target_names
+    from converters.targets import CANONICAL_TARGET, discover_targets, find_targets, target_names
 
     targets = tuple(t.strip() for t in to.split(",") if t.strip())
-    unknown = [t for t in targets if t not in target_names()]
+    chosen = find_targets((CANONICAL_TARGET, *targets))
+    unknown = [t for t in targets if t not in chosen]
     if unknown:
         raise _fail(f"unknown target(s) {', '.join(unknown)}; available: {', '.join(target_names())}")
     if (engine_error := engine_usage_error(engine, scheduler)) is not None:
@@ -114,7 +121,9 @@ def convert(
     writer_options = {"bundle": bundle, "sdtm_formats": sdtm_formats}
     if sdtm_layout is not None:
         writer_options["sdtm_layout"] = sdtm_layout
-    usage = [error for target in discover_targets().values() for error in target.usage_errors(writer_options)]
+    defaults = writer_options == {"bundle": _BUNDLE, "sdtm_formats": _SDTM_FORMATS}
+    asked = sorted({t.name: t for t in chosen.values()}.items()) if defaults else discover_targets().items()
+    usage = [error for _, target in asked for error in target.usage_errors(writer_options)]
     if usage:
         raise _fail(usage[0])
     options = ConvertOptions(

@@ -21,6 +21,7 @@ from converters.targets import (
     claiming_target,
     discover_targets,
     discover_writers,
+    find_targets,
     target_names,
 )
 from converters.validate import validate_path
@@ -48,6 +49,15 @@ def test_targets_are_discovered_by_their_registration() -> None:
         "fhir": ["fhir-r4", "fhir-r5"], "sdtm": ["sdtm"], "study": ["study"]}
     assert set(discover_writers()) == {"study", "fhir-r4", "fhir-r5", "sdtm"}
     assert target_names() == [CANONICAL_TARGET, "fhir-r4", "fhir-r5", "sdtm"]
+
+
+def test_a_run_finds_the_targets_it_writes_as_discovery_does() -> None:
+    """`find_targets` (which imports only the packages the names point to) agrees with full discovery, and
+    leaves out a name no target offers."""
+    every = {name: target for target in discover_targets().values() for name in target.writers}
+    assert find_targets(["sdtm", "fhir-r5", "no-such", "study"]) == {
+        "sdtm": every["sdtm"], "fhir-r5": every["fhir-r5"], "study": every["study"]}
+    assert find_targets([]) == {}
 
 
 def _claimants(path: Path) -> list[str]:

@@ -24,7 +24,7 @@ from converters.problems import Location, Problem
 from converters.readers import Reader, ReaderConfig, choose_reader, discover_readers, unrecognised_input
 from converters.readers.base import archive_suffixes
 from converters.resources import Resources
-from converters.targets import CANONICAL_TARGET, Writer, WriterConfig, WriteResult, discover_writers
+from converters.targets import CANONICAL_TARGET, Writer, WriterConfig, WriteResult, find_targets
 from converters.targets.study import StudyWriter
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -115,9 +115,10 @@ class ConvertContext:
 
     @classmethod
     def build(cls, options: ConvertOptions, resources: Resources) -> ConvertContext:
-        factories = discover_writers()
+        chosen = [t for t in options.targets if t != CANONICAL_TARGET]
+        targets = find_targets(chosen)  # only the targets written are imported
         config = WriterConfig(resources=resources, options=writer_options(options))
-        writers = [factories[t](config) for t in options.targets if t != CANONICAL_TARGET]
+        writers = [targets[t].writers[t](config) for t in chosen]
         return cls(options, resources, discover_readers(), writers, StudyWriter(config))
 
     @property
