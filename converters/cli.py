@@ -6,16 +6,24 @@ or usage error.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import Annotated
+import gc
 
-import typer
-from rich.console import Console
+# The command line owns its process. Starting up (imports, model classes, mapping data, compiled patterns) makes
+# a great many objects that live as long as the process, and with the collector's default thresholds it scans
+# them again and again: 0.05 s of CPU for one record to study.json, 0.2 s with FHIR and SDTM. The thresholds a
+# conversion batch runs with (`pipeline.engines.settle_for_batch`) are set before anything else is imported.
+gc.set_threshold(10_000, 10, 10)
 
-from converters import __version__, jsonio
-from converters.problems import ExitCode, Problem, Severity, worst_exit_code
-from converters.resources import MappingError, Resources
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from converters import __version__, jsonio  # noqa: E402
+from converters.problems import ExitCode, Problem, Severity, worst_exit_code  # noqa: E402
+from converters.resources import MappingError, Resources  # noqa: E402
 
 app = typer.Typer(
     name="trialbridge",
