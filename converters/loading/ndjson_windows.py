@@ -38,10 +38,24 @@ def _first_line_is_a_record(path: Path) -> bool:
         return False
 
 
+def _one_window_at_most(path: Path, size: int, max_bytes: int) -> bool:
+    """Whether the file is too small to be cut at all: under `WINDOW_BYTES` and `max_bytes`, with fewer than `size`
+    line ends. Counting line ends is cheap; for the many small files of a registry download (one study each) it
+    saves parsing the first line, decoding and hashing the whole file only to find it makes one window."""
+    try:
+        if path.stat().st_size >= min(WINDOW_BYTES, max_bytes + 1):
+            return False
+        with path.open("rb") as handle:
+            data = handle.read(min(WINDOW_BYTES, max_bytes + 1))
+    except OSError:
+        return False
+    return len(data) < WINDOW_BYTES and len(data) <= max_bytes and data.count(b"\n") < size
+
+
 def ndjson_windows(path: Path, size: int, max_bytes: int) -> tuple[list[TextWindow], str] | None:
     """The file's windows of at most `size` records (and about `WINDOW_BYTES`) and its digest; None when the file
     is not NDJSON in UTF-8, or is small enough to read whole (one window, within `max_bytes`)."""
-    if not _first_line_is_a_record(path):
+    if _one_window_at_most(path, size, max_bytes) or not _first_line_is_a_record(path):
         return None
     decoder = codecs.getincrementaldecoder("utf-8")()
     digest = hashlib.sha256()
