@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+if TYPE_CHECKING:  # rich.progress is imported only where a bar is shown: runs in logs and CI never pay for it
+    from rich.progress import Progress, TaskID
 
 
 class RecordsProgress:
@@ -42,6 +45,8 @@ def progress_bar(console: Console, enabled: bool = True) -> Iterator[RecordsProg
     if not (enabled and shows_progress(console)):
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
                TextColumn("{task.fields[records]:,} records"), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())

@@ -14,7 +14,6 @@ What the workers need:
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from collections import deque
@@ -135,6 +134,8 @@ def _result(future: Any) -> UnitResult:
 def dask_client(scheduler: str | None, workers: int) -> Iterator[Client]:
     """A client of the scheduler at `scheduler` (tcp://host:port), or of a cluster started here for the run:
     `workers` processes of one thread each (conversion holds the GIL), no dashboard, closed at the end."""
+    import logging  # here, as Dask itself: a local run does not pay for it
+
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:

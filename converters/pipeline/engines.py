@@ -8,20 +8,22 @@ engine (`converters.pipeline.dask_engine`) is another such function, for a clust
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from converters.loading import ArchiveWindow, SourceDocument, TextWindow, read_window
 from converters.pipeline.records import ConvertContext, UnitResult, convert_loaded, convert_unit
 from converters.pipeline.results import ConvertOptions, FileResult
 from converters.problems import Problem
 from converters.resources import Resources
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ def worker_pool(options: ConvertOptions, resources: Resources, jobs: int) -> Eng
     method = "fork" if sys.platform.startswith("linux") else "spawn"
 
     def run(units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
+        import multiprocessing  # here: a run on one core (and every worker) does without it
+
         context = multiprocessing.get_context(method)
         with context.Pool(jobs, initializer=_init_worker, initargs=(options, resources.root)) as pool:
             pending: deque[AsyncResult[UnitResult]] = deque()
