@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from converters.model.provenance import json_pointer
@@ -106,17 +107,46 @@ def normalise_term(text: str) -> str:
 
 @dataclass(frozen=True)
 class ComparatorRules:
-    """The compiled thresholds mapping."""
+    """The compiled thresholds mapping. Each pattern is compiled on first use (`re` is slow to compile the large
+    ones, and a run whose criteria hold no number never needs them); the sources are built from the mapping."""
 
-    measured: re.Pattern[str]  # measure gap [lost sign] number [unit]
-    fronted: re.Pattern[str]  # lost sign, then as `measured` ('=grade 2')
-    signed: re.Pattern[str]  # lost sign, number [unit]: no measure named
-    before: re.Pattern[str]  # a comparator (or change word) ending right before a measure
-    after: re.Pattern[str]  # a comparator right after the number and its unit
-    range_next: re.Pattern[str]  # right after the number: a joiner and another number (a range or a list)
+    sources: Mapping[str, str]  # pattern name -> regex source (compiled with re.IGNORECASE)
     ordinal: frozenset[str]  # normalised terms of ordinal measures
     damage_of: Mapping[str, Damage]  # lost sign -> damage
     explanations: Mapping[str, str]  # damage -> how the problem report describes it
+
+    @cached_property
+    def measured(self) -> re.Pattern[str]:
+        """measure gap [lost sign] number [unit]"""
+        return self._compiled("measured")
+
+    @cached_property
+    def fronted(self) -> re.Pattern[str]:
+        """lost sign, then as `measured` ('=grade 2')"""
+        return self._compiled("fronted")
+
+    @cached_property
+    def signed(self) -> re.Pattern[str]:
+        """lost sign, number [unit]: no measure named"""
+        return self._compiled("signed")
+
+    @cached_property
+    def before(self) -> re.Pattern[str]:
+        """a comparator (or change word) ending right before a measure"""
+        return self._compiled("before")
+
+    @cached_property
+    def after(self) -> re.Pattern[str]:
+        """a comparator right after the number and its unit"""
+        return self._compiled("after")
+
+    @cached_property
+    def range_next(self) -> re.Pattern[str]:
+        """right after the number: a joiner and another number (a range or a list)"""
+        return self._compiled("range_next")
+
+    def _compiled(self, name: str) -> re.Pattern[str]:
+        return re.compile(self.sources[name], re.IGNORECASE)
 
     @classmethod
     def load(cls, resources: Resources) -> ComparatorRules:
@@ -142,13 +172,10 @@ class ComparatorRules:
         joiners = comparators["range_joiners"]
         tail = rf"(?:\s*(?:{_words(comparators['range_tail_words'])}))+\s*(?:{_words(j for j in joiners if j != ',')})"
         range_next = rf"^(?:\s*(?:{_words(joiners)})|{tail})\s*[≥≤<>]?\s*\d"
-        flags = re.IGNORECASE
-        return cls(
-            measured=re.compile(core, flags), fronted=re.compile(fronted, flags), signed=re.compile(signed, flags),
-            before=re.compile(before, flags), after=re.compile(after, flags), range_next=re.compile(range_next, flags),
-            ordinal=ordinal, damage_of={s["sign"]: s["damage"] for s in data["lost_signs"]},
-            explanations=dict(data["damages"]),
-        )
+        sources = {"measured": core, "fronted": fronted, "signed": signed, "before": before, "after": after,
+                   "range_next": range_next}
+        return cls(sources=sources, ordinal=ordinal, damage_of={s["sign"]: s["damage"] for s in data["lost_signs"]},
+                   explanations=dict(data["damages"]))
 
 
 # --- one text ----------------------------------------------------------------------------------------
