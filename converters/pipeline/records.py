@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +121,10 @@ class ConvertContext:
         writers = [targets[t].writers[t](config) for t in chosen]
         return cls(options, resources, discover_readers(), writers, StudyWriter(config))
 
-    @property
+    @cached_property
     def archive_suffixes(self) -> tuple[str, ...]:
-        """The member suffixes some reader declares: the members of an archive that hold records."""
+        """The member suffixes some reader declares: the members of an archive that hold records (asked for every
+        input file when the run is planned, so found once)."""
         return tuple(sorted({s for reader in self.readers.values() for s in archive_suffixes(reader)}))
 
     @property
