@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,30 @@ def test_other_encodings_are_detected_and_recorded(tmp_path: Path, encoding: str
 def test_unknown_target_is_a_usage_error(tmp_path: Path) -> None:
     code, out = _run("convert", str(GOOD_PAGE), "--out", str(tmp_path), "--to", "pdf")
     assert code == 2 and "unknown target" in out
+
+
+def test_bad_writer_options_are_refused_whatever_the_targets(tmp_path: Path) -> None:
+    """Writer options left at their defaults are checked only by the targets written; any other value by all."""
+    code, output = _run("convert", str(GOOD_PAGE), "--out", str(tmp_path / "o"), "--bundle", "batch")
+    assert code == 2
+    assert "--bundle must be collection or transaction" in output
+
+
+def test_a_run_to_study_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """Start-up cost: a one-core run to study.json imports neither the other targets nor the progress bar, the
+    worker pool or logging (a fresh interpreter, as the command runs)."""
+    script = (
+        "import sys\n"
+        "from converters.cli import app\n"
+        "try:\n"
+        f"    app(['convert', {str(GOOD_PAGE)!r}, '--out', {str(tmp_path / 'o')!r}, '-j', '1', '-q'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('converters.targets.fhir', 'converters.targets.sdtm',"
+        " 'rich.progress', 'multiprocessing', 'logging'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_inspect_shows_fields_with_lines_and_unused_spans() -> None:
