@@ -33,7 +33,12 @@ JsonForm = Literal["single", "array", "page", "ndjson"]
 _WS = re.compile(r"[ \t\n\r]*")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _DECODER = json.JSONDecoder()
-_LONG_DIGITS = re.compile(r"\d{19}")  # an integer orjson would not hold exactly (it reads it as a float)
+# A run of 19 ASCII digits: an integer orjson might not hold exactly (it reads it as a float). Found by mapping
+# every byte of the UTF-8 text to "0" (an ASCII digit) or " " and looking for the run with `in`: ten times faster
+# than a regex scan, which took more time than orjson's parse. Only ASCII digits matter: JSON numbers are written
+# in them, and other digits sit in strings, which orjson reads exactly.
+_DIGIT_BYTES = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS = b"0" * 19
 RECURSION_LIMIT_HINT = 1000  # Python's default recursion limit, where the JSON scanner stops
 
 
@@ -182,7 +187,10 @@ def _fast_whole(text: str) -> Any:
     orjson reads what the standard scanner reads, to the same values, except where it fails (lone surrogates,
     NaN, depth, infinities: the scanner then gives the outcome and its message) and for integers of 19 digits
     or more, which it turns into floats: a text with such a run of digits anywhere goes to the scanner."""
-    if _LONG_DIGITS.search(text):
+    try:
+        if _LONG_DIGITS in text.encode("utf-8").translate(_DIGIT_BYTES):
+            return _SLOW
+    except UnicodeEncodeError:  # a lone surrogate, which orjson refuses: the scanner reads the text
         return _SLOW
     import orjson
 
