@@ -13,8 +13,9 @@ the fixtures and on fuzzed variants); anything else returns None and is parsed b
   marker continues the paragraph above it (lazily or indented) and starts with no block markup;
 - list items: a marker (`*`, `-`, `+`, `1.` to `999999999)`), one space, then text that starts no block;
   a list starts at column 0 or at its parent item's text column, siblings share their marker's column and
-  kind; nothing but a top-level paragraph (or the end) follows a blank line once a list is open, so every
-  list is tight.
+  kind; once a list is open, a blank line is followed by a top-level paragraph (or the end), or by the first
+  list nested in the current item, right after the item's own paragraph (ClinicalTrials.gov writes nested
+  criteria so): that item's list is then loose, its items' paragraphs shown (`hidden` False).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class _List:
     kind: str  # the bullet character, or the ordered delimiter
     item: MarkdownNode
     content: int  # the current item's text column
+    loose: bool = False  # an item of it holds a blank line between its paragraph and its nested list
 
 
 def simple_list_tree(text: str) -> MarkdownNode | None:
@@ -101,9 +103,12 @@ class _Builder:
             if item is None and _BLOCK_LIKE.match(line):
                 raise _NotSimple
             if blank and self.lists:
-                if item is not None or line[0] == " ":
-                    raise _NotSimple  # a blank line inside a list makes it loose, or continues an item
-                self._close_lists(0, number)
+                if item is not None and self._starts_nested_list(item):
+                    self.lists[-1].loose = True  # the item holds a paragraph, a blank line, a list: loose
+                elif item is not None or line[0] == " ":
+                    raise _NotSimple  # a blank line between items, or one that continues an item
+                else:
+                    self._close_lists(0, number)
             if item is not None:
                 self._item(item, number)
             else:
@@ -113,6 +118,12 @@ class _Builder:
         self._close_paragraph(end)
         self._close_lists(0, end)
         return self.root
+
+    def _starts_nested_list(self, item: re.Match[str]) -> bool:
+        """Whether an item after a blank line starts the first list nested in the current item (at its text
+        column), right after the item's own paragraph."""
+        opened = self.lists[-1]
+        return len(item.group(1)) == opened.content and len(opened.item.children) == 1
 
     def _text_line(self, line: str, number: int, blank: bool) -> None:
         content = line.lstrip(" ")
@@ -163,6 +174,11 @@ class _Builder:
             opened = self.lists.pop()
             opened.item.map = (_start(opened.item), end)
             opened.node.map = (_start(opened.node), end)
+            if opened.loose:  # CommonMark shows the paragraphs of every item of a loose list
+                for item in opened.node.children:
+                    for child in item.children:
+                        if child.type == "paragraph":
+                            child.hidden = False
 
     def _close_paragraph(self, end: int) -> None:
         paragraph = self.paragraph
