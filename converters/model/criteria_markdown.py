@@ -269,11 +269,12 @@ class _MarkdownCriteria:
         if node.type in _LISTS:
             for item in node.children:
                 own, rest = self._own_blocks(item)
-                category = self.headings.section_category(blocks_to_plain(own).strip()) if own else None
+                plain = blocks_to_plain(own)
+                category = self.headings.section_category(plain.strip()) if own else None
                 if category is None:
-                    self._container().extend(self._kept(self._item(item)))
+                    self._container().extend(self._kept(self._item(item, (own, rest, plain))))
                     continue
-                self._start_section(category, blocks_to_plain(own))  # "* Inclusion Criteria:" as a list item
+                self._start_section(category, plain)  # "* Inclusion Criteria:" as a list item
                 self._container().extend(self._children(rest))
             return
         text = inline_to_plain(node) if node.type in ("paragraph", "heading") else blocks_to_plain([node])
@@ -308,15 +309,18 @@ class _MarkdownCriteria:
         cut = next((i for i, child in enumerate(children) if child.type in _LISTS), len(children))
         return children[:cut], children[cut:]
 
-    def _item(self, item: BlockNode) -> Criterion:
-        own, rest = self._own_blocks(item)
+    def _item(self, item: BlockNode,
+              known: tuple[Sequence[BlockNode], Sequence[BlockNode], str] | None = None) -> Criterion:
+        """A list item as a criterion (`known`: its own blocks, the rest and its plain text, when worked out)."""
+        own, rest, plain = known if known is not None else (*self._own_blocks(item), None)
         marker = list_marker(item)
         span = None
         if own:
             assert own[0].map is not None and own[-1].map is not None and item.map is not None
             span = self._span(own[0].map[0], own[-1].map[1], marker if own[0].map[0] == item.map[0] else None)
         children = self._children(rest)
-        return _criterion(blocks_to_plain(own), marker=marker, span=span, children=children)
+        return _criterion(blocks_to_plain(own) if plain is None else plain, marker=marker, span=span,
+                          children=children)
 
     @staticmethod
     def _kept(item: Criterion) -> list[Criterion]:
