@@ -88,8 +88,9 @@ def test_parents_are_linked_and_markup_declines() -> None:
 
 
 def test_nested_lists_after_blank_lines_match_markdown_it() -> None:
-    """Nested criteria as ClinicalTrials.gov writes them (an item, a blank line, its nested list) make loose
-    lists; generated nestings, with and without those blank lines, are built as markdown-it-py builds them."""
+    """Nested criteria as ClinicalTrials.gov writes them (an item, a blank line, its nested list or a second
+    paragraph) make loose lists; generated nestings, with and without those blank lines, are built as
+    markdown-it-py builds them."""
     md = MarkdownIt("commonmark")
     rnd = random.Random(3)
     markers = ["* ", "- ", "+ ", "1. ", "2) "]
@@ -98,7 +99,9 @@ def test_nested_lists_after_blank_lines_match_markdown_it() -> None:
         marker = rnd.choice(markers)
         for k in range(rnd.randint(1, 3)):
             written = marker if marker[0] in "*-+" else f"{rnd.choice([1, 3]) if k == 0 else k + 1}{marker[1:]}"
-            out.append(" " * column + written + rnd.choice(["a", "b c", "x:", "\\> 5"]))
+            out.append(" " * column + written + rnd.choice(["a", "b c", "x:", "\\> 5", "-x"]))
+            if rnd.random() < 0.2:  # a second paragraph of the item (or, not at its text column, no such)
+                out += ["", " " * (column + len(written) + rnd.choice([0, 0, 1, -1])) + rnd.choice(["o y", "-z"])]
             if depth < 3 and rnd.random() < 0.5:
                 out.extend([""] * rnd.choice([0, 1, 1, 2]))
                 nested(out, column + len(written) + rnd.choice([0, 0, 1]), depth + 1)
