@@ -85,3 +85,40 @@ def test_parents_are_linked_and_markup_declines() -> None:
     assert item.parent is tree.children[1] and item.children[1].children[0].parent is item.children[1]
     for text in ("* **bold**", "a `code`", "[link](x)", "a &amp; b", "* a\n\n* b", "    code", "a\n===", "<b>x</b>"):
         assert simple_list_tree(text) is None
+
+
+def test_nested_lists_after_blank_lines_match_markdown_it() -> None:
+    """Nested criteria as ClinicalTrials.gov writes them (an item, a blank line, its nested list or a second
+    paragraph) make loose lists; generated nestings, with and without those blank lines, are built as
+    markdown-it-py builds them."""
+    md = MarkdownIt("commonmark")
+    rnd = random.Random(3)
+    markers = ["* ", "- ", "+ ", "1. ", "2) "]
+
+    def nested(out: list[str], column: int, depth: int) -> None:
+        marker = rnd.choice(markers)
+        for k in range(rnd.randint(1, 3)):
+            written = marker if marker[0] in "*-+" else f"{rnd.choice([1, 3]) if k == 0 else k + 1}{marker[1:]}"
+            out.append(" " * column + written + rnd.choice(["a", "b c", "x:", "\\> 5", "-x"]))
+            if rnd.random() < 0.2:  # a second paragraph of the item (or, not at its text column, no such)
+                out += ["", " " * (column + len(written) + rnd.choice([0, 0, 1, -1])) + rnd.choice(["o y", "-z"])]
+            if depth < 3 and rnd.random() < 0.5:
+                out.extend([""] * rnd.choice([0, 1, 1, 2]))
+                nested(out, column + len(written) + rnd.choice([0, 0, 1]), depth + 1)
+            if rnd.random() < 0.05:
+                out.append("")
+
+    loose = 0
+    for _ in range(1500):
+        lines: list[str] = []
+        for _ in range(rnd.randint(1, 2)):
+            lines += ["Inclusion Criteria:", ""]
+            nested(lines, 0, 0)
+            lines.append("")
+        text = "\n".join(lines)
+        if _same_or_declined(md, text):
+            tree = simple_list_tree(text)
+            assert tree is not None
+            loose += any(not paragraph.hidden for node in tree.children if node.type != "paragraph"
+                         for item in node.children for paragraph in item.children if paragraph.type == "paragraph")
+    assert loose > 100

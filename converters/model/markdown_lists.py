@@ -13,8 +13,11 @@ the fixtures and on fuzzed variants); anything else returns None and is parsed b
   marker continues the paragraph above it (lazily or indented) and starts with no block markup;
 - list items: a marker (`*`, `-`, `+`, `1.` to `999999999)`), one space, then text that starts no block;
   a list starts at column 0 or at its parent item's text column, siblings share their marker's column and
-  kind; nothing but a top-level paragraph (or the end) follows a blank line once a list is open, so every
-  list is tight.
+  kind; once a list is open, a blank line is followed by a top-level paragraph (or the end), or, right after
+  the current item's own paragraph, by a list nested in it or a second paragraph of it, at the item's text
+  column (ClinicalTrials.gov writes nested criteria so): that item's list is then loose, its items'
+  paragraphs shown (`hidden` False);
+- a line may start with `-`, `+` or `=` followed by a letter or digit (no list marker, rule or underline).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class _List:
     kind: str  # the bullet character, or the ordered delimiter
     item: MarkdownNode
     content: int  # the current item's text column
+    loose: bool = False  # an item of it holds a blank line between its paragraph and its nested list
 
 
 def simple_list_tree(text: str) -> MarkdownNode | None:
@@ -101,9 +105,17 @@ class _Builder:
             if item is None and _BLOCK_LIKE.match(line):
                 raise _NotSimple
             if blank and self.lists:
-                if item is not None or line[0] == " ":
-                    raise _NotSimple  # a blank line inside a list makes it loose, or continues an item
-                self._close_lists(0, number)
+                if item is not None and self._after_own_paragraph(len(item.group(1))):
+                    self.lists[-1].loose = True  # the item holds a paragraph, a blank line, a list: loose
+                elif item is None and self._after_own_paragraph(len(line) - len(line.lstrip(" "))):
+                    self.lists[-1].loose = True  # a paragraph, a blank line, a second paragraph: loose
+                    self._second_paragraph(line, number)
+                    blank = False
+                    continue
+                elif item is not None or line[0] == " ":
+                    raise _NotSimple  # a blank line between items, or one that continues an item
+                else:
+                    self._close_lists(0, number)
             if item is not None:
                 self._item(item, number)
             else:
@@ -113,6 +125,18 @@ class _Builder:
         self._close_paragraph(end)
         self._close_lists(0, end)
         return self.root
+
+    def _after_own_paragraph(self, column: int) -> bool:
+        """Whether a line after a blank line, starting at `column`, is the second block of the current item
+        (a nested list or a paragraph at the item's text column, right after the item's own paragraph)."""
+        opened = self.lists[-1]
+        return column == opened.content and len(opened.item.children) == 1
+
+    def _second_paragraph(self, line: str, number: int) -> None:
+        _check_start(line.lstrip(" "))
+        opened = self.lists[-1]
+        self.paragraph = _Paragraph(opened.item.add(MarkdownNode("paragraph", hidden=True)), number,
+                                    opened.content, [line])
 
     def _text_line(self, line: str, number: int, blank: bool) -> None:
         content = line.lstrip(" ")
@@ -163,6 +187,11 @@ class _Builder:
             opened = self.lists.pop()
             opened.item.map = (_start(opened.item), end)
             opened.node.map = (_start(opened.node), end)
+            if opened.loose:  # CommonMark shows the paragraphs of every item of a loose list
+                for item in opened.node.children:
+                    for child in item.children:
+                        if child.type == "paragraph":
+                            child.hidden = False
 
     def _close_paragraph(self, end: int) -> None:
         paragraph = self.paragraph
@@ -197,6 +226,7 @@ def _strip_indent(line: str, columns: int) -> str:
 def _check_start(content: str) -> None:
     """Refuse a line whose text could start (or end) a block: a heading, quote, rule, fence, HTML, table,
     setext underline or list marker."""
-    if content[0] in _BLOCK_START or _BLOCK_LIKE.match(content) or (
+    first = content[0]
+    if (first in _BLOCK_START and not (first in "-+=" and content[1:2].isalnum())) or _BLOCK_LIKE.match(content) or (
             "*" in content and "*" in _ESCAPE.sub("", content)):
         raise _NotSimple  # (a `*` inside a line is emphasis)

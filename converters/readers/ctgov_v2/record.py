@@ -36,7 +36,7 @@ from converters.fieldmap import (
 )
 from converters.model import SourceInfo, Study
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
-from converters.model.provenance import resolve_pointer
+from converters.model.provenance import PointerLocations, resolve_pointer
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
 from converters.problems import Location, Problem
@@ -105,6 +105,7 @@ class V2RecordConverter:
         self.field_map = FieldMap(resources.mapping(MAPPING), MAPPING, JsonAdapter(), ctx, ENGINE_KINDS)
         self._mapped_paths = frozenset(self.field_map.source_paths())
         self.comparators = ComparatorRules.load(resources)
+        self.locations = PointerLocations()
 
     @cached_property
     def _fast(self) -> Callable[[Any], Any]:
@@ -208,21 +209,23 @@ class V2RecordConverter:
         study = build_study(result, entries, problems, SourceInfo(
             file=ctx.file, format=FORMAT, layout=ctx.form, encoding=ctx.encoding, sha256=ctx.sha256,
             record=ctx.label,
-        ))
+        ), self.locations)
         if isinstance(study, Problem):
             return ReadOutcome(outcome_record, None, [*problems, study.with_location(file=ctx.file, record=name)])
         return ReadOutcome(outcome_record, mark_damaged_comparators(study, self.comparators), [])
 
 
 def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[Problem],
-                source: SourceInfo) -> Study | Problem:
-    """Assemble the Study from mapped data; a model failure here is a reader bug, reported, not raised."""
+                source: SourceInfo, locations: PointerLocations | None = None) -> Study | Problem:
+    """Assemble the Study from mapped data; a model failure here is a reader bug, reported, not raised.
+    `locations`: the converter's shared provenance locations, when it keeps them."""
     data = result.data
     data["source"] = source.model_copy(update={"text_formats": result.text_formats}) if result.text_formats \
         else source
     # plain dicts: pydantic-core makes the model objects from them as fast as Python could build them unchecked
     provenance = result.provenance  # sorted by target (sorting the keys alone is twice as fast as the items)
-    data["provenance"] = {target: {"pointer": provenance[target]} for target in sorted(provenance)}
+    data["provenance"] = locations.of(provenance) if locations is not None else \
+        {target: {"pointer": provenance[target]} for target in sorted(provenance)}
     data["unmapped"] = [{"pointer": e.pointer, "text": e.text, "reason": e.reason} for e in entries]
     data["problems"] = problems
     try:
