@@ -1,18 +1,21 @@
 """The concatenated layout without holding the tables: what the committing process keeps between `collect`
 and `finish` is compact, whatever the number of studies.
 
-Each study's part comes from the worker as a `ConcatStudy`: its tables pickled (`blob`, spooled at once to an
-anonymous file on disk), the compact facts the headers and define.xml need (columns and lengths, codelist
-values, TSVAL statistics, criteria to describe) and, when outputs are checked, its CORE rule problems (run in
-the worker, where the tables exist anyway). `ConcatState.add` merges the facts as studies arrive, in input order;
-`finish` then reads the spool back once in STUDYID order (the concatenated tables are sorted by STUDYID, so rows
-cannot be written in input order) and streams every format file row chunk by row chunk (`Sinks`).
+Each study's part comes from the worker as a `ConcatStudy`: its described datasets pickled (`blob`, spooled at
+once to an anonymous file on disk) and the compact facts the headers and define.xml need (columns and lengths,
+codelist values, TSVAL statistics, criteria to describe). `ConcatState.add` merges the facts as studies arrive,
+in input order; `finish` then reads the spool back in STUDYID order (the concatenated tables are sorted by
+STUDYID, so rows cannot be written in input order) and streams every format file study by study (`Sink`).
 
-What still grows with the number of studies, by design: one `_Entry` per study (its id, source, place in the
-spool and rule problems, which go to the report anyway), the study ids named in define.xml's description, and
-the criteria define.xml describes one by one. A study's rule problems are taken from the worker only when its
-tables have the concatenated tables' columns (a variable another study filled is a column of this study's
-records too, and rules may test whether a variable exists); otherwise they are rerun from the spool.
+The CORE rules run study by study on the concatenated tables' records, with the concatenated tables' columns: a
+variable that only another study fills is a column of this study's records too, and rules read the column set
+(`exists`, `not_exists`, `inconsistent_enumerated_columns`, and the skip of a rule whose variable is absent). That
+set (one per dataset) is the one thing the rules need from the whole tables, and it is known only at the end, so
+the rules run at the end, one study at a time, from the spool (run in the worker on the study's own columns, they
+would differ for nearly every study of a registry-scale run).
+
+What still grows with the number of studies, by design: one `_Entry` per study (its id, source and place in the
+spool), the study ids named in define.xml's description, and the criteria define.xml describes one by one.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from converters.problems import Problem
 from converters.targets.sdtm import codecs
 from converters.targets.sdtm.define_xml import DefineFacts, IetestFact, ValueStats, define_facts
 from converters.targets.sdtm.metadata import Column, Dataset
@@ -43,8 +45,7 @@ class ConcatStudy:
     non_ascii: dict[str, tuple[str, ...]]  # dataset -> character variables with a non-ASCII value
     numbers_fit: dict[str, bool]  # dataset -> every value of its numeric variables is a number or missing
     records: dict[str, int]  # dataset -> rows
-    blob: bytes  # the pickled StudyTables
-    rules: list[Problem] | None = None  # set by the worker's check when outputs are checked
+    blob: bytes  # the pickled datasets (described, with rows) and the package without its tables
 
     @classmethod
     def of(cls, package: StudyTables, datasets: Sequence[Dataset]) -> ConcatStudy:
@@ -54,20 +55,18 @@ class ConcatStudy:
             non_ascii={d.name: tuple(codecs.non_ascii_columns(d)) for d in datasets},
             numbers_fit={d.name: codecs.xpt_numbers_fit(d) for d in datasets},
             records={d.name: len(d.rows) for d in datasets},
-            blob=pickle.dumps(package, protocol=pickle.HIGHEST_PROTOCOL),
+            blob=pickle.dumps((tuple(datasets), replace(package, tables={})), protocol=pickle.HIGHEST_PROTOCOL),
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
-    """Where a kept study's tables lie in the spool, and its rule problems from the worker."""
+    """Where a kept study's datasets lie in the spool."""
 
     study_id: str
     source: str
     offset: int
     size: int
-    rules: list[Problem] | None
-    stale: bool = False  # its own columns differ from the concatenated ones: rules to rerun
 
 
 @dataclass
@@ -101,7 +100,7 @@ class ConcatState:
             return
         offset = self.spool.seek(0, 2)
         self.spool.write(study.blob)
-        self.entries[study.study_id] = _Entry(study.study_id, study.source, offset, len(study.blob), study.rules)
+        self.entries[study.study_id] = _Entry(study.study_id, study.source, offset, len(study.blob))
         facts = study.facts
         for dataset in facts.datasets:
             kept = self.columns[dataset.name]
@@ -129,11 +128,12 @@ class ConcatState:
         """The studies written, in STUDYID order (the first of a study id in input order)."""
         return [self.entries[k] for k in sorted(self.entries)]
 
-    def load(self, entry: _Entry) -> StudyTables:
+    def load(self, entry: _Entry) -> tuple[tuple[Dataset, ...], StudyTables]:
+        """A study's datasets as described in the worker, and its package without the tables."""
         self.spool.seek(entry.offset)
-        package = pickle.loads(self.spool.read(entry.size))
+        datasets, package = pickle.loads(self.spool.read(entry.size))
         assert isinstance(package, StudyTables)
-        return package
+        return datasets, package
 
     def datasets(self, spec: SdtmSpec) -> list[Dataset]:
         """The concatenated datasets' columns (spec order, continuation variables after theirs), no rows."""
@@ -169,12 +169,6 @@ def project(dataset: Dataset, onto: Dataset) -> Dataset:
     picks = [where.get(c.name) for c in onto.columns]
     rows = tuple(tuple(None if i is None else row[i] for i in picks) for row in dataset.rows)
     return replace(onto, rows=rows)
-
-
-def same_columns(dataset: Dataset, onto: Dataset) -> bool:
-    """Whether the rules see the study's records alike in its own tables and in the concatenated ones (a study
-    without records in a dataset sees none of its variables either way)."""
-    return not dataset.rows or [c.name for c in dataset.columns] == [c.name for c in onto.columns]
 
 
 class Sink:

@@ -36,10 +36,10 @@ from converters.targets.base import WriterConfig, WriteResult
 from converters.targets.sdtm import codecs, define_xml
 from converters.targets.sdtm.build import build_study_tables
 from converters.targets.sdtm.checks import OutputValidators
-from converters.targets.sdtm.concat import ConcatState, ConcatStudy, Sink, json_rows_of, project, same_columns
-from converters.targets.sdtm.metadata import Dataset, check_lengths, describe, describe_all
+from converters.targets.sdtm.concat import ConcatState, ConcatStudy, Sink, json_rows_of, project
+from converters.targets.sdtm.metadata import Dataset, check_lengths, describe_all
 from converters.targets.sdtm.spec import SdtmSpec, load_spec
-from converters.targets.sdtm.tables import TDM_DOMAINS, StudyTables
+from converters.targets.sdtm.tables import StudyTables
 from converters.targets.sdtm.ts import check_names
 
 LAYOUTS = ("per-study", "concatenated")
@@ -107,11 +107,7 @@ class SdtmWriter:
         package = self.tables_for(study)
         if self.options.layout == "concatenated":
             datasets = describe_all(package.tables, self.spec)
-            payload = ConcatStudy.of(package, datasets)
-            # the check runs (in the worker) only when outputs are checked: it files the study's rule problems
-            # with its part, for the concatenated package's rules check (see `_concat_rules`)
-            return WriteResult(problems=list(package.problems), shared=[payload],
-                               checks=[partial(self._rules_ahead, payload, datasets)])
+            return WriteResult(problems=list(package.problems), shared=[ConcatStudy.of(package, datasets)])
         return self.write_package(package, study_dir / "sdtm", study_dir)
 
     def collect(self, payload: object, out_dir: Path) -> WriteResult:
@@ -131,7 +127,8 @@ class SdtmWriter:
                                                first=state.entries[study_id].source, second=source)
                     for study_id, source in sorted(state.duplicates, key=lambda d: d[0])]
         if len(kept) == 1:  # one study: its own package, named and labelled as that study's
-            result = self.write_package(state.load(kept[0]), out_dir / "sdtm", out_dir)
+            datasets, package = state.load(kept[0])
+            result = self.write_package(package, out_dir / "sdtm", out_dir, list(datasets))
             state.spool.close()
         else:
             result = self.write_concatenated(state, out_dir / "sdtm", out_dir)
@@ -151,10 +148,12 @@ class SdtmWriter:
         return (self.options.creation_datetime or package.last_update
                 or self.spec.settings.fallback_creation_datetime)
 
-    def write_package(self, package: StudyTables, folder: Path, base: Path) -> WriteResult:
-        """Write the package's tables in every chosen format below `folder`; paths in problems relative to `base`."""
+    def write_package(self, package: StudyTables, folder: Path, base: Path,
+                      datasets: list[Dataset] | None = None) -> WriteResult:
+        """Write the package's tables in every chosen format below `folder`; paths in problems relative to `base`.
+        `datasets`: the tables already described (then `package.tables` is not read)."""
         result = WriteResult(problems=list(package.problems))
-        datasets = describe_all(package.tables, self.spec)
+        datasets = describe_all(package.tables, self.spec) if datasets is None else datasets
         stamp = self.creation_datetime(package)
         header = self._json_header(package, stamp)
         files: dict[str, str] = {}
@@ -224,8 +223,7 @@ class SdtmWriter:
                 result.files.append(path)
         by_name = {d.name: d for d in datasets}
         for entry in kept:
-            for own in describe_all(state.load(entry).tables, self.spec):
-                entry.stale |= not same_columns(own, by_name[own.name])
+            for own in state.load(entry)[0]:
                 chunk = project(own, by_name[own.name])
                 for dataset, sink in sinks:
                     if dataset.name == own.name:
@@ -249,7 +247,7 @@ class SdtmWriter:
         """One concatenated dataset with all its rows (for pyreadstat's XPT writer only)."""
         rows: list[tuple[Any, ...]] = []
         for entry in state.kept():
-            own = describe(self.spec.datasets[onto.name], state.load(entry).tables[onto.name])
+            own = next(d for d in state.load(entry)[0] if d.name == onto.name)
             rows += project(own, onto).rows
         return replace(onto, rows=tuple(rows))
 
@@ -317,34 +315,17 @@ class SdtmWriter:
             problems += self.validators().core_rules_on_columns(tables, labelled, folder)
         return problems
 
-    def _rules_ahead(self, payload: ConcatStudy, datasets: Sequence[Dataset]) -> list[Problem]:
-        """A study's CORE rule problems, labelled as in the concatenated tables, filed with its part."""
-        labelled = {d: f"{f}#STUDYID={payload.study_id}" for d, f in self._concat_files().items()}
-        tables = {d.name: _by_column(d, d.rows) for d in datasets}
-        payload.rules = self.validators().core_rules_on_columns(tables, labelled, "sdtm")
-        return []
-
-    def _concat_files(self) -> dict[str, str]:
-        """The file the rules name for each concatenated dataset (the first format written)."""
-        first = next((f for f in self.options.formats if f != "define"), None)
-        if first is None:
-            return {}
-        return {name: f"sdtm/{first}/{name.lower()}.{first}" for name in TDM_DOMAINS}
-
     def _concat_rules(self, state: ConcatState, datasets: Sequence[Dataset], files: dict[str, str],
                       folder: str) -> list[Problem]:
-        """The CORE rules, study by study: the worker's problems where they hold (see concat.py), else rerun on
-        the study's records with the concatenated tables' columns."""
+        """The CORE rules, study by study, on each study's records with the concatenated tables' columns (see
+        concat.py), read back from the spool one study at a time."""
         problems: list[Problem] = []
         by_name = {d.name: d for d in datasets}
         try:
             for entry in state.kept():
-                if entry.rules is not None and not entry.stale:
-                    problems += entry.rules
-                    continue
                 labelled = {d: f"{f}#STUDYID={entry.study_id}" for d, f in files.items()}
                 tables = {}
-                for own in describe_all(state.load(entry).tables, self.spec):
+                for own in state.load(entry)[0]:
                     projected = project(own, by_name[own.name])
                     tables[own.name] = _by_column(projected, projected.rows)
                 problems += self.validators().core_rules_on_columns(tables, labelled, folder)
