@@ -7,6 +7,8 @@ import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from converters.resources import Resources
 from converters.targets.base import WriterConfig
 from converters.targets.sdtm import SdtmWriter
@@ -42,9 +44,15 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_streamed_package_is_the_merged_package_written_whole(resources: Resources, tmp_path: Path) -> None:
+@pytest.mark.parametrize("text_number", [False, True], ids=["native-xpt", "pyreadstat-xpt"])
+def test_streamed_package_is_the_merged_package_written_whole(resources: Resources, tmp_path: Path,
+                                                              text_number: bool) -> None:
     writer = SdtmWriter(WriterConfig(resources=resources, options={"sdtm_layout": "concatenated"}))
     packages = _packages(writer, 7)
+    if text_number:  # a number as text in a numeric variable: ts.xpt goes through pyreadstat, whole
+        ts = packages[3].tables["TS"]
+        ts[0] = {**ts[0], "TSSEQ": str(ts[0]["TSSEQ"])}
+        assert not _payload(writer, packages[3]).numbers_fit["TS"]
     for package in packages:
         writer.collect(_payload(writer, package), tmp_path / "streamed")
     streamed = writer.finish(tmp_path / "streamed").checked()

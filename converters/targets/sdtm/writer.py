@@ -197,40 +197,27 @@ class SdtmWriter:
         header = self._json_header(package, stamp)
         for dataset in datasets:
             result.problems += check_lengths(dataset, _rel(folder / dataset.name.lower(), base))
-        sinks: list[tuple[Dataset, Sink]] = []
-        later: list[tuple[Dataset, Path]] = []  # XPT files the native writer cannot write (see below)
-        heads: dict[str, tuple[dict[str, Any], int]] = {}
+        sinks: dict[str, list[Sink]] = {d.name: [] for d in datasets}
+        later: list[tuple[Dataset, Path]] = []  # XPT files the native writer cannot write (see `_whole`)
         files: dict[str, str] = {}
-        for fmt in (f for f in self.options.formats if f != "define"):
-            (folder / fmt).mkdir(parents=True, exist_ok=True)
-            for dataset in datasets:
-                path = folder / fmt / f"{dataset.name.lower()}.{fmt}"
-                rel = _rel(path, base)
-                files.setdefault(dataset.name, rel)
-                doc = codecs.build_dataset_json(dataset, header, records=state.records[dataset.name])
-                if fmt == "json":
-                    heads[dataset.name] = (doc, len(codecs.dataset_json_head(doc)))
-                    result.checks.append(partial(self._check_dataset_json_file, path, doc,
-                                                 heads[dataset.name][1], rel))
-                if fmt == "xpt" and not (codecs.xpt_header_fits(dataset) and state.numbers_fit[dataset.name]):
-                    later.append((dataset, path))
-                else:
-                    sinks.append((dataset, Sink(fmt, path, dataset, doc, codecs.xpt_stamp(stamp))))
-                wide = [c.name for c in dataset.columns if c.name in state.non_ascii[dataset.name]]
-                if fmt == "xpt" and wide:
-                    result.problems.append(codes.SDTM_XPT_NOT_ASCII(Location(file=rel), dataset=dataset.name.lower(),
-                                                                    variables=", ".join(wide)))
-                result.files.append(path)
-        by_name = {d.name: d for d in datasets}
-        for entry in kept:
-            for own in state.load(entry)[0]:
-                chunk = project(own, by_name[own.name])
-                for dataset, sink in sinks:
-                    if dataset.name == own.name:
+        try:
+            for fmt in (f for f in self.options.formats if f != "define"):
+                (folder / fmt).mkdir(parents=True, exist_ok=True)
+                for dataset in datasets:
+                    path = folder / fmt / f"{dataset.name.lower()}.{fmt}"
+                    rel = _rel(path, base)
+                    files.setdefault(dataset.name, rel)
+                    self._open_sink(state, fmt, dataset, path, rel, header, stamp, result, sinks, later)
+            by_name = {d.name: d for d in datasets}
+            for entry in kept:  # one study's rows at a time, into every file of their dataset
+                for own in state.load(entry)[0]:
+                    chunk = project(own, by_name[own.name])
+                    for sink in sinks[own.name]:
                         sink.add(chunk)
-        for _, sink in sinks:
-            sink.close()
-        for dataset, path in later:  # pyreadstat needs the whole table: only when the headers or values are wrong
+        finally:
+            for sink in (s for group in sinks.values() for s in group):
+                sink.close()
+        for dataset, path in later:
             codecs.write_xpt(self._whole(state, dataset), path, stamp)
         if "define" in self.options.formats:
             path = folder / "define.xml"
@@ -243,8 +230,28 @@ class SdtmWriter:
         result.checks.append(partial(self._concat_rules, state, datasets, files, _rel(folder, base)))
         return result
 
+    def _open_sink(self, state: ConcatState, fmt: str, dataset: Dataset, path: Path, rel: str,
+                   header: codecs.JsonHeader, stamp: str, result: WriteResult, sinks: dict[str, list[Sink]],
+                   later: list[tuple[Dataset, Path]]) -> None:
+        """One concatenated file opened with its header, and its file, checks and problems in `result` in the
+        order `write_package` gives them."""
+        doc = codecs.build_dataset_json(dataset, header, records=state.records[dataset.name])
+        if fmt == "json":
+            result.checks.append(partial(self._check_dataset_json_file, path, doc,
+                                         len(codecs.dataset_json_head(doc)), rel))
+        if fmt == "xpt" and not (codecs.xpt_header_fits(dataset) and state.numbers_fit[dataset.name]):
+            later.append((dataset, path))
+        else:
+            sinks[dataset.name].append(Sink(fmt, path, dataset, doc, codecs.xpt_stamp(stamp)))
+        wide = [c.name for c in dataset.columns if c.name in state.non_ascii[dataset.name]]
+        if fmt == "xpt" and wide:
+            result.problems.append(codes.SDTM_XPT_NOT_ASCII(Location(file=rel), dataset=dataset.name.lower(),
+                                                            variables=", ".join(wide)))
+        result.files.append(path)
+
     def _whole(self, state: ConcatState, onto: Dataset) -> Dataset:
-        """One concatenated dataset with all its rows (for pyreadstat's XPT writer only)."""
+        """One concatenated dataset with all its rows, for pyreadstat's XPT writer: only when the native writer's
+        headers cannot hold it or a numeric variable holds text (an error case; the table is held whole)."""
         rows: list[tuple[Any, ...]] = []
         for entry in state.kept():
             own = next(d for d in state.load(entry)[0] if d.name == onto.name)
