@@ -79,9 +79,19 @@ def _csv_cell(value: object) -> str:
 
 
 def render_csv(dataset: Dataset) -> bytes:
+    return csv_header(dataset) + csv_rows(dataset)
+
+
+def csv_header(dataset: Dataset) -> bytes:
+    """The header row alone (the concatenated layout writes the rows study by study after it)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([c.name for c in dataset.columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def csv_rows(dataset: Dataset) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([c.name for c in dataset.columns])
     for row in dataset.rows:
         writer.writerow([_csv_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8")
@@ -113,7 +123,8 @@ def _json_value(value: object, kind: str) -> object:
     return value
 
 
-def build_dataset_json(dataset: Dataset, header: JsonHeader) -> dict[str, Any]:
+def build_dataset_json(dataset: Dataset, header: JsonHeader, records: int | None = None) -> dict[str, Any]:
+    """The document; `records` stands for the row count when the rows are written apart (concatenated layout)."""
     doc: dict[str, Any] = {
         "datasetJSONCreationDateTime": header.creation_datetime,
         "datasetJSONVersion": header.version,
@@ -128,7 +139,7 @@ def build_dataset_json(dataset: Dataset, header: JsonHeader) -> dict[str, Any]:
         "metaDataVersionOID": header.metadata_version_oid,
         "metaDataRef": header.metadata_ref,
         "itemGroupOID": item_group_oid(dataset.name),
-        "records": len(dataset.rows),
+        "records": len(dataset.rows) if records is None else records,
         "name": dataset.name,
         "label": dataset.label,
     }
@@ -142,20 +153,41 @@ def build_dataset_json(dataset: Dataset, header: JsonHeader) -> dict[str, Any]:
             column["keySequence"] = c.key_sequence
         columns.append(column)
     doc["columns"] = columns
-    kinds = [c.type for c in dataset.columns]
-    doc["rows"] = [[_json_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in dataset.rows]
+    doc["rows"] = json_rows(dataset)
     return doc
+
+
+def json_rows(dataset: Dataset) -> list[list[object]]:
+    """The rows as Dataset-JSON holds them (integral numbers of numeric variables as integers)."""
+    kinds = [c.type for c in dataset.columns]
+    return [[_json_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in dataset.rows]
 
 
 def render_dataset_json(doc: dict[str, Any]) -> bytes:
     """Metadata one attribute per line, then one row per line: readable, diff-friendly, deterministic."""
+    rows = json_row_lines(doc["rows"])
+    return dataset_json_head(doc) + (JSON_ROWS_OPEN + rows + JSON_ROWS_CLOSE if rows else JSON_NO_ROWS)
+
+
+JSON_ROWS_OPEN = b'  "rows": [\n'
+JSON_ROWS_CLOSE = b"\n  ]\n}\n"
+JSON_NO_ROWS = b'  "rows": []\n}\n'
+JSON_ROW_SEPARATOR = b",\n"
+
+
+def dataset_json_head(doc: dict[str, Any]) -> bytes:
+    """Everything before the rows (whose list `render_dataset_json` opens, fills and closes after it)."""
     dump = jsonio.dumps_inline
     lines = [f"  {dump(key)}: {dump(value)}" for key, value in doc.items() if key not in ("columns", "rows")]
     columns = ",\n".join(f"    {dump(c)}" for c in doc["columns"])
     lines.append(f'  "columns": [\n{columns}\n  ]')
-    rows = ",\n".join(f"    {dump(r)}" for r in doc["rows"])
-    lines.append(f'  "rows": [\n{rows}\n  ]' if rows else '  "rows": []')
-    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+    return ("{\n" + ",\n".join(lines) + ",\n").encode("utf-8")
+
+
+def json_row_lines(rows: Iterable[object]) -> bytes:
+    """Rows one per line, separated by JSON_ROW_SEPARATOR (none after the last)."""
+    dump = jsonio.dumps_inline
+    return ",\n".join(f"    {dump(r)}" for r in rows).encode("utf-8")
 
 
 # --- SAS XPORT v5 ------------------------------------------------------------------------------------
@@ -222,12 +254,21 @@ _XPT_SYSTEM = b"SAS     SAS     SASLIB  6.06    bsd4.2  "
 
 
 def _native_xpt_fits(dataset: Dataset) -> bool:
+    return xpt_header_fits(dataset) and xpt_numbers_fit(dataset)
+
+
+def xpt_header_fits(dataset: Dataset) -> bool:
+    """Names, labels and lengths that the native writer's headers hold as ReadStat would."""
     names = [dataset.name, *(c.name for c in dataset.columns)]
     labels = [dataset.label, *(c.label for c in dataset.columns)]
     return (all(len(n.encode("utf-8")) <= 8 for n in names) and all(len(t.encode("utf-8")) <= 40 for t in labels)
-            and all(c.length <= 200 for c in dataset.columns)
-            and all(row[i] is None or is_number(row[i])
-                    for i, c in enumerate(dataset.columns) if c.type != "text" for row in dataset.rows))
+            and all(c.length <= 200 for c in dataset.columns))
+
+
+def xpt_numbers_fit(dataset: Dataset) -> bool:
+    """Every value of a numeric variable is a number or missing."""
+    return all(row[i] is None or is_number(row[i])
+               for i, c in enumerate(dataset.columns) if c.type != "text" for row in dataset.rows)
 
 
 def _xpt_header(kind: str, tail: str = "0" * 30) -> bytes:
@@ -256,6 +297,17 @@ def ibm_float(value: object) -> bytes:
 
 def render_xpt(dataset: Dataset, stamp: bytes) -> bytes:
     """One SAS XPORT v5 member as ReadStat writes it (see `write_xpt`); `stamp` is the header date-time."""
+    data = xpt_rows(dataset)
+    return xpt_head(dataset, stamp) + data + xpt_padding(len(data))
+
+
+def xpt_padding(data_length: int) -> bytes:
+    """The blanks that fill the last 80-byte record after `data_length` bytes of observations."""
+    return b" " * (-data_length % _XPT_RECORD)
+
+
+def xpt_head(dataset: Dataset, stamp: bytes) -> bytes:
+    """The headers of one member up to its observations (which depend on the rows only through the lengths)."""
     widths = [c.length if c.type == "text" else 8 for c in dataset.columns]
     out = [
         _xpt_header("LIBRARY"), _XPT_SYSTEM.ljust(64, b" "), stamp, stamp, b" " * 64,
@@ -274,10 +326,14 @@ def render_xpt(dataset: Dataset, stamp: bytes) -> bytes:
         names += bytes(52)
         position += width
     out += [bytes(names), b" " * (-len(names) % _XPT_RECORD), _xpt_header("OBS")]
-    cells = [_xpt_cells(dataset, i, width) for i, width in enumerate(widths)]
-    data = b"".join(b"".join(row) for row in zip(*cells, strict=True)) if cells else b""
-    out += [data, b" " * (-len(data) % _XPT_RECORD)]
     return b"".join(out)
+
+
+def xpt_rows(dataset: Dataset) -> bytes:
+    """The observations, row after row, without the padding of the last record."""
+    widths = [c.length if c.type == "text" else 8 for c in dataset.columns]
+    cells = [_xpt_cells(dataset, i, width) for i, width in enumerate(widths)]
+    return b"".join(b"".join(row) for row in zip(*cells, strict=True)) if cells else b""
 
 
 def _xpt_cells(dataset: Dataset, index: int, width: int) -> list[bytes]:

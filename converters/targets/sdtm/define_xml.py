@@ -92,6 +92,86 @@ def _column_values(dataset: Dataset, name: str) -> list[object]:
     return [row[index] for row in dataset.rows]
 
 
+# --- what the document needs to know about the tables (compact: no rows) ----------------------------
+
+
+@dataclass
+class ValueStats:
+    """The TSVAL values of one TSPARMCD, as far as value-level metadata needs them."""
+
+    max_chars: int = 0
+    max_bytes: int = 0
+    full_dates: bool = True
+    terms: set[str] = field(default_factory=set)  # kept for coded parameters only (a codelist lists them)
+
+    def add(self, text: str, coded: bool) -> None:
+        self.max_chars = max(self.max_chars, len(text))
+        self.max_bytes = max(self.max_bytes, len(text.encode("utf-8")))
+        self.full_dates = self.full_dates and bool(_FULL_DATE.match(text))
+        if coded:
+            self.terms.add(text)
+
+    def merge(self, other: ValueStats) -> None:
+        self.max_chars = max(self.max_chars, other.max_chars)
+        self.max_bytes = max(self.max_bytes, other.max_bytes)
+        self.full_dates = self.full_dates and other.full_dates
+        self.terms |= other.terms
+
+
+@dataclass(frozen=True)
+class IetestFact:
+    """A criterion that value-level metadata describes: shortened (its full text) or damaged (its phrases)."""
+
+    study_id: str
+    code: str
+    length: int  # IETEST as written, in UTF-8 bytes
+    full: str
+    phrases: tuple[str, ...] | None
+
+
+@dataclass
+class DefineFacts:
+    """Everything `build_define` reads about a package: the datasets' columns (rows left out), whether each has
+    data, the values of codelist variables and of TSVAL per parameter, and the criteria to describe. One study's
+    facts come from its tables (`define_facts`); the concatenated layout merges them study by study, so that
+    define.xml is written without holding the tables."""
+
+    datasets: list[Dataset]
+    has_data: dict[str, bool]
+    codelist_values: dict[tuple[str, str], set[str]]  # (dataset, variable with a codelist) -> values
+    ts_kinds: dict[str, tuple[str, str | None]]
+    ts_values: dict[str, ValueStats]
+    ietest: list[IetestFact]
+    several: bool
+
+
+def define_facts(datasets: Sequence[Dataset], package: StudyTables) -> DefineFacts:
+    """The facts of one package (one study's, or a merged one's) from its tables."""
+    codelist_values = {(d.name, c.name): {str(v) for v in _column_values(d, c.name) if v is not None}
+                       for d in datasets for c in d.columns if c.codelist}
+    by_name = {d.name: d for d in datasets}
+    ts_values: dict[str, ValueStats] = {}
+    for ts in by_name["TS"].records():
+        value, code = ts["TSVAL"], ts["TSPARMCD"]
+        if value is not None and isinstance(code, str):
+            kind = package.ts_value_kinds.get(code)
+            ts_values.setdefault(code, ValueStats()).add(str(value), kind is not None and kind[0] == "coded")
+    records = {(str(r["STUDYID"]), str(r["IETESTCD"])): r for r in by_name["TI"].records()}
+    ietest = []
+    for study_id, code in sorted(package.ti_full_texts.keys() | package.ti_damaged.keys()):
+        record = records.get((study_id, code))
+        if record is not None:
+            ietest.append(IetestFact(study_id, code, len(str(record["IETEST"]).encode("utf-8")),
+                                     package.ti_full_texts.get((study_id, code), str(record["IETEST"])),
+                                     package.ti_damaged.get((study_id, code))))
+    return DefineFacts(
+        datasets=[Dataset(d.name, d.label, d.structure, d.klass, d.columns, ()) for d in datasets],
+        has_data={d.name: bool(d.rows) for d in datasets}, codelist_values=codelist_values,
+        ts_kinds=dict(package.ts_value_kinds), ts_values=ts_values, ietest=ietest,
+        several=len(package.study_ids) > 1,
+    )
+
+
 # --- value-level metadata ----------------------------------------------------------------------------
 
 
@@ -107,31 +187,29 @@ class _ValueItem:
     comment: str | None = None  # def:CommentDef text (a criterion whose text is damaged)
 
 
-def _tsval_items(ts: Dataset, package: StudyTables, spec: SdtmSpec, codelists: _Codelists) -> list[_ValueItem]:
-    records = ts.records()
+def _tsval_items(facts: DefineFacts, spec: SdtmSpec, codelists: _Codelists) -> list[_ValueItem]:
     names = {p.code: p.name for p in spec.parameters}
     items = []
-    for code, (kind, codelist) in package.ts_value_kinds.items():
-        values = [r["TSVAL"] for r in records if r["TSPARMCD"] == code and r["TSVAL"] is not None]
-        if not values:
+    for code, (kind, codelist) in facts.ts_kinds.items():
+        stats = facts.ts_values.get(code)
+        if stats is None:
             continue
-        texts = [str(v) for v in values]
         cl_oid = None
         if kind == "coded" and codelist:
-            codelists.add(codelist, texts)
+            codelists.add(codelist, stats.terms)
             cl_oid = f"CL.{codelist}"
         elif kind == "country":
             codelists.external["ISO3166"] = None
             cl_oid = "CL.ISO3166"
         if kind == "integer":
-            data_type, length = "integer", max(len(t) for t in texts)
+            data_type, length = "integer", stats.max_chars
         elif kind == "date":
-            data_type = "date" if all(_FULL_DATE.match(t) for t in texts) else "partialDate"
+            data_type = "date" if stats.full_dates else "partialDate"
             length = None
         elif kind == "duration":
             data_type, length = "durationDatetime", None
         else:
-            data_type, length = "text", max(len(t.encode("utf-8")) for t in texts)
+            data_type, length = "text", stats.max_bytes
         items.append(_ValueItem(
             oid=f"IT.TS.TSVAL.{code}", name="TSVAL", data_type=data_type, length=length,
             description=names.get(code, code), codelist=cl_oid, where=((item_oid("TS", "TSPARMCD"), code),),
@@ -139,29 +217,21 @@ def _tsval_items(ts: Dataset, package: StudyTables, spec: SdtmSpec, codelists: _
     return items
 
 
-def _ietest_items(ti: Dataset, package: StudyTables, spec: SdtmSpec) -> list[_ValueItem]:
+def _ietest_items(facts: DefineFacts, spec: SdtmSpec) -> list[_ValueItem]:
     """IETEST per criterion that was shortened (described by its full text) or whose text lost a comparison sign
     (commented as damaged, naming the phrases; the sign is not guessed)."""
-    records = {(str(r["STUDYID"]), str(r["IETESTCD"])): r for r in ti.records()}
-    several = len(package.study_ids) > 1
     items = []
-    for study_id, code in sorted(package.ti_full_texts.keys() | package.ti_damaged.keys()):
-        record = records.get((study_id, code))
-        if record is None:
-            continue
-        full = package.ti_full_texts.get((study_id, code), str(record["IETEST"]))
-        phrases = package.ti_damaged.get((study_id, code))
+    for fact in facts.ietest:
         comment = spec.settings.damaged_comparator_comment.format(
-            phrases=", ".join(f"'{p}'" for p in phrases)) if phrases else None
-        where: tuple[tuple[str, str], ...] = ((item_oid("TI", "IETESTCD"), code),)
-        suffix = code
-        if several:
-            where = ((item_oid("TI", "STUDYID"), study_id), *where)
-            suffix = f"{safe_oid(study_id)}.{code}"
+            phrases=", ".join(f"'{p}'" for p in fact.phrases)) if fact.phrases else None
+        where: tuple[tuple[str, str], ...] = ((item_oid("TI", "IETESTCD"), fact.code),)
+        suffix = fact.code
+        if facts.several:
+            where = ((item_oid("TI", "STUDYID"), fact.study_id), *where)
+            suffix = f"{safe_oid(fact.study_id)}.{fact.code}"
         items.append(_ValueItem(
-            oid=f"IT.TI.IETEST.{suffix}", name="IETEST", data_type="text",
-            length=len(str(record["IETEST"]).encode("utf-8")), description=full, codelist=None, where=where,
-            comment=comment,
+            oid=f"IT.TI.IETEST.{suffix}", name="IETEST", data_type="text", length=fact.length,
+            description=fact.full, codelist=None, where=where, comment=comment,
         ))
     return items
 
@@ -211,11 +281,10 @@ def _value_lists(mdv: etree._Element, lists: Sequence[tuple[str, list[_ValueItem
                 etree.SubElement(check, _o("CheckValue")).text = value
 
 
-def _item_group(mdv: etree._Element, dataset: Dataset, header: DefineHeader) -> None:
+def _item_group(mdv: etree._Element, dataset: Dataset, has_data: bool, header: DefineHeader) -> None:
     attrs = {"OID": item_group_oid(dataset.name), "Domain": dataset.name, "Name": dataset.name,
              "Repeating": "No", "IsReferenceData": "Yes", "SASDatasetName": dataset.name,
              _d("Structure"): dataset.structure, "Purpose": "Tabulation", _d("StandardOID"): STD_IG}
-    has_data = bool(dataset.rows)
     if not has_data:
         attrs[_d("HasNoData")] = "Yes"
     elif header.archive_format:
@@ -254,9 +323,9 @@ def _item_def(mdv: etree._Element, oid: str, name: str, data_type: str, length: 
         etree.SubElement(item, _d("ValueListRef"), {"ValueListOID": value_list})
 
 
-def _column_codelist(dataset: Dataset, column: Column, codelists: _Codelists) -> str | None:
+def _column_codelist(dataset: Dataset, column: Column, facts: DefineFacts, codelists: _Codelists) -> str | None:
     if column.codelist:
-        values = [v for v in _column_values(dataset, column.name) if v is not None]
+        values = facts.codelist_values.get((dataset.name, column.name), set())
         if not values:
             return None  # an empty column needs no codelist (and an empty CodeList is not valid)
         codelists.add(column.codelist, values)
@@ -293,8 +362,7 @@ def _external_codelist(mdv: etree._Element, key: str, spec: SdtmSpec) -> None:
                                                         "href": ext.href})
 
 
-def build_define(datasets: Sequence[Dataset], package: StudyTables, spec: SdtmSpec,
-                 header: DefineHeader) -> etree._Element:
+def build_define(facts: DefineFacts, spec: SdtmSpec, header: DefineHeader) -> etree._Element:
     root = etree.Element(_o("ODM"), {
         "ODMVersion": "1.3.2", "FileOID": header.file_oid, "FileType": "Snapshot",
         "CreationDateTime": header.creation_datetime, "Originator": spec.settings.define_originator,
@@ -315,19 +383,19 @@ def build_define(datasets: Sequence[Dataset], package: StudyTables, spec: SdtmSp
     })
     _standards(mdv, spec)
 
-    by_name = {d.name: d for d in datasets}
+    datasets = facts.datasets
     codelists = _Codelists()
-    tsval = _tsval_items(by_name["TS"], package, spec, codelists)
-    ietest = _ietest_items(by_name["TI"], package, spec)
+    tsval = _tsval_items(facts, spec, codelists)
+    ietest = _ietest_items(facts, spec)
     lists = [(oid, items) for oid, items in (("VL.TS.TSVAL", tsval), ("VL.TI.IETEST", ietest)) if items]
     _value_lists(mdv, lists)
     for dataset in datasets:
-        _item_group(mdv, dataset, header)
+        _item_group(mdv, dataset, facts.has_data[dataset.name], header)
     vl_for = {("TS", "TSVAL"): "VL.TS.TSVAL" if tsval else None, ("TI", "IETEST"): "VL.TI.IETEST" if ietest else None}
     for dataset in datasets:
         for column in dataset.columns:
             _item_def(mdv, item_oid(dataset.name, column.name), column.name, _DEFINE_TYPES[column.type],
-                      column.length, column.label, _column_codelist(dataset, column, codelists), column.origin,
+                      column.length, column.label, _column_codelist(dataset, column, facts, codelists), column.origin,
                       spec, vl_for.get((dataset.name, column.name)))
     for item in (*tsval, *ietest):
         _item_def(mdv, item.oid, item.name, item.data_type, item.length, item.description, item.codelist,

@@ -100,13 +100,11 @@ def describe_all(tables: Mapping[str, Sequence[Mapping[str, Value]]], spec: Sdtm
 def check_lengths(dataset: Dataset, file: str) -> list[Problem]:
     """Values over 200 bytes, or over a variable's own limit (a bug in the builders if it happens)."""
     problems = []
-    for i, column in enumerate(dataset.columns):
+    for column in dataset.columns:
         if column.type != "text":
             continue
         limit = min(column.max_length or sdtm_text.LIMIT, sdtm_text.LIMIT)
         longest = column.length  # the longest value written, in UTF-8 bytes (1 when none is: within any limit)
-        if longest > limit:
-            longest = max(sdtm_text.utf8_len(str(r[i])) for r in dataset.rows if r[i] is not None)
         if longest > limit:
             problems.append(codes.SDTM_VALUE_TOO_LONG(Location(file=file, path=f"{dataset.name}.{column.name}"),
                                                       dataset=dataset.name, variable=column.name, length=longest,

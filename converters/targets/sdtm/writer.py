@@ -17,7 +17,7 @@ runs after writing unless validation is turned off: each Dataset-JSON file again
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -36,9 +36,10 @@ from converters.targets.base import WriterConfig, WriteResult
 from converters.targets.sdtm import codecs, define_xml
 from converters.targets.sdtm.build import build_study_tables
 from converters.targets.sdtm.checks import OutputValidators
+from converters.targets.sdtm.concat import ConcatState, ConcatStudy, Sink, json_rows_of, project
 from converters.targets.sdtm.metadata import Dataset, check_lengths, describe_all
 from converters.targets.sdtm.spec import SdtmSpec, load_spec
-from converters.targets.sdtm.tables import StudyTables, merge_packages
+from converters.targets.sdtm.tables import StudyTables
 from converters.targets.sdtm.ts import check_names
 
 LAYOUTS = ("per-study", "concatenated")
@@ -96,7 +97,7 @@ class SdtmWriter:
         if missing:
             raise MappingError("sdtm/ts-parameters.yaml names what no code implements: " + "; ".join(missing))
         self._validators: OutputValidators | None = None
-        self._pending: list[StudyTables] = []
+        self._state: ConcatState | None = None  # the concatenated layout's collected state (see concat.py)
 
     # --- the writer contract -------------------------------------------------------------------------
 
@@ -105,30 +106,32 @@ class SdtmWriter:
             return WriteResult(problems=list(self.option_problems))
         package = self.tables_for(study)
         if self.options.layout == "concatenated":
-            return WriteResult(problems=list(package.problems), shared=[package])
+            datasets = describe_all(package.tables, self.spec)
+            return WriteResult(problems=list(package.problems), shared=[ConcatStudy.of(package, datasets)])
         return self.write_package(package, study_dir / "sdtm", study_dir)
 
     def collect(self, payload: object, out_dir: Path) -> WriteResult:
-        """Keep a study's tables for the concatenated package that `finish` writes."""
-        if isinstance(payload, StudyTables):
-            self._pending.append(payload)
+        """Spool a study's part of the concatenated package that `finish` writes (see concat.py)."""
+        if isinstance(payload, ConcatStudy):
+            if self._state is None:
+                self._state = ConcatState.open(out_dir)
+            self._state.add(payload)
         return WriteResult()
 
     def finish(self, out_dir: Path) -> WriteResult:
-        if self.option_problems or self.options.layout != "concatenated" or not self._pending:
+        state, self._state = self._state, None
+        if self.option_problems or self.options.layout != "concatenated" or state is None:
             return WriteResult()
-        kept: dict[str, StudyTables] = {}
-        problems: list[Problem] = []
-        for package in sorted(self._pending, key=lambda p: p.study_ids[0]):
-            study_id = package.study_ids[0]
-            first = kept.get(study_id)
-            if first is not None:
-                problems.append(codes.SDTM_DUPLICATE_STUDY(Location(file=package.sources[0]), study_id=study_id,
-                                                           first=first.sources[0], second=package.sources[0]))
-                continue
-            kept[study_id] = package
-        self._pending = []
-        result = self.write_package(merge_packages(list(kept.values())), out_dir / "sdtm", out_dir)
+        kept = state.kept()
+        problems = [codes.SDTM_DUPLICATE_STUDY(Location(file=source), study_id=study_id,
+                                               first=state.entries[study_id].source, second=source)
+                    for study_id, source in sorted(state.duplicates, key=lambda d: d[0])]
+        if len(kept) == 1:  # one study: its own package, named and labelled as that study's
+            datasets, package = state.load(kept[0])
+            result = self.write_package(package, out_dir / "sdtm", out_dir, list(datasets))
+            state.spool.close()
+        else:
+            result = self.write_concatenated(state, out_dir / "sdtm", out_dir)
         result.problems[:0] = problems
         return result
 
@@ -145,10 +148,12 @@ class SdtmWriter:
         return (self.options.creation_datetime or package.last_update
                 or self.spec.settings.fallback_creation_datetime)
 
-    def write_package(self, package: StudyTables, folder: Path, base: Path) -> WriteResult:
-        """Write the package's tables in every chosen format below `folder`; paths in problems relative to `base`."""
+    def write_package(self, package: StudyTables, folder: Path, base: Path,
+                      datasets: list[Dataset] | None = None) -> WriteResult:
+        """Write the package's tables in every chosen format below `folder`; paths in problems relative to `base`.
+        `datasets`: the tables already described (then `package.tables` is not read)."""
         result = WriteResult(problems=list(package.problems))
-        datasets = describe_all(package.tables, self.spec)
+        datasets = describe_all(package.tables, self.spec) if datasets is None else datasets
         stamp = self.creation_datetime(package)
         header = self._json_header(package, stamp)
         files: dict[str, str] = {}
@@ -170,13 +175,88 @@ class SdtmWriter:
         if "define" in self.options.formats:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / "define.xml"
-            root = define_xml.build_define(datasets, package, self.spec, self._define_header(package, stamp))
+            facts = define_xml.define_facts(datasets, package)
+            root = define_xml.build_define(facts, self.spec, self._define_header(package, stamp))
             content = define_xml.render_define(root)
             path.write_bytes(content)
             result.files.append(path)
             result.checks.append(partial(self._check_define, content, path.name, _rel(path, base), root))
         result.checks.append(partial(self._check_rules, datasets, package.study_ids, files, _rel(folder, base)))
         return result
+
+    def write_concatenated(self, state: ConcatState, folder: Path, base: Path) -> WriteResult:
+        """The concatenated package, streamed: every format file written study by study from the spool, in
+        STUDYID order, with headers and define.xml from the collected facts; the same bytes and problems as
+        `write_package` on the merged tables."""
+        result = WriteResult()
+        kept = state.kept()
+        package = StudyTables(study_ids=tuple(e.study_id for e in kept), tables={}, ts_value_kinds={},
+                              ti_full_texts={}, title=None, last_update=state.last_update, sources=())
+        datasets = state.datasets(self.spec)
+        stamp = self.creation_datetime(package)
+        header = self._json_header(package, stamp)
+        for dataset in datasets:
+            result.problems += check_lengths(dataset, _rel(folder / dataset.name.lower(), base))
+        sinks: dict[str, list[Sink]] = {d.name: [] for d in datasets}
+        later: list[tuple[Dataset, Path]] = []  # XPT files the native writer cannot write (see `_whole`)
+        files: dict[str, str] = {}
+        try:
+            for fmt in (f for f in self.options.formats if f != "define"):
+                (folder / fmt).mkdir(parents=True, exist_ok=True)
+                for dataset in datasets:
+                    path = folder / fmt / f"{dataset.name.lower()}.{fmt}"
+                    rel = _rel(path, base)
+                    files.setdefault(dataset.name, rel)
+                    self._open_sink(state, fmt, dataset, path, rel, header, stamp, result, sinks, later)
+            by_name = {d.name: d for d in datasets}
+            for entry in kept:  # one study's rows at a time, into every file of their dataset
+                for own in state.load(entry)[0]:
+                    chunk = project(own, by_name[own.name])
+                    for sink in sinks[own.name]:
+                        sink.add(chunk)
+        finally:
+            for sink in (s for group in sinks.values() for s in group):
+                sink.close()
+        for dataset, path in later:
+            codecs.write_xpt(self._whole(state, dataset), path, stamp)
+        if "define" in self.options.formats:
+            path = folder / "define.xml"
+            root = define_xml.build_define(state.define_facts(datasets), self.spec,
+                                           self._define_header(package, stamp))
+            content = define_xml.render_define(root)
+            path.write_bytes(content)
+            result.files.append(path)
+            result.checks.append(partial(self._check_define, content, path.name, _rel(path, base), root))
+        result.checks.append(partial(self._concat_rules, state, datasets, files, _rel(folder, base)))
+        return result
+
+    def _open_sink(self, state: ConcatState, fmt: str, dataset: Dataset, path: Path, rel: str,
+                   header: codecs.JsonHeader, stamp: str, result: WriteResult, sinks: dict[str, list[Sink]],
+                   later: list[tuple[Dataset, Path]]) -> None:
+        """One concatenated file opened with its header, and its file, checks and problems in `result` in the
+        order `write_package` gives them."""
+        doc = codecs.build_dataset_json(dataset, header, records=state.records[dataset.name])
+        if fmt == "json":
+            result.checks.append(partial(self._check_dataset_json_file, path, doc,
+                                         len(codecs.dataset_json_head(doc)), rel))
+        if fmt == "xpt" and not (codecs.xpt_header_fits(dataset) and state.numbers_fit[dataset.name]):
+            later.append((dataset, path))
+        else:
+            sinks[dataset.name].append(Sink(fmt, path, dataset, doc, codecs.xpt_stamp(stamp)))
+        wide = [c.name for c in dataset.columns if c.name in state.non_ascii[dataset.name]]
+        if fmt == "xpt" and wide:
+            result.problems.append(codes.SDTM_XPT_NOT_ASCII(Location(file=rel), dataset=dataset.name.lower(),
+                                                            variables=", ".join(wide)))
+        result.files.append(path)
+
+    def _whole(self, state: ConcatState, onto: Dataset) -> Dataset:
+        """One concatenated dataset with all its rows, for pyreadstat's XPT writer: only when the native writer's
+        headers cannot hold it or a numeric variable holds text (an error case; the table is held whole)."""
+        rows: list[tuple[Any, ...]] = []
+        for entry in state.kept():
+            own = next(d for d in state.load(entry)[0] if d.name == onto.name)
+            rows += project(own, onto).rows
+        return replace(onto, rows=tuple(rows))
 
     def _write_dataset(self, fmt: str, dataset: Dataset, path: Path, rel: str, header: codecs.JsonHeader,
                        stamp: str) -> WriteResult:
@@ -211,6 +291,21 @@ class SdtmWriter:
         return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Dataset-JSON 1.1 schema",
                                           reason=error)]
 
+    def _check_dataset_json_file(self, path: Path, head: dict[str, Any], head_size: int, rel: str,
+                                 ) -> list[Problem]:
+        """`_check_dataset_json` of a file written in chunks: its rows are checked a chunk at a time (the schema
+        constrains each row alone), and only a file that fails is read whole, for the same message."""
+        check = self.validators().dataset_json_error
+        if head["records"]:
+            accepted = all(check({**head, "rows": rows}) is None for rows in json_rows_of(path, head_size))
+        else:
+            accepted = check(head) is None
+        if accepted:
+            return []
+        import orjson
+
+        return self._check_dataset_json(orjson.loads(path.read_bytes()), path.name, rel)
+
     def _check_define(self, content: bytes, name: str, rel: str, built: etree._Element | None = None,
                       ) -> list[Problem]:
         error = self.validators().define_error(content, built)
@@ -225,6 +320,24 @@ class SdtmWriter:
         for study_id, tables in _tables_by_study(datasets, study_ids):
             labelled = files if len(study_ids) == 1 else {d: f"{f}#STUDYID={study_id}" for d, f in files.items()}
             problems += self.validators().core_rules_on_columns(tables, labelled, folder)
+        return problems
+
+    def _concat_rules(self, state: ConcatState, datasets: Sequence[Dataset], files: dict[str, str],
+                      folder: str) -> list[Problem]:
+        """The CORE rules, study by study, on each study's records with the concatenated tables' columns (see
+        concat.py), read back from the spool one study at a time."""
+        problems: list[Problem] = []
+        by_name = {d.name: d for d in datasets}
+        try:
+            for entry in state.kept():
+                labelled = {d: f"{f}#STUDYID={entry.study_id}" for d, f in files.items()}
+                tables = {}
+                for own in state.load(entry)[0]:
+                    projected = project(own, by_name[own.name])
+                    tables[own.name] = _by_column(projected, projected.rows)
+                problems += self.validators().core_rules_on_columns(tables, labelled, folder)
+        finally:
+            state.spool.close()
         return problems
 
     # --- headers -------------------------------------------------------------------------------------
