@@ -372,13 +372,14 @@ class Walker:
         scope: Scope,
         col: Collector,
     ) -> None:
-        if scope.variables is None:
-            scope.variables = self.engine.variables(scope.resource, scope.root)
+        variables = scope.variables
+        if variables is None:
+            variables = scope.variables = self.engine.variables(scope.resource, scope.root)
+        evaluate, resource, root, contained = self.engine.evaluate, scope.resource, scope.root, scope.contained
         for invariant in prepared:
-            if scope.contained and invariant.key in _NOT_FOR_CONTAINED:
+            if contained and invariant.key in _NOT_FOR_CONTAINED:
                 continue
-            outcome = self.engine.evaluate(invariant, data, fhirpath_type, scope.resource, scope.root,
-                                           scope.variables)
+            outcome = evaluate(invariant, data, fhirpath_type, resource, root, variables)
             if outcome is True:
                 continue
             if outcome is False:
