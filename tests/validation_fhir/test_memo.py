@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from converters.targets.fhir.validator import FhirValidator
-from converters.targets.fhir.validator.absence import presence_members
+from converters.targets.fhir.validator.absence import focus_free, presence_members
 from converters.targets.fhir.validator.invariants import Engine, Invariant, Outcome, parse_fhirpath, prepare
 from tests.validation_fhir.conftest import example_files, load
 from tests.validation_fhir.engine_spy import EngineSpy
@@ -135,3 +135,17 @@ def test_a_presence_pattern_reused_gives_each_node_its_own_outcome() -> None:
     fresh = prepare("cod-1", {"key": "cod-1", "expression": invariant.expression})
     assert first == again == [engine._evaluate(fresh, node, "Coding", resource, resource, None) for node in nodes]
     assert first[1] is False and first[0] is True
+
+
+@pytest.mark.parametrize(("expression", "free"), [
+    ("%resource.type = 'batch' or %resource.type = 'transaction'", True),
+    ("%rootResource.contained.id.trace('ids')", True),
+    ("%resource.entry.where(fullUrl.exists())", True),  # the criterion reads the entries, not the focus
+    ("('a' | 'b')", True),
+    ("reference.substring(1)", False),  # a member of the focus
+    ("%resource.entry.where(fullUrl = %context.id)", False),  # %context is the focus
+    ("$this", False),
+    ("hasValue()", False),
+])
+def test_focus_free(expression: str, free: bool) -> None:
+    assert focus_free(parse_fhirpath(expression)["children"][0]) is free

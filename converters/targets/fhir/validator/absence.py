@@ -145,3 +145,40 @@ def member_keys(members: frozenset[str], type_path: str, choices: Mapping[str, l
         for suffix in suffixes:
             keys.update((name + suffix, "_" + name + suffix))
     return frozenset(keys)
+
+
+def focus_free(ast: Mapping[str, Any]) -> bool:
+    """Whether a subexpression's value depends on the variables alone: it reads neither the focus (a member or
+    function applied to it, `$this`) nor %context anywhere."""
+    kind = ast.get("type")
+    children = _children(ast)
+    if kind == "LiteralTerm":
+        return True
+    if kind == "ExternalConstantTerm":
+        return _identifier(children[0]["children"][0]) != "context"
+    if kind in ("TermExpression", "InvocationTerm", "ParenthesizedTerm"):
+        return focus_free(children[0])
+    if kind == "InvocationExpression":  # the right side is evaluated on what the left side gives
+        return focus_free(children[0]) and not _mentions_context(children[1])
+    if kind in _FREE_IF_OPERANDS_ARE:
+        return all(focus_free(child) for child in children)
+    return False  # a member or function of the focus, $this, or a kind not followed here
+
+
+_FREE_IF_OPERANDS_ARE = frozenset({
+    "IndexerExpression", "OrExpression", "AndExpression", "ImpliesExpression", "XorExpression",
+    "EqualityExpression", "MembershipExpression", "InequalityExpression", "UnionExpression", "AdditiveExpression",
+})
+
+
+def _mentions_context(ast: Mapping[str, Any]) -> bool:
+    if ast.get("type") == "ExternalConstantTerm":
+        return _identifier(_children(ast)[0]["children"][0]) == "context"
+    return any(_mentions_context(child) for child in _children(ast))
+
+
+def trivial(ast: Mapping[str, Any]) -> bool:
+    """A literal or a bare variable: as cheap to evaluate as to look up."""
+    while ast.get("type") in ("TermExpression", "InvocationTerm", "ParenthesizedTerm"):
+        ast = _children(ast)[0]
+    return ast.get("type") in ("LiteralTerm", "ExternalConstantTerm")

@@ -30,6 +30,8 @@ from dataclasses import field as dataclass_field
 from decimal import Decimal
 from typing import Any
 
+from converters.targets.fhir.validator import absence
+
 
 class Unsupported(Exception):
     """The expression uses something this module does not compile."""
@@ -628,36 +630,6 @@ def _op(ast: Mapping[str, Any]) -> str:
     return str(ast["terminalNodeText"][0])
 
 
-def _focus_free(ast: Mapping[str, Any]) -> bool:
-    """Whether a subexpression's value depends on the variables alone: it reads neither the focus (a member or
-    function applied to it, `$this`) nor %context anywhere."""
-    kind = ast.get("type")
-    children = _children(ast)
-    if kind == "LiteralTerm":
-        return True
-    if kind == "ExternalConstantTerm":
-        return _Compiler.identifier(children[0]["children"][0]) != "context"
-    if kind in ("TermExpression", "InvocationTerm", "ParenthesizedTerm"):
-        return _focus_free(children[0])
-    if kind == "InvocationExpression":  # the right side is evaluated on what the left side gives
-        return _focus_free(children[0]) and not _mentions_context(children[1])
-    if kind in _FREE_IF_OPERANDS_ARE:
-        return all(_focus_free(child) for child in children)
-    return False  # a member or function of the focus, $this, or a kind not followed here
-
-
-_FREE_IF_OPERANDS_ARE = frozenset({
-    "IndexerExpression", "OrExpression", "AndExpression", "ImpliesExpression", "XorExpression",
-    "EqualityExpression", "MembershipExpression", "InequalityExpression", "UnionExpression", "AdditiveExpression",
-})
-
-
-def _mentions_context(ast: Mapping[str, Any]) -> bool:
-    if ast.get("type") == "ExternalConstantTerm":
-        return _Compiler.identifier(_children(ast)[0]["children"][0]) == "context"
-    return any(_mentions_context(child) for child in _children(ast))
-
-
 def _memoized(fn: Fn) -> Fn:
     """A focus-free subexpression, computed once per set of variables (`State.memo`, see `Variables`)."""
     key = object()
@@ -671,20 +643,13 @@ def _memoized(fn: Fn) -> Fn:
     return memoized
 
 
-def _trivial(ast: Mapping[str, Any]) -> bool:
-    """A literal or a bare variable: as cheap to evaluate as to look up."""
-    while ast.get("type") in ("TermExpression", "InvocationTerm", "ParenthesizedTerm"):
-        ast = _children(ast)[0]
-    return ast.get("type") in ("LiteralTerm", "ExternalConstantTerm")
-
-
 class _Compiler:
     def __init__(self) -> None:
         self.macro_depth = 0
         self.in_free = False  # inside a memoized focus-free subexpression: nothing below is memoized again
 
     def compile(self, ast: Mapping[str, Any]) -> Fn:
-        if self.in_free or _trivial(ast) or not _focus_free(ast):
+        if self.in_free or absence.trivial(ast) or not absence.focus_free(ast):
             return self.compile_node(ast)
         self.in_free = True
         try:
