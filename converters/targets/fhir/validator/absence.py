@@ -82,6 +82,59 @@ def focus_members(parsed: Mapping[str, Any]) -> frozenset[str] | None:
     return frozenset(found)
 
 
+_PRESENCE_TESTS = frozenset({"exists", "empty"})
+
+
+def _presence_test(ast: Mapping[str, Any]) -> str | None:
+    """The member name of `name.exists()` / `name.empty()` applied to the focus, else None."""
+    if ast.get("type") != "InvocationExpression":
+        return None
+    left, right = _children(ast)
+    while left.get("type") in ("TermExpression", "InvocationTerm"):
+        left = _children(left)[0]
+    if left.get("type") != "MemberInvocation" or right.get("type") != "FunctionInvocation":
+        return None
+    parts = _children(_children(right)[0])
+    if len(parts) != 1 or _identifier(parts[0]) not in _PRESENCE_TESTS:
+        return None  # another function, or one with parameters
+    return _identifier(_children(left)[0])
+
+
+def _presence_only(ast: Mapping[str, Any], found: set[str]) -> None:
+    """Add to `found` the members tested; raise `_Unknown` where the focus is read any other way."""
+    kind = ast.get("type")
+    children = _children(ast)
+    name = _presence_test(ast)
+    if name is not None:
+        found.add(name)
+    elif kind in _SAME_FOCUS and kind not in ("InvocationTerm", "InvocationExpression"):
+        for child in children:
+            _presence_only(child, found)
+    elif kind == "InvocationExpression":  # something applied to a value the focus decides through presence only
+        _presence_only(children[0], found)
+        _read(children[1], False, set())  # the invocation itself: no variable but %ucum
+    elif kind == "LiteralTerm":
+        return
+    else:
+        raise _Unknown
+
+
+def presence_members(parsed: Mapping[str, Any]) -> frozenset[str] | None:
+    """The members an expression tests for presence only (`name.exists()`, `name.empty()`), when that is all it
+    reads of its focus and nothing else varies (no variable but %ucum); None otherwise.
+
+    Its value on a node is then decided by which of those JSON keys the node has, and whether each holds null,
+    an empty array or something else, since that is all the navigation of a member shows `exists()`/`empty()`.
+    """
+    found: set[str] = set()
+    try:
+        for child in _children(parsed):
+            _presence_only(child, found)
+    except (_Unknown, KeyError, IndexError, ValueError):
+        return None
+    return frozenset(found)
+
+
 def member_keys(members: frozenset[str], type_path: str, choices: Mapping[str, list[str]],
                 elsewhere: Mapping[str, str]) -> frozenset[str]:
     """The JSON keys that hold those members on a node of `type_path` (choice types and `_name` companions)."""
@@ -92,3 +145,40 @@ def member_keys(members: frozenset[str], type_path: str, choices: Mapping[str, l
         for suffix in suffixes:
             keys.update((name + suffix, "_" + name + suffix))
     return frozenset(keys)
+
+
+def focus_free(ast: Mapping[str, Any]) -> bool:
+    """Whether a subexpression's value depends on the variables alone: it reads neither the focus (a member or
+    function applied to it, `$this`) nor %context anywhere."""
+    kind = ast.get("type")
+    children = _children(ast)
+    if kind == "LiteralTerm":
+        return True
+    if kind == "ExternalConstantTerm":
+        return _identifier(children[0]["children"][0]) != "context"
+    if kind in ("TermExpression", "InvocationTerm", "ParenthesizedTerm"):
+        return focus_free(children[0])
+    if kind == "InvocationExpression":  # the right side is evaluated on what the left side gives
+        return focus_free(children[0]) and not _mentions_context(children[1])
+    if kind in _FREE_IF_OPERANDS_ARE:
+        return all(focus_free(child) for child in children)
+    return False  # a member or function of the focus, $this, or a kind not followed here
+
+
+_FREE_IF_OPERANDS_ARE = frozenset({
+    "IndexerExpression", "OrExpression", "AndExpression", "ImpliesExpression", "XorExpression",
+    "EqualityExpression", "MembershipExpression", "InequalityExpression", "UnionExpression", "AdditiveExpression",
+})
+
+
+def _mentions_context(ast: Mapping[str, Any]) -> bool:
+    if ast.get("type") == "ExternalConstantTerm":
+        return _identifier(_children(ast)[0]["children"][0]) == "context"
+    return any(_mentions_context(child) for child in _children(ast))
+
+
+def trivial(ast: Mapping[str, Any]) -> bool:
+    """A literal or a bare variable: as cheap to evaluate as to look up."""
+    while ast.get("type") in ("TermExpression", "InvocationTerm", "ParenthesizedTerm"):
+        ast = _children(ast)[0]
+    return ast.get("type") in ("LiteralTerm", "ExternalConstantTerm")

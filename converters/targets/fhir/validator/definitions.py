@@ -91,6 +91,8 @@ class Child:
     spec: NodeSpec | None = None  # the NodeSpec of `node`
     # the checker of a primitive `type_code`, and the string values it already passed (one set per type)
     primitive: tuple[Callable[[Any], str | None], set[str]] | None = None
+    # for a primitive without binding or invariants: that same set of values passed, which then need nothing more
+    quiet: set[str] | None = None
 
 
 @dataclass(slots=True, eq=False)

@@ -26,8 +26,11 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from typing import Any
+
+from converters.targets.fhir.validator import absence
 
 
 class Unsupported(Exception):
@@ -69,11 +72,28 @@ class Model:
 
 @dataclass(slots=True)
 class State:
-    """One evaluation: the model, %resource/%rootResource/%ucum (as collections) and %context."""
+    """One evaluation: the model, %resource/%rootResource/%ucum (as collections) and %context, and the values of
+    the focus-free subexpressions already computed with those variables (`memo`, see `Variables`)."""
 
     model: Model
     variables: Mapping[str, list[Any]]
     context: list[Any]
+    memo: dict[object, list[Any]] = dataclass_field(default_factory=dict)
+
+
+class Variables(dict[str, list[Any]]):
+    """%resource, %rootResource and %ucum of one resource, with one `State` for every evaluation in it.
+
+    The state's memo keeps the values of focus-free subexpressions: they depend on the variables alone, so every
+    invariant evaluated in the same resource reuses them (bdl-3 reads `%resource.type` once per bundle, not three
+    times per entry). Evaluations do not nest, so the one state serves them all, each setting its %context.
+    """
+
+    __slots__ = ("state",)
+
+    def __init__(self, model: Model, values: Mapping[str, list[Any]]) -> None:
+        super().__init__(values)
+        self.state = State(model, self, [])
 
 
 def node(data: Any, path: str) -> tuple[Any, str]:
@@ -531,6 +551,9 @@ def _function(name: str, params: list[Any]) -> Fn:
         return to_string
     if name == "isDistinct" and not params:
         def is_distinct(focus: list[Any], state: State) -> list[Any]:
+            if all(type(item) is tuple and type(item[0]) is str for item in focus):
+                # navigated strings only: their JSON texts are equal exactly when they are
+                return [len({item[0] for item in focus}) == len(focus)]
             navigated = [type(item) is tuple for item in focus]
             if any(navigated) and not all(navigated):
                 raise Fallback
@@ -607,11 +630,34 @@ def _op(ast: Mapping[str, Any]) -> str:
     return str(ast["terminalNodeText"][0])
 
 
+def _memoized(fn: Fn) -> Fn:
+    """A focus-free subexpression, computed once per set of variables (`State.memo`, see `Variables`)."""
+    key = object()
+
+    def memoized(focus: list[Any], state: State) -> list[Any]:
+        found = state.memo.get(key)
+        if found is None:
+            found = state.memo[key] = fn(focus, state)
+        return found
+
+    return memoized
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.macro_depth = 0
+        self.in_free = False  # inside a memoized focus-free subexpression: nothing below is memoized again
 
     def compile(self, ast: Mapping[str, Any]) -> Fn:
+        if self.in_free or absence.trivial(ast) or not absence.focus_free(ast):
+            return self.compile_node(ast)
+        self.in_free = True
+        try:
+            return _memoized(self.compile_node(ast))
+        finally:
+            self.in_free = False
+
+    def compile_node(self, ast: Mapping[str, Any]) -> Fn:
         kind = ast.get("type")
         children = _children(ast)
         if kind in ("TermExpression", "InvocationTerm", "ParenthesizedTerm"):

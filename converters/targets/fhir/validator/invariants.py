@@ -324,6 +324,9 @@ class Invariant:
     in_walker: bool = False
     skip_reason: str | None = None
     members: frozenset[str] | None = None  # what it reads of its focus (`absence.py`); None: more than that
+    presence: frozenset[str] | None = None  # members it only tests with exists()/empty(), when that is all it reads
+    # Per-validator cache: type path -> (the JSON keys of `presence` there, outcome per presence pattern of them)
+    patterns: dict[str, tuple[tuple[str, ...], dict[tuple[int, ...], Outcome]]] = field(default_factory=dict)
     # Per-validator cache: type path -> (the JSON keys of `members` there, the outcome on a node lacking them all)
     absent: dict[str, tuple[frozenset[str], Outcome | None]] = field(default_factory=dict)
 
@@ -352,10 +355,15 @@ def prepare(constraint_id: str, definition: Mapping[str, Any]) -> Invariant:
             invariant.fast = None  # evaluated by fhirpathpy alone
         else:  # only expressions the compiler follows: their every node kind is known to `absence`
             invariant.members = absence.focus_members(invariant.parsed)
+            invariant.presence = absence.presence_members(invariant.parsed)
     return invariant
 
 
 _UCUM = ["http://unitsofmeasure.org"]
+#: How many presence patterns of one invariant on one type are kept (then the cache starts again).
+_PATTERN_LIMIT = 256
+_ABSENT = object()
+
 #: Data-shape errors a compiled expression may meet on malformed input: fhirpathpy then decides.
 _FAST_ERRORS = (fastpath.Fallback, TypeError, ValueError, AttributeError, KeyError, IndexError)
 
@@ -377,11 +385,11 @@ class Engine:
     def variables(self, resource: Mapping[str, Any] | None, root: Mapping[str, Any] | None) -> dict[str, list[Any]]:
         """%resource, %rootResource and %ucum for the compiled evaluator (made once per resource)."""
         root = root if root is not None else resource
-        return {
+        return fastpath.Variables(self.fast_model, {
             "resource": [fastpath.variable(resource)] if resource is not None else [],
             "rootResource": [fastpath.variable(root)] if root is not None else [],
             "ucum": _UCUM,
-        }
+        })
 
     def evaluate(
         self,
@@ -397,6 +405,8 @@ class Engine:
             return invariant.skip_reason
         if invariant.native is not None:
             return invariant.native(data)
+        if invariant.presence is not None and type(data) is dict:
+            return self._evaluate_pattern(invariant, data, fhirpath_type, resource, root, variables)
         if invariant.members is not None and type(data) is dict:
             return self._evaluate_absent(invariant, data, fhirpath_type, resource, root, variables)
         return self._evaluate(invariant, data, fhirpath_type, resource, root, variables)
@@ -426,6 +436,43 @@ class Engine:
             invariant.absent[type_path] = (keys, outcome)
         return outcome
 
+    def _evaluate_pattern(
+        self,
+        invariant: Invariant,
+        data: dict[str, Any],
+        fhirpath_type: str | None,
+        resource: Mapping[str, Any] | None,
+        root: Mapping[str, Any] | None,
+        variables: Mapping[str, list[Any]] | None,
+    ) -> Outcome:
+        """`_evaluate`, computed once per type and presence pattern for an invariant that only tests members'
+        presence (`absence.presence_members`).
+
+        The pattern gives, for each JSON key of those members (`_name` companions included), whether the node
+        lacks it, holds null, an empty array or anything else: all the compiled navigation looks at before
+        `exists()`/`empty()`, so equal patterns give equal compiled outcomes. Only compiled outcomes are kept;
+        an evaluation that falls back to fhirpathpy is made every time."""
+        type_path = str(data["resourceType"]) if "resourceType" in data else (fhirpath_type or "")
+        known = invariant.patterns.get(type_path)
+        if known is None:
+            members = invariant.presence or frozenset()
+            found = absence.member_keys(members, type_path, self.fast_model.choices, self.fast_model.elsewhere)
+            known = invariant.patterns[type_path] = (tuple(sorted(found)), {})
+        keys, outcomes = known
+        pattern = tuple([
+            0 if (value := data.get(key, _ABSENT)) is _ABSENT else 1 if value is None else 2 if value == [] else 3
+            for key in keys
+        ])
+        outcome = outcomes.get(pattern)
+        if outcome is None:
+            outcome = self._compiled(invariant, data, fhirpath_type, resource, root, variables)
+            if outcome is None:
+                return self._engine(invariant, data, fhirpath_type, resource, root)
+            if len(outcomes) >= _PATTERN_LIMIT:
+                outcomes.clear()
+            outcomes[pattern] = outcome
+        return outcome
+
     def _evaluate(
         self,
         invariant: Invariant,
@@ -436,15 +483,46 @@ class Engine:
         variables: Mapping[str, list[Any]] | None,
     ) -> Outcome:
         """The compiled evaluation, else (or when it falls back) fhirpathpy's."""
+        outcome = self._compiled(invariant, data, fhirpath_type, resource, root, variables)
+        if outcome is None:
+            return self._engine(invariant, data, fhirpath_type, resource, root)
+        return outcome
+
+    def _compiled(
+        self,
+        invariant: Invariant,
+        data: Any,
+        fhirpath_type: str | None,
+        resource: Mapping[str, Any] | None,
+        root: Mapping[str, Any] | None,
+        variables: Mapping[str, list[Any]] | None,
+    ) -> bool | None:
+        """The compiled evaluation, or None when there is none or it falls back (fhirpathpy then decides)."""
         fast = invariant.fast
-        if fast is not None:
-            focus = [fastpath.node(data, fhirpath_type or "")]
-            if variables is None:
-                variables = self.variables(resource, root)
-            try:
-                return to_boolean(fast(focus, fastpath.State(self.fast_model, variables, focus)))
-            except _FAST_ERRORS:
-                pass  # fhirpathpy decides below
+        if fast is None:
+            return None
+        focus = [fastpath.node(data, fhirpath_type or "")]
+        if variables is None:
+            variables = self.variables(resource, root)
+        if isinstance(variables, fastpath.Variables):
+            state = variables.state
+            state.context = focus
+        else:
+            state = fastpath.State(self.fast_model, variables, focus)
+        try:
+            return to_boolean(fast(focus, state))
+        except _FAST_ERRORS:
+            return None
+
+    def _engine(
+        self,
+        invariant: Invariant,
+        data: Any,
+        fhirpath_type: str | None,
+        resource: Mapping[str, Any] | None,
+        root: Mapping[str, Any] | None,
+    ) -> Outcome:
+        """fhirpathpy's evaluation of the parsed expression."""
         env = {"resource": resource, "rootResource": root if root is not None else resource}
         try:
             result = run_fhirpathpy(data, fhirpath_type, invariant.parsed, env, self.model, self.options)

@@ -62,7 +62,7 @@ class ReferenceUse:
 
 
 def _strip_history(reference: str) -> str:
-    return _HISTORY.sub("", reference)
+    return _HISTORY.sub("", reference) if "/_history/" in reference else reference
 
 
 def literal_type(reference: str, syntax: ReferenceSyntax) -> str | None:
@@ -98,7 +98,9 @@ class BundleIndex:
     by_identifier: dict[tuple[str, str, str], _Target]
 
 
-def index_bundle(bundle: Mapping[str, Any]) -> BundleIndex:
+def index_bundle(bundle: Mapping[str, Any], conditional: bool = True) -> BundleIndex:
+    """The bundle's entries by fullUrl and Type/id, and (`conditional`: some reference is a conditional one)
+    by search query and identifier, which only conditional references are resolved through."""
     index = BundleIndex({}, {}, {}, {})
     entries = bundle.get("entry")
     for entry in entries if isinstance(entries, list) else []:
@@ -115,6 +117,8 @@ def index_bundle(bundle: Mapping[str, Any]) -> BundleIndex:
             rid = resource.get("id")
             if isinstance(rid, str) and not restful:
                 index.by_type_id.setdefault(f"{resource_type}/{rid}", target)
+            if not conditional:
+                continue  # the rest of the entry serves conditional references only
             identifiers = resource.get("identifier")
             for identifier in identifiers if isinstance(identifiers, list) else []:
                 if isinstance(identifier, Mapping):
@@ -173,7 +177,7 @@ def check_bundle(
     bundle_type = bundle.get("type")
     if bundle_type in _NOT_CHECKED or not uses:
         return
-    index = index_bundle(bundle)
+    index = index_bundle(bundle, conditional=any("?" in use.reference for use in uses))
     for use in uses:
         if use.reference.startswith("#"):
             continue

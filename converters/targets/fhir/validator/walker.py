@@ -185,6 +185,9 @@ class Walker:
                 continue
             if child.key != child.name:
                 chosen = _choose(chosen, child)
+            quiet = child.quiet
+            if quiet is not None and type(value) is str and value in quiet and not child.many:
+                continue  # a value of its type already found fine, and nothing else to check here
             step = f"{path}.{child.step}"
             if type(value) is list:
                 count = len(value)
@@ -291,6 +294,8 @@ class Walker:
         prepared = child.prepared
         if prepared is None:
             prepared = self.prepare(None, child)
+            if not prepared and child.binding is None:
+                child.quiet = fine
         if prepared:
             self.invariants(prepared, item, child.type_code, path, child.element, scope, col)
 
@@ -367,13 +372,14 @@ class Walker:
         scope: Scope,
         col: Collector,
     ) -> None:
-        if scope.variables is None:
-            scope.variables = self.engine.variables(scope.resource, scope.root)
+        variables = scope.variables
+        if variables is None:
+            variables = scope.variables = self.engine.variables(scope.resource, scope.root)
+        evaluate, resource, root, contained = self.engine.evaluate, scope.resource, scope.root, scope.contained
         for invariant in prepared:
-            if scope.contained and invariant.key in _NOT_FOR_CONTAINED:
+            if contained and invariant.key in _NOT_FOR_CONTAINED:
                 continue
-            outcome = self.engine.evaluate(invariant, data, fhirpath_type, scope.resource, scope.root,
-                                           scope.variables)
+            outcome = evaluate(invariant, data, fhirpath_type, resource, root, variables)
             if outcome is True:
                 continue
             if outcome is False:
