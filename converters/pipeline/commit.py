@@ -43,8 +43,6 @@ class Committer:
                 continue
             record.output_dir = name
             _rename_in_record(record, staged, name, out_dir)
-        if unit.staged:
-            shutil.rmtree(self.ctx.staging_root / str(unit.index), ignore_errors=True)
         writers = {w.target: w for w in [self.ctx.canonical, *self.ctx.writers]}
         for shared in unit.shared:
             record = result.records[shared.record]

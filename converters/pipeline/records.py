@@ -188,7 +188,7 @@ def _stage_study(study: Study, record: RecordResult, index: int, unit: UnitResul
     if invalid:
         record.problems.extend(invalid)
         return
-    staging = f"{STAGING}/{unit.index}/{index}"
+    staging = f"{STAGING}/{unit.index}-{index}"  # one folder a study: no unit folder to make and remove
     study_dir = ctx.options.out_dir / staging
     where = Location(file=study.source.file, record=record.study_id)
     if ctx.options.bulk:
