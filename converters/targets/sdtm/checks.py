@@ -24,6 +24,8 @@ from converters.resources import MappingError, Resources, compiled_schema, rust_
 from converters.targets.sdtm.tables import column_order
 
 if TYPE_CHECKING:  # the rule engine is imported when the first check runs, not by every run's start-up
+    from pathlib import Path
+
     from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
 
 DATASET_JSON_SCHEMA = "cdisc/dataset-json-1.1/dataset.schema.json"
@@ -79,10 +81,39 @@ class OutputValidators:
         if built is not None and self._define.validate(built):
             return None
         parser = etree.XMLParser(no_network=True, resolve_entities=False)
-        if self._define.validate(etree.fromstring(content, parser)):
+        try:
+            document = etree.fromstring(content, parser)
+        except etree.XMLSyntaxError as exc:  # a file written in pieces (`define_file_error`) could be cut short
+            return f"not well-formed XML: {exc}"
+        if self._define.validate(document):
             return None
         error = self._define.error_log.last_error
         return f"line {error.line}: {error.message}" if error else "invalid"
+
+    def define_file_error(self, path: Path) -> str | None:
+        """The first XSD error of a define.xml file, found while it is parsed (libxml2 validates the parser's
+        events with the same schema and the same validator as a tree: the whole document is checked, identity
+        constraints included), with each definition dropped once read: what is held does not grow with the file
+        (beyond the validator's own table of OIDs). None when valid.
+
+        Entities keep lxml's default (internal ones only; nothing is fetched): with `resolve_entities=False` and a
+        schema, lxml 6.0's iterparse lets a file cut short pass. A root never closed is refused all the same."""
+        depth, closed = 0, False
+        try:
+            for event, element in etree.iterparse(str(path), events=("start", "end"), schema=self._define,
+                                                  no_network=True, huge_tree=True):
+                if event == "start":
+                    depth += 1
+                    continue
+                depth -= 1
+                closed = depth == 0
+                if depth >= 3:  # a definition below MetaDataVersion, or a reference of a value list
+                    element.clear()
+                    while element.getprevious() is not None:
+                        del element.getparent()[0]
+        except etree.XMLSyntaxError as exc:
+            return str(exc) or "invalid"
+        return None if closed else "the document ends before its root element is closed"
 
     def _rule_runner(self) -> CoreRuleRunner | None:
         if self._runner is None and self._runner_error is None:

@@ -14,15 +14,19 @@ set (one per dataset) is the one thing the rules need from the whole tables, and
 the rules run at the end, one study at a time, from the spool (run in the worker on the study's own columns, they
 would differ for nearly every study of a registry-scale run).
 
+The criteria define.xml describes one by one (`IetestFact`) are spooled too, after each study's tables, and read
+back study by study in STUDYID order each time define.xml's writer passes over them (`IetestSpool`): define.xml is
+streamed (`define_xml.stream_define`) and checked while parsed (`OutputValidators.define_file_error`).
+
 What still grows with the number of studies, by design: one `_Entry` per study (its id, source and place in the
-spool), the study ids named in define.xml's description, and the criteria define.xml describes one by one.
+spool), from which the study ids named in define.xml's description come.
 """
 
 from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
@@ -67,6 +71,7 @@ class _Entry:
     source: str
     offset: int
     size: int
+    criteria: int  # bytes of the pickled criteria define.xml describes (after the tables), 0 when none
 
 
 @dataclass
@@ -84,7 +89,7 @@ class ConcatState:
     codelist_values: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     ts_first: dict[str, tuple[tuple[str, int], tuple[str, str | None]]] = field(default_factory=dict)
     ts_values: dict[str, ValueStats] = field(default_factory=dict)
-    ietest: list[IetestFact] = field(default_factory=list)
+    ietest: int = 0  # criteria define.xml describes (spooled with their study)
     last_update: str | None = None
 
     @classmethod
@@ -98,10 +103,12 @@ class ConcatState:
         if study.study_id in self.entries:
             self.duplicates.append((study.study_id, study.source))
             return
+        facts = study.facts
         offset = self.spool.seek(0, 2)
         self.spool.write(study.blob)
-        self.entries[study.study_id] = _Entry(study.study_id, study.source, offset, len(study.blob))
-        facts = study.facts
+        criteria = pickle.dumps(tuple(facts.ietest), protocol=pickle.HIGHEST_PROTOCOL) if facts.ietest else b""
+        self.spool.write(criteria)
+        self.entries[study.study_id] = _Entry(study.study_id, study.source, offset, len(study.blob), len(criteria))
         for dataset in facts.datasets:
             kept = self.columns[dataset.name]
             for column in dataset.columns:
@@ -120,7 +127,7 @@ class ConcatState:
                 self.ts_first[code] = ((study.study_id, index), kind)
         for code, stats in facts.ts_values.items():
             self.ts_values.setdefault(code, ValueStats()).merge(stats)
-        self.ietest += facts.ietest
+        self.ietest += len(facts.ietest)
         if study.last_update and (self.last_update is None or study.last_update > self.last_update):
             self.last_update = study.last_update
 
@@ -156,8 +163,42 @@ class ConcatState:
         return DefineFacts(
             datasets=datasets, has_data=dict(self.has_data), codelist_values=self.codelist_values,
             ts_kinds={code: kind for code, (_, kind) in order}, ts_values=self.ts_values,
-            ietest=sorted(self.ietest, key=lambda f: (f.study_id, f.code)), several=len(self.entries) > 1,
+            ietest=IetestSpool(self), several=len(self.entries) > 1,
         )
+
+    def criteria(self, entry: _Entry) -> tuple[IetestFact, ...]:
+        """The criteria of a study that define.xml describes."""
+        if not entry.criteria:
+            return ()
+        self.spool.seek(entry.offset + entry.size)
+        facts = pickle.loads(self.spool.read(entry.criteria))
+        assert isinstance(facts, tuple)
+        return facts
+
+
+class IetestSpool(Collection[IetestFact]):
+    """The criteria define.xml describes, in (STUDYID, IETESTCD) order, read from the spool at each pass: a
+    study's criteria carry its id and come sorted by code (`define_facts`), and the studies are read in STUDYID
+    order. The order is checked as it is read, since define.xml's OIDs and order rely on it."""
+
+    def __init__(self, state: ConcatState) -> None:
+        self.state = state
+
+    def __len__(self) -> int:
+        return self.state.ietest
+
+    def __iter__(self) -> Iterator[IetestFact]:
+        last: tuple[str, str] | None = None
+        for entry in self.state.kept():
+            for fact in self.state.criteria(entry):
+                key = (fact.study_id, fact.code)
+                if last is not None and key <= last:
+                    raise ValueError(f"criteria out of order in the spool: {key} after {last}")
+                last = key
+                yield fact
+
+    def __contains__(self, item: object) -> bool:
+        return any(fact == item for fact in self)
 
 
 def project(dataset: Dataset, onto: Dataset) -> Dataset:

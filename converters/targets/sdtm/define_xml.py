@@ -8,13 +8,22 @@ per controlled terminology in use listing only the terms used; sponsor extension
 def:ExtendedValue="Yes". Null flavours and country codes refer to external dictionaries (ISO 21090,
 ISO 3166). Output is deterministic: OIDs derive from dataset, variable and parameter names; the creation
 date-time is the package's.
+
+The same code writes the document two ways: `build_define` appends every element to one tree (one study's
+package, small), and `stream_define` writes it to a file a batch of elements at a time (the concatenated
+layout, where the criteria described one by one grow with the number of studies). Streaming renders each batch
+with lxml inside a skeleton of the same depth and namespaces and keeps the bytes between the skeleton's tags, so
+both give the same bytes (tests/test_define_stream.py compares them).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import IO, Protocol
 
 from lxml import etree
 
@@ -46,6 +55,7 @@ class DefineHeader:
     metadata_version_oid: str
     source_version: str
     archive_format: str | None  # xpt | json | csv: where def:leaf points; None when no data file was written
+    study_ids: tuple[str, ...] = ()  # named after `study_description`, comma-separated (several studies)
 
 
 @dataclass
@@ -141,7 +151,7 @@ class DefineFacts:
     codelist_values: dict[tuple[str, str], set[str]]  # (dataset, variable with a codelist) -> values
     ts_kinds: dict[str, tuple[str, str | None]]
     ts_values: dict[str, ValueStats]
-    ietest: list[IetestFact]
+    ietest: Collection[IetestFact]  # sorted by (study, code); iterated once per section (a spool, at scale)
     several: bool
 
 
@@ -217,10 +227,9 @@ def _tsval_items(facts: DefineFacts, spec: SdtmSpec, codelists: _Codelists) -> l
     return items
 
 
-def _ietest_items(facts: DefineFacts, spec: SdtmSpec) -> list[_ValueItem]:
+def _ietest_items(facts: DefineFacts, spec: SdtmSpec) -> Iterator[_ValueItem]:
     """IETEST per criterion that was shortened (described by its full text) or whose text lost a comparison sign
-    (commented as damaged, naming the phrases; the sign is not guessed)."""
-    items = []
+    (commented as damaged, naming the phrases; the sign is not guessed). A generator: one item at a time."""
     for fact in facts.ietest:
         comment = spec.settings.damaged_comparator_comment.format(
             phrases=", ".join(f"'{p}'" for p in fact.phrases)) if fact.phrases else None
@@ -229,11 +238,10 @@ def _ietest_items(facts: DefineFacts, spec: SdtmSpec) -> list[_ValueItem]:
         if facts.several:
             where = ((item_oid("TI", "STUDYID"), fact.study_id), *where)
             suffix = f"{safe_oid(fact.study_id)}.{fact.code}"
-        items.append(_ValueItem(
+        yield _ValueItem(
             oid=f"IT.TI.IETEST.{suffix}", name="IETEST", data_type="text", length=fact.length,
             description=fact.full, codelist=None, where=where, comment=comment,
-        ))
-    return items
+        )
 
 
 def _where_oid(item: _ValueItem) -> str:
@@ -244,12 +252,105 @@ def _comment_oid(item: _ValueItem) -> str | None:
     return "COM." + item.oid.removeprefix("IT.") if item.comment else None
 
 
-def _comment_defs(mdv: etree._Element, items: Iterable[_ValueItem]) -> None:
+def _comment_defs(target: _Target, items: Iterable[_ValueItem]) -> None:
     for item in items:
         oid = _comment_oid(item)
         if oid and item.comment:
-            comment = etree.SubElement(mdv, _d("CommentDef"), {"OID": oid})
+            comment = etree.SubElement(target.parent, _d("CommentDef"), {"OID": oid})
             _translated(comment, _o("Description"), item.comment)
+            target.flush()
+
+
+# --- where the elements go: one tree, or a file a batch at a time ----------------------------------
+
+
+class _Target(Protocol):
+    """A parent to append elements to (`parent`), told after each appended element (`flush`)."""
+
+    parent: etree._Element
+
+    def flush(self) -> None: ...
+
+    def value_list(self, oid: str) -> AbstractContextManager[_Target]: ...
+
+
+class _Tree:
+    """`build_define`'s target: everything stays in the tree."""
+
+    def __init__(self, parent: etree._Element) -> None:
+        self.parent = parent
+
+    def flush(self) -> None:
+        pass
+
+    @contextmanager
+    def value_list(self, oid: str) -> Iterator[_Target]:
+        yield _Tree(etree.SubElement(self.parent, _d("ValueListDef"), {"OID": oid}))
+
+
+_SPLIT = "TRIALBRIDGE-SPLIT"  # the tag of the skeleton's innermost element and of a split point
+_BATCH = 256  # elements rendered at once when streaming
+
+
+def _skeleton(depth: int) -> etree._Element:
+    """An element at `depth` (the root: 0) below a root with define.xml's namespaces: its children render with
+    the indentation and prefixes they have at that depth of the document."""
+    node = etree.Element(_o("ODM"), nsmap=NSMAP)
+    for _ in range(depth - 1):
+        node = etree.SubElement(node, _o("S"))
+    return etree.SubElement(node, _o(_SPLIT))
+
+
+def _children_bytes(parent: etree._Element) -> bytes:
+    """The rendering of a skeleton element's children, as lxml writes them inside the document."""
+    rendered: bytes = etree.tostring(parent.getroottree(), encoding="UTF-8", pretty_print=True)
+    start = rendered.index(f"<{_SPLIT}>\n".encode()) + len(_SPLIT) + 3
+    end = rendered.rindex(f"</{_SPLIT}>".encode())
+    return rendered[start:rendered.rindex(b"\n", 0, end) + 1]
+
+
+def _split_at(rendered: bytes) -> tuple[bytes, bytes]:
+    """The bytes before and after the line of the split-point element."""
+    at = rendered.index(f"<{_SPLIT}/>".encode())
+    return rendered[:rendered.rindex(b"\n", 0, at) + 1], rendered[rendered.index(b"\n", at) + 1:]
+
+
+class _Stream:
+    """`stream_define`'s target: elements appended to a skeleton at their depth, written and dropped a batch at a
+    time."""
+
+    def __init__(self, handle: IO[bytes], depth: int) -> None:
+        self.handle, self.depth = handle, depth
+        self.parent = _skeleton(depth)
+
+    def flush(self, force: bool = False) -> None:
+        if len(self.parent) >= _BATCH or (force and len(self.parent)):
+            self.handle.write(_children_bytes(self.parent))
+            for child in list(self.parent):
+                self.parent.remove(child)
+
+    @contextmanager
+    def value_list(self, oid: str) -> Iterator[_Target]:
+        self.flush(force=True)
+        holder = etree.SubElement(self.parent, _d("ValueListDef"), {"OID": oid})
+        etree.SubElement(holder, _o(_SPLIT))
+        head, tail = _split_at(_children_bytes(self.parent))
+        self.parent.remove(holder)
+        self.handle.write(head)
+        inner = _Stream(self.handle, self.depth + 1)
+        yield inner
+        inner.flush(force=True)
+        self.handle.write(tail)
+
+
+def _text_bytes(text: str) -> bytes:
+    """`text` as lxml escapes it in an element's content."""
+    if not text:
+        return b""
+    holder = etree.Element("t")
+    holder.text = text
+    rendered: bytes = etree.tostring(holder, encoding="UTF-8")
+    return rendered[3:-4]
 
 
 # --- the document ------------------------------------------------------------------------------------
@@ -265,20 +366,22 @@ def _standards(mdv: etree._Element, spec: SdtmSpec) -> None:
                                                  "Status": "Final"})
 
 
-def _value_lists(mdv: etree._Element, lists: Sequence[tuple[str, list[_ValueItem]]]) -> None:
+def _value_lists(target: _Target, lists: Sequence[tuple[str, Iterable[_ValueItem]]]) -> None:
     for oid, items in lists:
-        value_list = etree.SubElement(mdv, _d("ValueListDef"), {"OID": oid})
-        for n, item in enumerate(items, start=1):
-            ref = etree.SubElement(value_list, _o("ItemRef"), {"ItemOID": item.oid, "OrderNumber": str(n),
-                                                                "Mandatory": "No"})
-            etree.SubElement(ref, _d("WhereClauseRef"), {"WhereClauseOID": _where_oid(item)})
+        with target.value_list(oid) as inner:
+            for n, item in enumerate(items, start=1):
+                ref = etree.SubElement(inner.parent, _o("ItemRef"), {"ItemOID": item.oid, "OrderNumber": str(n),
+                                                                      "Mandatory": "No"})
+                etree.SubElement(ref, _d("WhereClauseRef"), {"WhereClauseOID": _where_oid(item)})
+                inner.flush()
     for _, items in lists:
         for item in items:
-            clause = etree.SubElement(mdv, _d("WhereClauseDef"), {"OID": _where_oid(item)})
-            for target, value in item.where:
+            clause = etree.SubElement(target.parent, _d("WhereClauseDef"), {"OID": _where_oid(item)})
+            for where_item, value in item.where:
                 check = etree.SubElement(clause, _o("RangeCheck"), {"Comparator": "EQ", "SoftHard": "Soft",
-                                                                    _d("ItemOID"): target})
+                                                                    _d("ItemOID"): where_item})
                 etree.SubElement(check, _o("CheckValue")).text = value
+            target.flush()
 
 
 def _item_group(mdv: etree._Element, dataset: Dataset, has_data: bool, header: DefineHeader) -> None:
@@ -362,7 +465,18 @@ def _external_codelist(mdv: etree._Element, key: str, spec: SdtmSpec) -> None:
                                                         "href": ext.href})
 
 
-def build_define(facts: DefineFacts, spec: SdtmSpec, header: DefineHeader) -> etree._Element:
+class _Ietest:
+    """The IETEST value-level items, made afresh at each pass (the criteria are read again, not held)."""
+
+    def __init__(self, facts: DefineFacts, spec: SdtmSpec) -> None:
+        self.facts, self.spec = facts, spec
+
+    def __iter__(self) -> Iterator[_ValueItem]:
+        return _ietest_items(self.facts, self.spec)
+
+
+def _root(spec: SdtmSpec, header: DefineHeader, description: str) -> tuple[etree._Element, etree._Element]:
+    """The document's root and its MetaDataVersion (empty)."""
     root = etree.Element(_o("ODM"), {
         "ODMVersion": "1.3.2", "FileOID": header.file_oid, "FileType": "Snapshot",
         "CreationDateTime": header.creation_datetime, "Originator": spec.settings.define_originator,
@@ -372,7 +486,7 @@ def build_define(facts: DefineFacts, spec: SdtmSpec, header: DefineHeader) -> et
     study = etree.SubElement(root, _o("Study"), {"OID": header.study_oid})
     global_vars = etree.SubElement(study, _o("GlobalVariables"))
     etree.SubElement(global_vars, _o("StudyName")).text = header.study_name
-    etree.SubElement(global_vars, _o("StudyDescription")).text = header.study_description
+    etree.SubElement(global_vars, _o("StudyDescription")).text = description
     etree.SubElement(global_vars, _o("ProtocolName")).text = header.protocol_name
     mdv = etree.SubElement(study, _o("MetaDataVersion"), {
         "OID": header.metadata_version_oid,
@@ -381,30 +495,45 @@ def build_define(facts: DefineFacts, spec: SdtmSpec, header: DefineHeader) -> et
                        "records.",
         _d("DefineVersion"): spec.settings.define_version,
     })
-    _standards(mdv, spec)
+    return root, mdv
 
+
+def _metadata(target: _Target, facts: DefineFacts, spec: SdtmSpec, header: DefineHeader) -> None:
+    """The MetaDataVersion's content, in document order."""
+    mdv = target.parent
+    _standards(mdv, spec)
     datasets = facts.datasets
     codelists = _Codelists()
     tsval = _tsval_items(facts, spec, codelists)
-    ietest = _ietest_items(facts, spec)
-    lists = [(oid, items) for oid, items in (("VL.TS.TSVAL", tsval), ("VL.TI.IETEST", ietest)) if items]
-    _value_lists(mdv, lists)
+    ietest = _Ietest(facts, spec)
+    has_ietest = len(facts.ietest) > 0
+    lists = [(oid, items) for oid, items, used in (("VL.TS.TSVAL", tsval, bool(tsval)),
+                                                    ("VL.TI.IETEST", ietest, has_ietest)) if used]
+    _value_lists(target, lists)
     for dataset in datasets:
         _item_group(mdv, dataset, facts.has_data[dataset.name], header)
-    vl_for = {("TS", "TSVAL"): "VL.TS.TSVAL" if tsval else None, ("TI", "IETEST"): "VL.TI.IETEST" if ietest else None}
+    vl_for = {("TS", "TSVAL"): "VL.TS.TSVAL" if tsval else None,
+              ("TI", "IETEST"): "VL.TI.IETEST" if has_ietest else None}
     for dataset in datasets:
         for column in dataset.columns:
             _item_def(mdv, item_oid(dataset.name, column.name), column.name, _DEFINE_TYPES[column.type],
                       column.length, column.label, _column_codelist(dataset, column, facts, codelists), column.origin,
                       spec, vl_for.get((dataset.name, column.name)))
-    for item in (*tsval, *ietest):
-        _item_def(mdv, item.oid, item.name, item.data_type, item.length, item.description, item.codelist,
+    for item in chain(tsval, ietest):
+        _item_def(target.parent, item.oid, item.name, item.data_type, item.length, item.description, item.codelist,
                   "registry", spec, comment_oid=_comment_oid(item))
+        target.flush()
     for key in sorted(codelists.used):
         _codelist(mdv, spec.terminology.codelists[key], codelists.used[key], spec)
     for key in sorted(codelists.external):
         _external_codelist(mdv, key, spec)
-    _comment_defs(mdv, ietest)
+    _comment_defs(target, ietest)
+
+
+def build_define(facts: DefineFacts, spec: SdtmSpec, header: DefineHeader) -> etree._Element:
+    """The whole document as one tree."""
+    root, mdv = _root(spec, header, header.study_description + ", ".join(header.study_ids))
+    _metadata(_Tree(mdv), facts, spec, header)
     return root
 
 
@@ -412,3 +541,28 @@ def render_define(root: etree._Element) -> bytes:
     rendered: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return rendered
 
+
+_IDS = "TRIALBRIDGE-STUDY-IDS"  # where the study ids go in the description
+
+
+def stream_define(handle: IO[bytes], facts: DefineFacts, spec: SdtmSpec, header: DefineHeader) -> None:
+    """`render_define(build_define(...))` written to `handle` a batch of elements at a time: what is held does
+    not grow with the criteria described (read from `facts.ietest` once per section) nor with the study ids
+    (their escaped text is written a thousand at a time)."""
+    root, mdv = _root(spec, header, header.study_description + (_IDS if header.study_ids else ""))
+    etree.SubElement(mdv, _o(_SPLIT))
+    head, tail = _split_at(render_define(root))
+    if header.study_ids:
+        assert head.count(_IDS.encode()) == 1, "the description's placeholder occurs in the header"
+        before, after = head.split(_IDS.encode())
+        handle.write(before)
+        ids = header.study_ids
+        for n in range(0, len(ids), 1000):
+            handle.write(_text_bytes((", " if n else "") + ", ".join(ids[n:n + 1000])))
+        handle.write(after)
+    else:
+        handle.write(head)
+    body = _Stream(handle, 2)
+    _metadata(body, facts, spec, header)
+    body.flush(force=True)
+    handle.write(tail)

@@ -221,12 +221,11 @@ class SdtmWriter:
             codecs.write_xpt(self._whole(state, dataset), path, stamp)
         if "define" in self.options.formats:
             path = folder / "define.xml"
-            root = define_xml.build_define(state.define_facts(datasets), self.spec,
-                                           self._define_header(package, stamp))
-            content = define_xml.render_define(root)
-            path.write_bytes(content)
+            with path.open("wb") as handle:
+                define_xml.stream_define(handle, state.define_facts(datasets), self.spec,
+                                         self._define_header(package, stamp))
             result.files.append(path)
-            result.checks.append(partial(self._check_define, content, path.name, _rel(path, base), root))
+            result.checks.append(partial(self._check_define_file, path, _rel(path, base)))
         result.checks.append(partial(self._concat_rules, state, datasets, files, _rel(folder, base)))
         return result
 
@@ -313,6 +312,13 @@ class SdtmWriter:
             return []
         return [codes.SDTM_OUTPUT_INVALID(Location(file=rel), file=name, schema="Define-XML 2.1 XSD", reason=error)]
 
+    def _check_define_file(self, path: Path, rel: str) -> list[Problem]:
+        """`_check_define` of a streamed define.xml: the XSD is checked while the file is parsed, without
+        holding it; only a file that fails is read whole, for the same message."""
+        if self.validators().define_file_error(path) is None:
+            return []
+        return self._check_define(path.read_bytes(), path.name, rel)
+
     def _check_rules(self, datasets: Sequence[Dataset], study_ids: Sequence[str], files: dict[str, str],
                      folder: str) -> list[Problem]:
         """The CORE rules on the tables as written, study by study (see `_tables_by_study`)."""
@@ -366,7 +372,7 @@ class SdtmWriter:
             description = package.title or name
         else:
             name = "TRIALBRIDGE CONCATENATED"
-            description = "Trial Design tables of several studies, keyed by STUDYID: " + ", ".join(package.study_ids)
+            description = "Trial Design tables of several studies, keyed by STUDYID: "
         preferred = self.spec.settings.archive_folder
         data_formats = [f for f in (preferred, "xpt", "json", "csv") if f in self.options.formats]
         return define_xml.DefineHeader(
@@ -374,6 +380,7 @@ class SdtmWriter:
             study_oid=self._study_oid(package), study_name=name, study_description=description,
             protocol_name=name, metadata_version_oid=self._mdv_oid(), source_version=__version__,
             archive_format=data_formats[0] if data_formats else None,
+            study_ids=package.study_ids if len(package.study_ids) > 1 else (),
         )
 
 
