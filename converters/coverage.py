@@ -37,11 +37,11 @@ from converters.readers import (
     ReaderConfig,
     ReadOutcome,
     SourcePaths,
+    archive_suffixes,
     choose_reader,
     discover_readers,
     unrecognised_input,
 )
-from converters.readers.base import archive_suffixes
 from converters.resources import Resources
 
 WINDOW = 500  # records of a large ZIP or NDJSON file counted at a time (`convert`'s default windows)
