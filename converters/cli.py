@@ -249,7 +249,8 @@ def validate(
     results = []
     console = _console()
     work = partial(validate_named, options=target_options)
-    checked = ordered_map(work, paths, jobs or available_cores(), partial(Resources, _resources().root))
+    workers = min(jobs or available_cores(), len(paths))  # no idle workers for a few files
+    checked = ordered_map(work, paths, workers, partial(Resources, _resources().root))
     with progress_bar(console) as progress:
         if progress is not None:
             progress.start(len(paths), sum(_size(path) for path in paths))
