@@ -15,6 +15,7 @@ import gc
 gc.set_threshold(10_000, 10, 10)
 
 import sys  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated  # noqa: E402
 
@@ -234,35 +235,48 @@ def validate(
                                                     "registry record.")],
     fhir_version: Annotated[str | None, typer.Option(help="R4 or R5 (default: detect).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).",
+                                             min=1)] = None,
 ) -> None:
     """Validate files and report every problem with its location."""
-    from converters.problem_codes import core
-    from converters.problems import Location
+    from converters.pipeline import available_cores, ordered_map
+    from converters.progress import progress_bar
     from converters.render import problem_line
-    from converters.validate import validate_path
+    from converters.validate import validate_named
 
-    resources = _resources()
     target_options = {"fhir_version": fhir_version} if fhir_version is not None else {}
-    all_problems: list[Problem] = []
+    worst: list[Problem] = []
     results = []
     console = _console()
-    for path in paths:
-        if not path.exists():
-            kind, problems = "missing", [core.INPUT_NOT_FOUND(Location(file=str(path)))]
-        else:
-            kind, problems = validate_path(path, resources, options=target_options)
-        all_problems.extend(problems)
-        results.append({"path": str(path), "validated_as": kind,
-                        "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems]})
-        if not as_json:
-            errors = sum(1 for p in problems if p.severity in (Severity.ERROR, Severity.FATAL))
-            mark = "✓" if not errors else "✗"
-            console.print(f"{mark} {path} ({kind}): {len(problems)} problem(s)")
-            for problem in problems:
-                console.print("    ", problem_line(problem))
+    work = partial(validate_named, options=target_options)
+    workers = min(jobs or available_cores(), len(paths))  # no idle workers for a few files
+    checked = ordered_map(work, paths, workers, partial(Resources, _resources().root))
+    with progress_bar(console) as progress:
+        if progress is not None:
+            progress.start(len(paths), sum(_size(path) for path in paths))
+        for path, (kind, problems) in zip(paths, checked, strict=True):
+            worst.extend(p for p in problems if p.severity in (Severity.ERROR, Severity.FATAL))
+            if as_json:
+                results.append({"path": str(path), "validated_as": kind,
+                                "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems]})
+            else:
+                mark = "✓" if not any(p.severity in (Severity.ERROR, Severity.FATAL) for p in problems) else "✗"
+                console.print(f"{mark} {path} ({kind}): {len(problems)} problem(s)")
+                for problem in problems:
+                    console.print("    ", problem_line(problem))
+            if progress is not None:
+                progress.advance(_size(path), 1)
     if as_json:
         print(jsonio.dumps_text(results), end="")
-    raise typer.Exit(int(worst_exit_code(all_problems)))
+    raise typer.Exit(int(worst_exit_code(worst)))
+
+
+def _size(path: Path) -> int:
+    """A file's bytes for a progress estimate (0 for a folder or a missing path)."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
 
 
 @app.command()
@@ -270,13 +284,30 @@ def coverage(
     inputs: Annotated[list[Path], typer.Argument(help="Structured registry records (files or folders).")],
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the coverage table as JSON.")]
     = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).",
+                                             min=1)] = None,
 ) -> None:
     """Per source path: how many records had it, and whether trialbridge maps it."""
-    from converters.coverage import coverage as run_coverage
+    from converters.coverage import CoveragePart, combine, coverage_inputs, coverage_part
+    from converters.loading import iter_input_files
+    from converters.pipeline import available_cores, ordered_map
+    from converters.progress import progress_bar
     from converters.render import problem_line
 
-    report = run_coverage(inputs, _resources())
     console = _console()
+    files = list(iter_input_files(inputs))
+    with progress_bar(console) as progress:
+        if progress is not None:
+            progress.start(len(files), sum(_size(path) for path, missing in files if missing is None))
+        bar = progress
+
+        def on_part(part: CoveragePart) -> None:
+            if bar is not None:
+                bar.advance(part.size, part.record_count)
+
+        parts = ordered_map(coverage_part, coverage_inputs(files), jobs or available_cores(),
+                            partial(Resources, _resources().root))
+        report = combine(parts, on_part)
     console.print(report.render_text(), end="", markup=False)
     for problem in report.problems:
         console.print(problem_line(problem))

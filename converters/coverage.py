@@ -14,12 +14,22 @@ refused) without rows. Archives are opened as `convert` opens them, and each mem
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from converters.loading import MemberProblem, SourceDocument, iter_input_files, load_document
+from converters.loading import (
+    ArchiveWindow,
+    MemberProblem,
+    SourceDocument,
+    TextWindow,
+    archive_windows,
+    iter_input_files,
+    load_document,
+    ndjson_windows,
+    read_window,
+)
 from converters.problems import Problem, Severity
 from converters.readers import (
     ArchiveReader,
@@ -27,12 +37,15 @@ from converters.readers import (
     ReaderConfig,
     ReadOutcome,
     SourcePaths,
+    archive_suffixes,
     choose_reader,
     discover_readers,
     unrecognised_input,
 )
 from converters.resources import Resources
 
+WINDOW = 500  # records of a large ZIP or NDJSON file counted at a time (`convert`'s default windows)
+MAX_BYTES = 100 * 1024 * 1024  # the readers' default input limit (`ReaderConfig.max_bytes`)
 ARCHIVE_ROW = "ctgov-zip"  # the format archive-level refusals (unsafe, damaged, too large members) count under
 
 
@@ -145,31 +158,125 @@ class _Tally:
         return [self.rows[key] for key in sorted(self.rows)]
 
 
+@dataclass(frozen=True)
+class CoverageInput:
+    """One piece of work: an input file, a window of a large ZIP or NDJSON file (read by the worker itself, as
+    `convert` reads it), or a path that does not exist."""
+
+    path: Path
+    missing: Problem | None = None
+    first: bool = True  # the file's first piece: the one that counts it
+    size: int = 0  # bytes, for the progress estimate
+    window: ArchiveWindow | None = None
+    text_window: TextWindow | None = None
+    sha256: str = ""
+
+
+@dataclass
+class CoveragePart:
+    """What one piece of work found: a report without rows, and its rows by (format, path) before sorting."""
+
+    report: CoverageReport
+    rows: dict[tuple[str, str], CoverageRow]
+    size: int = 0
+
+    @property
+    def record_count(self) -> int:
+        return sum(c.converted + c.refused for c in self.report.records.values())
+
+
 def coverage(paths: Iterable[Path], resources: Resources) -> CoverageReport:
     """Coverage over every record of every input (see the module docstring); inputs are found, loaded and
-    recognised as `convert` does it, archives member by member."""
-    report = CoverageReport()
-    tally = _Tally()
-    readers = discover_readers()
-    config = ReaderConfig(resources=resources)
-    for path, missing in iter_input_files(paths):
+    recognised as `convert` does it, large archives and NDJSON files a window at a time."""
+    return combine(coverage_part(resources, piece) for piece in coverage_inputs(iter_input_files(paths)))
+
+
+def coverage_inputs(files: Iterable[tuple[Path, Problem | None]]) -> Iterator[CoverageInput]:
+    """The pieces of work, in input order: each file, or each window of a large ZIP or NDJSON file (planned as
+    `convert` plans them, lazily: a large file is read through only when its turn comes)."""
+    suffixes = tuple(sorted({s for reader in discover_readers().values() for s in archive_suffixes(reader)}))
+    for path, missing in files:
         if missing is not None:
-            report.problems.append(missing)
+            yield CoverageInput(path, missing)
             continue
-        report.files += 1
-        doc = load_document(path, config.max_bytes)
-        if isinstance(doc, Problem):
-            report.problems.append(doc)
-            continue
-        reader = choose_reader(doc, readers)
-        if reader is None:
-            report.problems.append(unrecognised_input(doc, None))
-        elif isinstance(reader, ArchiveReader):
-            _archive(doc, reader, config, tally, report)
+        archive = archive_windows(path, WINDOW, suffixes, MAX_BYTES)
+        text = ndjson_windows(path, WINDOW, MAX_BYTES) if archive is None else None
+        if archive is not None:
+            cuts, digest = archive
+            share = _size(path) // len(cuts)
+            yield from (CoverageInput(path, first=k == 0, size=share, window=cut, sha256=digest)
+                        for k, cut in enumerate(cuts))
+        elif text is not None:
+            spans, digest = text
+            yield from (CoverageInput(path, first=k == 0, size=span.stop - span.start, text_window=span,
+                                      sha256=digest) for k, span in enumerate(spans))
         else:
-            _document(doc, reader, config, tally, report)
-    report.rows = tally.sorted_rows()
+            yield CoverageInput(path, size=_size(path))
+
+
+def coverage_part(resources: Resources, piece: CoverageInput) -> CoveragePart:
+    """Count one piece of work on its own (in a worker process or here); `combine` adds the pieces up."""
+    report, tally = CoverageReport(), _Tally()
+    if piece.missing is not None:
+        report.problems.append(piece.missing)
+        return CoveragePart(report, tally.rows)
+    report.files = 1 if piece.first else 0
+    config = ReaderConfig(resources=resources)
+    doc = _document_of(piece, config.max_bytes)
+    if isinstance(doc, Problem):
+        report.problems.append(doc)
+        return CoveragePart(report, tally.rows, piece.size)
+    reader = choose_reader(doc, discover_readers())
+    if reader is None:
+        report.problems.append(unrecognised_input(doc, None))
+    elif isinstance(reader, ArchiveReader):
+        _archive(doc, reader, config, tally, report)
+    else:
+        _document(doc, reader, config, tally, report)
+    return CoveragePart(report, tally.rows, piece.size)
+
+
+def _document_of(piece: CoverageInput, max_bytes: int) -> SourceDocument | Problem:
+    if piece.text_window is not None:
+        data = read_window(piece.path, piece.text_window)
+        return SourceDocument(str(piece.path), data, piece.sha256, lines=piece.text_window.lines)
+    if piece.window is not None:
+        return SourceDocument(name=str(piece.path), data=b"", sha256=piece.sha256, window=piece.window)
+    return load_document(piece.path, max_bytes)
+
+
+def combine(parts: Iterable[CoveragePart], on_part: Callable[[CoveragePart], None] | None = None
+            ) -> CoverageReport:
+    """The pieces' counts added up in input order: the same report as counting everything in one pass (a
+    reason's first appearance, which breaks ties between equally common reasons, is kept)."""
+    report, rows = CoverageReport(), _Tally().rows
+    for part in parts:
+        report.files += part.report.files
+        report.problems.extend(part.report.problems)
+        for fmt, count in part.report.records.items():
+            total = report.records.setdefault(fmt, FormatCount())
+            total.converted += count.converted
+            total.refused += count.refused
+        for key, row in part.rows.items():
+            into = rows.get(key)
+            if into is None:
+                rows[key] = row
+                continue
+            into.records += row.records
+            into.values += row.values
+            into.mapped_values += row.mapped_values
+            into.reasons.update(row.reasons)
+        if on_part is not None:
+            on_part(part)
+    report.rows = [rows[key] for key in sorted(rows)]
     return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _count(report: CoverageReport, fmt: str, converted: bool, problems: Iterable[Problem] = ()) -> None:

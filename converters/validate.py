@@ -14,7 +14,8 @@ from pathlib import Path
 
 from converters.loading import load_document
 from converters.model import study_to_dict
-from converters.problems import Problem
+from converters.problem_codes import core
+from converters.problems import Location, Problem
 from converters.readers import ReaderConfig, choose_reader, discover_readers, unrecognised_input
 from converters.resources import Resources
 from converters.targets import PathProbe, ValidateConfig, claiming_target, discover_targets
@@ -32,6 +33,15 @@ def validate_path(path: Path, resources: Resources, *, options: Mapping[str, str
         config = ValidateConfig(resources=resources, options=dict(options or {}), max_bytes=max_bytes)
         return target.validated_as, target.validate(probe, config)
     return validate_record(path, resources, max_bytes=max_bytes)
+
+
+def validate_named(resources: Resources, path: Path, *, options: Mapping[str, str] | None = None
+                   ) -> tuple[str, list[Problem]]:
+    """What `trialbridge validate` reports for one path named: `missing` when it does not exist, else as
+    `validate_path`. Resources first, so a worker pool can hand in its own (`pipeline.ordered_map`)."""
+    if not path.exists():
+        return "missing", [core.INPUT_NOT_FOUND(Location(file=str(path)))]
+    return validate_path(path, resources, options=options)
 
 
 def validate_record(path: Path, resources: Resources, *, max_bytes: int) -> tuple[str, list[Problem]]:

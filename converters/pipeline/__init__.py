@@ -21,7 +21,14 @@ from converters.pipeline.dask_engine import (
     engine_usage_error,
     open_engine,
 )
-from converters.pipeline.engines import Engine, WorkUnit, available_cores, convert_work, local_engine
+from converters.pipeline.engines import (
+    Engine,
+    WorkUnit,
+    available_cores,
+    convert_work,
+    local_engine,
+    ordered_map,
+)
 from converters.pipeline.records import (
     ConvertContext,
     UnitResult,
@@ -38,7 +45,7 @@ __all__ = [
     "ENGINES", "LAYOUTS", "Committer", "ConvertContext", "ConvertOptions", "Engine", "EngineError", "FileResult",
     "Progress", "RecordResult", "RunReport", "UnitResult", "WorkUnit", "available_cores", "convert",
     "convert_document", "convert_file", "convert_loaded", "convert_on_dask", "convert_unit", "convert_work",
-    "dask_client", "dask_engine", "engine_usage_error", "iter_units", "local_engine", "open_engine",
+    "dask_client", "dask_engine", "engine_usage_error", "iter_units", "local_engine", "open_engine", "ordered_map",
     "study_folder_name", "usage_of",
 ]
 

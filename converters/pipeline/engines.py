@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from converters.loading import ArchiveWindow, SourceDocument, TextWindow, read_window
 from converters.pipeline.records import ConvertContext, UnitResult, convert_loaded, convert_unit
@@ -24,6 +24,10 @@ from converters.resources import Resources
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -139,3 +143,41 @@ def local_engine(options: ConvertOptions, resources: Resources) -> Engine:
     if options.jobs <= 1:
         return in_process(options, resources)
     return worker_pool(options, resources, options.jobs)
+
+
+# --- any per-item work in order (validate, coverage) ------------------------------------------------------
+
+_MAP_WORKER: dict[str, object] = {}  # a map worker's state (its Resources), built once by its initializer
+
+
+def _init_map_worker(setup: Callable[[], object]) -> None:
+    _MAP_WORKER["state"] = setup()
+    settle_for_batch()
+
+
+def _map_in_worker(work: Callable[[Any, T], R], item: T) -> R:
+    return work(_MAP_WORKER["state"], item)
+
+
+def ordered_map(work: Callable[[S, T], R], items: Iterable[T], jobs: int, setup: Callable[[], S]) -> Iterator[R]:
+    """`work(state, item)` for every item, results in input order: here for one job, else in `jobs` worker
+    processes that each build their `state` once with `setup` (both picklable: top-level functions, partials).
+
+    What `worker_pool` does for conversion units, for commands that check or count files: at most
+    `IN_FLIGHT_PER_JOB` items per worker are in flight, so memory stays bounded and `items` is read lazily."""
+    if jobs <= 1:
+        state = setup()
+        for item in items:
+            yield work(state, item)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with context.Pool(jobs, initializer=_init_map_worker, initargs=(setup,)) as pool:
+        pending: deque[AsyncResult[R]] = deque()
+        for item in items:
+            pending.append(pool.apply_async(_map_in_worker, (work, item)))
+            if len(pending) >= IN_FLIGHT_PER_JOB * jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()

@@ -32,6 +32,7 @@ __all__ = [
     "ReaderConfig",
     "SourcePaths",
     "SourceUse",
+    "archive_suffixes",
     "choose_reader",
     "discover_readers",
     "unrecognised_input",
