@@ -251,7 +251,7 @@ def validate(
     work = partial(validate_named, options=target_options)
     workers = min(jobs or available_cores(), len(paths))  # no idle workers for a few files
     checked = ordered_map(work, paths, workers, partial(Resources, _resources().root))
-    with progress_bar(console) as progress:
+    with progress_bar(console, label="validating", unit="files") as progress:
         if progress is not None:
             progress.start(len(paths), sum(_size(path) for path in paths))
         for path, (kind, problems) in zip(paths, checked, strict=True):
@@ -296,7 +296,7 @@ def coverage(
 
     console = _console()
     files = list(iter_input_files(inputs))
-    with progress_bar(console) as progress:
+    with progress_bar(console, label="counting") as progress:
         if progress is not None:
             progress.start(len(files), sum(_size(path) for path, missing in files if missing is None))
         bar = progress

@@ -17,20 +17,22 @@ if TYPE_CHECKING:  # rich.progress is imported only where a bar is shown: runs i
 class RecordsProgress:
     """Adapts a rich `Progress` to what a run reports (`converters.pipeline.Progress`)."""
 
-    def __init__(self, bar: Progress) -> None:
+    def __init__(self, bar: Progress, label: str, unit: str) -> None:
         self.bar = bar
+        self.label = label
+        self.unit = unit
         self.task: TaskID | None = None
         self.records = 0
 
     def start(self, files: int, size: int) -> None:
-        self.task = self.bar.add_task("converting", total=max(size, 1), records=0, rate="")
+        self.task = self.bar.add_task(self.label, total=max(size, 1), records=0, rate="")
 
     def advance(self, size: int, records: int) -> None:
         if self.task is None:
             return
         self.records += records
         elapsed = self.bar.tasks[0].elapsed or 0.0
-        rate = f"{self.records / elapsed:,.0f} records/s" if elapsed > 0 else ""
+        rate = f"{self.records / elapsed:,.0f} {self.unit}/s" if elapsed > 0 else ""
         self.bar.update(self.task, advance=size, records=self.records, rate=rate)
 
 
@@ -40,15 +42,17 @@ def shows_progress(console: Console) -> bool:
 
 
 @contextmanager
-def progress_bar(console: Console, enabled: bool = True) -> Iterator[RecordsProgress | None]:
-    """A records progress bar on `console`, or None where none should be shown."""
+def progress_bar(console: Console, enabled: bool = True, label: str = "converting",
+                 unit: str = "records") -> Iterator[RecordsProgress | None]:
+    """A progress bar on `console` saying what is done (`label`) and counting `unit`s, or None where none should
+    be shown."""
     if not (enabled and shows_progress(console)):
         yield None
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               TextColumn("{task.fields[records]:,} records"), TextColumn("{task.fields[rate]}"),
+               TextColumn("{task.fields[records]:,} " + unit), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        yield RecordsProgress(bar)
+        yield RecordsProgress(bar, label, unit)

@@ -40,3 +40,17 @@ def test_no_bar_in_ci_or_when_output_is_not_a_terminal(monkeypatch: pytest.Monke
     assert not shows_progress(_terminal()[0])
     with progress_bar(_terminal()[0]) as progress:
         assert progress is None
+
+
+def test_the_bar_says_what_it_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`validate` counts files, not records: its bar must not claim to be converting records."""
+    monkeypatch.delenv("CI", raising=False)
+    console, out = _terminal()
+    with progress_bar(console, label="validating", unit="files") as progress:
+        assert progress is not None
+        progress.start(2, 10)
+        progress.advance(5, 1)
+        progress.bar.refresh()
+    text = out.getvalue()
+    assert "validating" in text and "1 files" in text
+    assert "converting" not in text and "records" not in text
