@@ -44,6 +44,18 @@ def dumps(obj: Any) -> bytes:
     return out
 
 
+def dumps_floatless(obj: Any) -> bytes:
+    """`dumps` for a document that holds no float by construction (its scalars are str, int, bool or None by
+    type, e.g. a FHIR trace): orjson's bytes equal the standard library's for every such value, so the scans of
+    the output for floats are skipped (they cost more than the encoding on a large trace). What orjson refuses
+    still goes to the standard library."""
+    try:
+        out: bytes = orjson.dumps(obj, option=_INDENTED)
+    except TypeError:
+        return _stdlib_indented(obj)
+    return out
+
+
 def dumps_text(obj: Any) -> str:
     """`dumps` as text, for printing to the console."""
     return dumps(obj).decode("utf-8")

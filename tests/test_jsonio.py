@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from converters.jsonio import dumps, dumps_line, dumps_text
+from converters.jsonio import dumps, dumps_floatless, dumps_line, dumps_text
 
 
 def stdlib(obj: Any) -> bytes:
@@ -68,3 +68,15 @@ def test_text_that_looks_like_a_float_or_null_keeps_the_fast_path(monkeypatch: p
     doc = {"code": "phase-4", "id": "urn:uuid:85cdd94c-d43e-5e4e-b0ea-1", "text": ["0.00001", "x\": 1e-7", "null"],
            "n": [1, 2.5, 0.0001, 1e-10, None], "nested": {"a\": null": "b"}}
     assert dumps(doc) == stdlib(doc)
+
+
+floatless_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+                     | st.text(st.characters(exclude_categories=("Cs",))))
+floatless_documents = st.recursive(floatless_scalars, lambda inner: st.lists(inner, max_size=4)
+                                   | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=30)
+
+
+@settings(max_examples=300)
+@given(floatless_documents)
+def test_a_document_without_floats_gets_the_same_bytes_unchecked(obj: Any) -> None:
+    assert dumps_floatless(obj) == stdlib(obj) == dumps(obj)

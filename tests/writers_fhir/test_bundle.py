@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
+from converters import jsonio
 from converters.model import resolve_pointer, study_to_dict
 from converters.targets.fhir import BuiltBundle, dumps
 
@@ -120,6 +121,8 @@ def test_trace_maps_output_elements_to_study_values_and_source_lines(build: Buil
     document = study_to_dict(study)
     elements = built.trace["elements"]
     assert built.trace["source"]["file"] == "001_f387f9769c9c7516.txt"
+    assert built.trace_floatless  # written without the scans for floats: the same bytes
+    assert jsonio.dumps_floatless(built.trace) == jsonio.dumps(built.trace)
     for element in elements:
         assert resolve_pointer(built.bundle, element["path"]) is not None, element["path"]  # the element exists
         assert resolve_pointer(document, element["study"]) is not None, element["study"]  # the study value exists

@@ -10,7 +10,7 @@ import pytest
 from converters.model import SourceLocation
 from converters.targets.bulk import json_line
 from converters.targets.fhir.bulk import _encoded, _relink, bulk_part, relinked_line
-from converters.targets.fhir.bundle import _location_json
+from converters.targets.fhir.bundle import _location_json, _SourceIndex
 from converters.targets.fhir.draft import ID_NAMESPACE, minted_id
 
 
@@ -30,6 +30,18 @@ def test_minted_id_is_uuid5(kind: str, identity: str) -> None:
 def test_location_json_is_model_dump(loc: SourceLocation) -> None:
     assert _location_json(loc) == loc.model_dump(exclude_none=True)
     assert list(_location_json(loc)) == list(loc.model_dump(exclude_none=True))
+
+
+class _FloatLocation(SourceLocation):
+    offset: float | None = None
+
+
+def test_a_trace_is_floatless_only_while_its_locations_hold_no_float_by_type() -> None:
+    index = _SourceIndex({"/a": SourceLocation(line=1), "/b": _FloatLocation(offset=1e-7)})
+    index.resolve("/a")
+    assert index.floatless
+    index.resolve("/b")
+    assert not index.floatless
 
 
 @pytest.mark.parametrize("resource", [

@@ -37,6 +37,9 @@ class BuiltBundle:
     bundle: dict[str, Any]
     trace: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
+    # True when the trace holds no float by construction (see `trace_document`): `jsonio.dumps_floatless` may
+    # write it without looking for floats
+    trace_floatless: bool = False
 
     @property
     def resource_count(self) -> int:
@@ -83,7 +86,8 @@ def build_bundle(study: Study, maps: FhirMaps, resources: Resources, bundle_type
         "type": bundle_type,
         "entry": entries,
     }
-    return BuiltBundle(bundle=bundle, trace=trace_document(study, drafts), problems=ctx.problems)
+    trace, floatless = traced(study, drafts)
+    return BuiltBundle(bundle=bundle, trace=trace, problems=ctx.problems, trace_floatless=floatless)
 
 
 def _texts(items: list[dict[str, Any]], key: str = "text") -> list[str]:
@@ -152,10 +156,13 @@ class _SourceIndex:
         self._sorted: list[str] | None = None
         self._order: dict[str, int] = {}
         self._dumped: dict[int, dict[str, Any]] = {}  # id of a location -> its JSON (one dump each)
+        self.floatless = True  # False once a location was dumped by pydantic (its fields may hold floats)
 
     def dump(self, loc: SourceLocation) -> dict[str, Any]:
         dumped = self._dumped.get(id(loc))
         if dumped is None:
+            if not _scalar_fields(type(loc)):
+                self.floatless = False
             dumped = self._dumped[id(loc)] = _location_json(loc)
         return dumped
 
@@ -196,6 +203,13 @@ class _SourceIndex:
 
 def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
     """The `--trace` sidecar: each output element (JSON pointer and FHIRPath) -> study pointer -> source."""
+    return traced(study, drafts)[0]
+
+
+def traced(study: Study, drafts: list[Draft]) -> tuple[dict[str, Any], bool]:
+    """`trace_document`, and whether it holds no float by construction: its paths and pointers are str, the
+    source file's fields are str (validated by pydantic), and every location was read from a model whose fields
+    are all int, str or None (validated by pydantic when the reader made it; `_scalar_fields` checks the class)."""
     elements: list[dict[str, Any]] = []
     append = elements.append
     cache: dict[str, list[dict[str, Any]]] = {}
@@ -215,4 +229,4 @@ def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
         "source": {"file": study.source.file, "format": study.source.format, "sha256": study.source.sha256,
                    **({"record": study.source.record} if study.source.record else {})},
         "elements": elements,
-    }
+    }, sources.floatless

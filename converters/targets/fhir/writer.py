@@ -90,7 +90,8 @@ class FhirWriter:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             bundle_path.write_bytes(jsonio.dumps(built.bundle))
-            (folder / TRACE_FILE).write_bytes(jsonio.dumps(built.trace))
+            trace_dumps = jsonio.dumps_floatless if built.trace_floatless else jsonio.dumps
+            (folder / TRACE_FILE).write_bytes(trace_dumps(built.trace))
         except OSError as exc:
             result.problems.append(core.OUTPUT_WRITE_FAILED(where, what=str(folder), reason=str(exc)))
             return result
