@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from converters.loading import (
-    ArchiveWindow,
+    WINDOW_RECORDS,
+    FileWindow,
     MemberProblem,
     SourceDocument,
-    TextWindow,
-    archive_windows,
+    file_windows,
     iter_input_files,
     load_document,
-    ndjson_windows,
-    read_window,
+    window_document,
 )
 from converters.problems import Problem, Severity
 from converters.readers import (
@@ -44,8 +43,7 @@ from converters.readers import (
 )
 from converters.resources import Resources
 
-WINDOW = 500  # records of a large ZIP or NDJSON file counted at a time (`convert`'s default windows)
-MAX_BYTES = 100 * 1024 * 1024  # the readers' default input limit (`ReaderConfig.max_bytes`)
+WINDOW = WINDOW_RECORDS  # records of a large ZIP or NDJSON file counted at a time: `convert`'s default windows
 ARCHIVE_ROW = "ctgov-zip"  # the format archive-level refusals (unsafe, damaged, too large members) count under
 
 
@@ -167,9 +165,7 @@ class CoverageInput:
     missing: Problem | None = None
     first: bool = True  # the file's first piece: the one that counts it
     size: int = 0  # bytes, for the progress estimate
-    window: ArchiveWindow | None = None
-    text_window: TextWindow | None = None
-    sha256: str = ""
+    window: FileWindow | None = None
 
 
 @dataclass
@@ -199,19 +195,12 @@ def coverage_inputs(files: Iterable[tuple[Path, Problem | None]]) -> Iterator[Co
         if missing is not None:
             yield CoverageInput(path, missing)
             continue
-        archive = archive_windows(path, WINDOW, suffixes, MAX_BYTES)
-        text = ndjson_windows(path, WINDOW, MAX_BYTES) if archive is None else None
-        if archive is not None:
-            cuts, digest = archive
-            share = _size(path) // len(cuts)
-            yield from (CoverageInput(path, first=k == 0, size=share, window=cut, sha256=digest)
-                        for k, cut in enumerate(cuts))
-        elif text is not None:
-            spans, digest = text
-            yield from (CoverageInput(path, first=k == 0, size=span.stop - span.start, text_window=span,
-                                      sha256=digest) for k, span in enumerate(spans))
-        else:
+        windows = file_windows(path, WINDOW, WINDOW, suffixes, ReaderConfig.max_bytes)
+        if windows is None:
             yield CoverageInput(path, size=_size(path))
+        else:
+            yield from (CoverageInput(path, first=k == 0, size=window.size, window=window)
+                        for k, window in enumerate(windows))
 
 
 def coverage_part(resources: Resources, piece: CoverageInput) -> CoveragePart:
@@ -237,11 +226,8 @@ def coverage_part(resources: Resources, piece: CoverageInput) -> CoveragePart:
 
 
 def _document_of(piece: CoverageInput, max_bytes: int) -> SourceDocument | Problem:
-    if piece.text_window is not None:
-        data = read_window(piece.path, piece.text_window)
-        return SourceDocument(str(piece.path), data, piece.sha256, lines=piece.text_window.lines)
     if piece.window is not None:
-        return SourceDocument(name=str(piece.path), data=b"", sha256=piece.sha256, window=piece.window)
+        return window_document(piece.path, piece.window)
     return load_document(piece.path, max_bytes)
 
 

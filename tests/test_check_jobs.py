@@ -98,8 +98,8 @@ def test_coverage_of_windows_adds_up_to_the_whole_file(tmp_path: Path, jobs: int
     whole = _coverage(inputs, tmp_path / "whole.json", 1)
     monkeypatch.setattr(coverage_module, "WINDOW", 2)
     pieces = list(coverage_module.coverage_inputs((p, None) for p in inputs))
-    assert sum(1 for p in pieces if p.text_window is not None) == 4
-    assert sum(1 for p in pieces if p.window is not None) == 4
+    assert sum(1 for p in pieces if p.window is not None and p.window.lines is not None) == 4
+    assert sum(1 for p in pieces if p.window is not None and p.window.members is not None) == 4
     assert [p.first for p in pieces] == [True, False, False, False] * 2
     windowed = _coverage(inputs, tmp_path / "windowed.json", jobs)
     assert windowed == whole

@@ -26,13 +26,16 @@ from converters.loading.jsonstream import (
 )
 from converters.loading.ndjson_windows import TextWindow, ndjson_windows, read_window
 from converters.loading.textio import DecodedText, binary_reason, decode_text
+from converters.loading.windows import WINDOW_RECORDS, FileWindow, file_windows, window_document
 from converters.loading.xml import XmlRefusal, parse_untrusted, secure_parser, short_message
 
 __all__ = [
     "RECURSION_LIMIT_HINT",
+    "WINDOW_RECORDS",
     "ArchiveWindow",
     "DecodedText",
     "Envelope",
+    "FileWindow",
     "JsonForm",
     "LineWindow",
     "MemberProblem",
@@ -47,6 +50,7 @@ __all__ = [
     "binary_reason",
     "decode_text",
     "detect_form",
+    "file_windows",
     "is_archive",
     "iter_input_files",
     "iter_member_documents",
@@ -57,4 +61,5 @@ __all__ = [
     "read_window",
     "secure_parser",
     "short_message",
+    "window_document",
 ]

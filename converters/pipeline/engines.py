@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from converters.loading import ArchiveWindow, SourceDocument, TextWindow, read_window
+from converters.loading import FileWindow, window_document
 from converters.pipeline.records import ConvertContext, UnitResult, convert_loaded, convert_unit
 from converters.pipeline.results import ConvertOptions, FileResult
 from converters.problems import Problem
@@ -38,9 +38,7 @@ class WorkUnit:
     path: Path
     missing: Problem | None = None  # the path named does not exist: its result is this problem
     size: int = 0  # bytes, for the progress estimate
-    window: ArchiveWindow | None = None  # a window of a large archive's members (`part` of `parts`)
-    text_window: TextWindow | None = None  # a window of a large NDJSON file's lines (`part` of `parts`)
-    sha256: str = ""  # the whole archive's digest, for a window
+    window: FileWindow | None = None  # a window of a large ZIP or NDJSON file (`part` of `parts`)
     part: int = 0
     parts: int = 1
 
@@ -99,13 +97,8 @@ def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
     """A unit's result: its file converted, or the problem that the path named is missing."""
     if unit.missing is not None:
         result = UnitResult(unit.index, FileResult(file=str(unit.path), problems=[unit.missing]))
-    elif unit.window is not None or unit.text_window is not None:
-        if unit.text_window is not None:
-            data = read_window(unit.path, unit.text_window)
-            document = SourceDocument(str(unit.path), data, unit.sha256, lines=unit.text_window.lines)
-        else:
-            document = SourceDocument(name=str(unit.path), data=b"", sha256=unit.sha256, window=unit.window)
-        result = convert_loaded(unit.index, document, ctx)
+    elif unit.window is not None:
+        result = convert_loaded(unit.index, window_document(unit.path, unit.window), ctx)
         result.part, result.parts = unit.part, unit.parts
     else:
         result = convert_unit(unit.index, unit.path, ctx)

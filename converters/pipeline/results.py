@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from converters import __version__, jsonio
+from converters.loading import WINDOW_RECORDS
 from converters.problems import ExitCode, Problem, Severity, count_by_severity, worst_exit_code
 
 LAYOUTS = ("per-study", "bulk")
@@ -32,8 +33,8 @@ class ConvertOptions:
     validate_outputs: bool = True
     layout: str = "per-study"
     jobs: int = 1
-    archive_window: int = 500  # a ZIP with more members is converted this many members at a time (0: never)
-    ndjson_window: int = 500  # an NDJSON file with more records is converted this many at a time (0: never)
+    archive_window: int = WINDOW_RECORDS  # a ZIP with more members is converted this many members at a time (0: never)
+    ndjson_window: int = WINDOW_RECORDS  # an NDJSON file with more records is converted this many at a time (0: never)
     tune_gc: bool = False  # tune the garbage collector of the converting process (the command line does)
 
     @property

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from converters.loading import archive_windows, iter_input_files, ndjson_windows
+from converters.loading import file_windows, iter_input_files
 from converters.pipeline.commit import Committer
 from converters.pipeline.engines import Engine, WorkUnit, local_engine
 from converters.pipeline.records import ConvertContext, UnitResult
@@ -51,19 +51,12 @@ def iter_units(files: Iterable[tuple[Path, Problem | None]], ctx: ConvertContext
 def _windows(first: int, path: Path, ctx: ConvertContext) -> list[WorkUnit]:
     """A file's units: its windows when it is a large ZIP or NDJSON file, else the file itself."""
     options = ctx.options
-    archive = archive_windows(path, options.archive_window, ctx.archive_suffixes, options.max_bytes) \
-        if options.archive_window > 0 else None
-    if archive is not None:
-        cuts, digest = archive
-        share = _size(path) // len(cuts)
-        return [WorkUnit(first + k, path, size=share, window=cut, sha256=digest, part=k, parts=len(cuts))
-                for k, cut in enumerate(cuts)]
-    text = ndjson_windows(path, options.ndjson_window, options.max_bytes) if options.ndjson_window > 0 else None
-    if text is not None:
-        spans, digest = text
-        return [WorkUnit(first + k, path, size=span.stop - span.start, text_window=span, sha256=digest, part=k,
-                         parts=len(spans)) for k, span in enumerate(spans)]
-    return [WorkUnit(first, path, size=_size(path))]
+    windows = file_windows(path, options.archive_window, options.ndjson_window, ctx.archive_suffixes,
+                           options.max_bytes)
+    if windows is None:
+        return [WorkUnit(first, path, size=_size(path))]
+    return [WorkUnit(first + k, path, size=window.size, window=window, part=k, parts=len(windows))
+            for k, window in enumerate(windows)]
 
 
 def _size(path: Path) -> int:
