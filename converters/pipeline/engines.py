@@ -13,6 +13,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -79,20 +80,6 @@ def in_process(options: ConvertOptions, resources: Resources) -> Engine:
     return run
 
 
-# --- worker processes ---------------------------------------------------------------------------------
-
-_WORKER: dict[str, ConvertContext] = {}  # the one context of a worker process, built by its initializer
-
-
-def _init_worker(options: ConvertOptions, root: Path) -> None:
-    _WORKER["ctx"] = ConvertContext.build(options, Resources(root=root))
-    settle_for_batch()
-
-
-def _convert_in_worker(unit: WorkUnit) -> UnitResult:
-    return convert_work(unit, _WORKER["ctx"])
-
-
 def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
     """A unit's result: its file converted, or the problem that the path named is missing."""
     if unit.missing is not None:
@@ -106,29 +93,29 @@ def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
     return result
 
 
+# --- worker processes ---------------------------------------------------------------------------------
+
 IN_FLIGHT_PER_JOB = 2  # units submitted and not yet committed, per worker: every worker busy, memory bounded
 
 
 def worker_pool(options: ConvertOptions, resources: Resources, jobs: int) -> Engine:
-    """Convert units in `jobs` worker processes, results in input order. At most `IN_FLIGHT_PER_JOB` units per
-    worker are in flight, so results never pile up when committing is slower than converting (`Pool.imap`
-    would buffer every finished result), and later files are planned only as the run reaches them."""
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    """Convert units in `jobs` worker processes, results in input order (`ordered_map`): each worker builds its
+    context once, and at most `IN_FLIGHT_PER_JOB` units per worker are in flight, so results never pile up when
+    committing is slower than converting, and later files are planned only as the run reaches them."""
+    setup = partial(_worker_context, options, resources.root)
 
     def run(units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
-        import multiprocessing  # here: a run on one core (and every worker) does without it
-
-        context = multiprocessing.get_context(method)
-        with context.Pool(jobs, initializer=_init_worker, initargs=(options, resources.root)) as pool:
-            pending: deque[AsyncResult[UnitResult]] = deque()
-            for unit in units:
-                pending.append(pool.apply_async(_convert_in_worker, (unit,)))
-                if len(pending) >= IN_FLIGHT_PER_JOB * jobs:
-                    yield pending.popleft().get()
-            while pending:
-                yield pending.popleft().get()
+        return ordered_map(_convert_with, units, jobs, setup)
 
     return run
+
+
+def _worker_context(options: ConvertOptions, root: Path) -> ConvertContext:
+    return ConvertContext.build(options, Resources(root=root))
+
+
+def _convert_with(ctx: ConvertContext, unit: WorkUnit) -> UnitResult:
+    return convert_work(unit, ctx)
 
 
 def local_engine(options: ConvertOptions, resources: Resources) -> Engine:
@@ -156,7 +143,7 @@ def ordered_map(work: Callable[[S, T], R], items: Iterable[T], jobs: int, setup:
     """`work(state, item)` for every item, results in input order: here for one job, else in `jobs` worker
     processes that each build their `state` once with `setup` (both picklable: top-level functions, partials).
 
-    What `worker_pool` does for conversion units, for commands that check or count files: at most
+    Conversion units (`worker_pool`) and the commands that check or count files run through it: at most
     `IN_FLIGHT_PER_JOB` items per worker are in flight, so memory stays bounded and `items` is read lazily."""
     if jobs <= 1:
         state = setup()
