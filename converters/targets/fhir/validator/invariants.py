@@ -421,12 +421,10 @@ class Engine:
         variables: Mapping[str, list[Any]] | None,
     ) -> Outcome:
         """`_evaluate`, computed once per type for the nodes that lack every member the invariant reads."""
-        type_path = str(data["resourceType"]) if "resourceType" in data else (fhirpath_type or "")
+        type_path = _type_path(data, fhirpath_type)
         known = invariant.absent.get(type_path)
         if known is None:
-            members = invariant.members or frozenset()
-            keys = absence.member_keys(members, type_path, self.fast_model.choices, self.fast_model.elsewhere)
-            known = invariant.absent[type_path] = (keys, None)
+            known = invariant.absent[type_path] = (self._member_keys(invariant.members, type_path), None)
         keys, outcome = known
         for key in keys:
             if key in data:
@@ -452,11 +450,10 @@ class Engine:
         lacks it, holds null, an empty array or anything else: all the compiled navigation looks at before
         `exists()`/`empty()`, so equal patterns give equal compiled outcomes. Only compiled outcomes are kept;
         an evaluation that falls back to fhirpathpy is made every time."""
-        type_path = str(data["resourceType"]) if "resourceType" in data else (fhirpath_type or "")
+        type_path = _type_path(data, fhirpath_type)
         known = invariant.patterns.get(type_path)
         if known is None:
-            members = invariant.presence or frozenset()
-            found = absence.member_keys(members, type_path, self.fast_model.choices, self.fast_model.elsewhere)
+            found = self._member_keys(invariant.presence, type_path)
             known = invariant.patterns[type_path] = (tuple(sorted(found)), {})
         keys, outcomes = known
         pattern = tuple([
@@ -472,6 +469,11 @@ class Engine:
                 outcomes.clear()
             outcomes[pattern] = outcome
         return outcome
+
+    def _member_keys(self, members: frozenset[str] | None, type_path: str) -> frozenset[str]:
+        """The JSON keys (choice forms and `_` companions included) that hold `members` on nodes of this type."""
+        return absence.member_keys(members or frozenset(), type_path, self.fast_model.choices,
+                                   self.fast_model.elsewhere)
 
     def _evaluate(
         self,
@@ -529,3 +531,8 @@ class Engine:
         except Exception as exc:  # the engine raises bare Exceptions; reported as a skip, never as a pass
             return f"the FHIRPath engine failed: {str(exc)[:160]}"
         return to_boolean(result)
+
+
+def _type_path(data: Mapping[str, Any], fhirpath_type: str | None) -> str:
+    """The type a node's invariant outcomes are kept under: its resourceType, else its element type."""
+    return str(data["resourceType"]) if "resourceType" in data else (fhirpath_type or "")
