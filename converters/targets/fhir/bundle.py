@@ -37,7 +37,7 @@ class BuiltBundle:
     bundle: dict[str, Any]
     trace: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
-    # True when the trace holds no float by construction (see `trace_document`): `jsonio.dumps_floatless` may
+    # True when the trace holds no float by construction (see `traced`): `jsonio.dumps_floatless` may
     # write it without looking for floats
     trace_floatless: bool = False
 
@@ -201,13 +201,9 @@ class _SourceIndex:
         return []
 
 
-def trace_document(study: Study, drafts: list[Draft]) -> dict[str, Any]:
-    """The `--trace` sidecar: each output element (JSON pointer and FHIRPath) -> study pointer -> source."""
-    return traced(study, drafts)[0]
-
-
 def traced(study: Study, drafts: list[Draft]) -> tuple[dict[str, Any], bool]:
-    """`trace_document`, and whether it holds no float by construction: its paths and pointers are str, the
+    """The `--trace` sidecar (each output element, as JSON pointer and FHIRPath -> study pointer -> source), and
+    whether it holds no float by construction: its paths and pointers are str, the
     source file's fields are str (validated by pydantic), and every location was read from a model whose fields
     are all int, str or None (validated by pydantic when the reader made it; `_scalar_fields` checks the class)."""
     elements: list[dict[str, Any]] = []
