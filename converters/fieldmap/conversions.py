@@ -17,67 +17,43 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from converters.fieldmap.conversion_types import (
+    Absent as Absent,
+)
+from converters.fieldmap.conversion_types import (
+    Conversion as Conversion,
+)
+from converters.fieldmap.conversion_types import (
+    ConversionContext as ConversionContext,
+)
+from converters.fieldmap.conversion_types import (
+    Parts as Parts,
+)
+from converters.fieldmap.conversion_types import (
+    Rejected as Rejected,
+)
+from converters.fieldmap.conversion_types import (
+    ValueWordings as ValueWordings,
+)
+from converters.fieldmap.ictrp import (
+    convert_ictrp_age,
+    convert_ictrp_criteria,
+    convert_ictrp_criteria_text,
+    convert_ictrp_date,
+    convert_ictrp_identifiers,
+    convert_ictrp_list,
+    convert_ictrp_text,
+)
 from converters.model import Age, Enrollment, GeoPoint, PartialDate, TextFormat
-from converters.model.criteria_markdown import CriteriaHeadings, parse_criteria
+from converters.model.criteria_markdown import parse_criteria
 from converters.model.study import Identifier, IdentifierKind
 from converters.model.values import parse_age, parse_bool, parse_int, parse_partial_date
-from converters.model.vocabulary import IdentifierSystems, Vocabulary
 
 FIELD_MAP = "field-map"  # the kinds of mapping file that name conversions
 PAGE_LAYOUTS = "page-layouts"
 _BARE_AGE = re.compile(r"^\d{1,3}(?:\.\d+)?$")
 
 
-@dataclass(frozen=True, slots=True)
-class Absent:
-    """The source value was read and means "nothing to record" (e.g. an XML age of "N/A" = no limit)."""
-
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """The source value could not be used; it stays unmapped with this reason and a problem is reported."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class ValueWordings:
-    """How free text writes enrollment counts and age ranges (`value_wordings` in the page layouts), compiled."""
-
-    enrollment: re.Pattern[str]  # groups: count, type (a word looked up in `enrollment_type_vocabulary`)
-    enrollment_type_vocabulary: str
-    range_split: re.Pattern[str]  # between the two ages of a range
-    minimum_only: re.Pattern[str]  # groups: age or age2
-    maximum_only: re.Pattern[str]  # groups: age or age2
-    unit_suffix: re.Pattern[str]  # group: age ("5 years old" -> "5 years")
-
-
-@dataclass(frozen=True, slots=True)
-class ConversionContext:
-    """What conversions look values up in, built once per reader."""
-
-    vocabulary: Vocabulary
-    identifiers: IdentifierSystems
-    local_vocabulary: Vocabulary | None = None  # the mapping file's own vocabularies, looked up first
-    wordings: ValueWordings | None = None  # how free text writes counts and age ranges (page layouts)
-    criteria_headings: CriteriaHeadings | None = None  # the words of criteria section headings (a field map's)
-
-    def lookup_one(self, vocabulary: str, wording: str) -> str | None:
-        """The coded value of a wording: in the mapping's own vocabularies when they have this one, else in the
-        shared ones; None when it is unknown (or no vocabulary has that name)."""
-        for source in (self.local_vocabulary, self.vocabulary):
-            if source is not None:
-                try:
-                    return source.lookup_one(vocabulary, wording)
-                except KeyError:
-                    continue  # not a vocabulary of this source
-        return None
-
-
-Parts = dict[str, Any]
-Conversion = Callable[[Parts, dict[str, Any], ConversionContext], Any]
 
 
 def _one(parts: Parts) -> Any:
@@ -400,6 +376,14 @@ CONVERSIONS: dict[str, NamedConversion] = {
     "identifier_registry": NamedConversion(convert_identifier_registry, "an identifier", _FIELD_MAP),
     "registry_identifier": NamedConversion(convert_registry_identifier, "an identifier of a known registry", _PAGE),
     "flag_if_contains": NamedConversion(convert_flag_if_contains, "text", _FIELD_MAP),
+    # values as WHO ICTRP exports write them (converters/fieldmap/ictrp.py)
+    "ictrp_text": NamedConversion(convert_ictrp_text, "text", _FIELD_MAP, free_text=True),
+    "ictrp_list": NamedConversion(convert_ictrp_list, "items separated by semicolons", _FIELD_MAP, free_text=True),
+    "ictrp_date": NamedConversion(convert_ictrp_date, "a date (08/04/2024, 20240408, April 25, 2024)", _FIELD_MAP),
+    "ictrp_age": NamedConversion(convert_ictrp_age, "an age limit (18 Years, 18, N/A)", _FIELD_MAP),
+    "ictrp_identifiers": NamedConversion(convert_ictrp_identifiers, "identifiers", _FIELD_MAP),
+    "ictrp_criteria_text": NamedConversion(convert_ictrp_criteria_text, "criteria text", _FIELD_MAP, free_text=True),
+    "ictrp_criteria": NamedConversion(convert_ictrp_criteria, "criteria text", _FIELD_MAP, free_text=True),
 }
 
 # The one-argument forms, by name (see NamedConversion.simple).

@@ -159,7 +159,7 @@ class FieldMapSpec:
         rules = read_rules(mapping["rules"], Study, name)
         headings = CriteriaHeadings.from_mapping(mapping["criteria_headings"]) if "criteria_headings" in mapping \
             else None
-        if headings is None and any(rule.convert_name == "criteria" for rule in all_rules(rules)):
+        if headings is None and any(rule.convert_name in ("criteria", "ictrp_criteria") for rule in all_rules(rules)):
             raise MappingError(f"{name}: the criteria conversion needs the map's criteria_headings")
         for rule in all_rules(rules):
             if rule.vocabulary is not None:

@@ -152,6 +152,9 @@ class Sponsors(_Model):
         [], description="Sponsors the source lists without saying whether each is the lead or a collaborator"
     )
     responsible_party: ResponsibleParty | None = None
+    support_sources: list[str] = Field(
+        [], description="Sources of monetary or material support (WHO TRDS item 4), each as the source names it"
+    )
 
 
 class Contact(_Model):
@@ -162,6 +165,8 @@ class Contact(_Model):
     phone: str | None = None
     phone_ext: str | None = None
     email: str | None = None
+    address: str | None = Field(None, description="Postal address as written (WHO ICTRP contacts give one)")
+    affiliation: str | None = Field(None, description="The contact's organisation, as written")
 
 
 class Official(_Model):

@@ -112,3 +112,23 @@ def parse_bool(text: str) -> bool | None:
         return False
     return None
 
+
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+_YEAR_FIRST_SLASHED = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$", re.ASCII)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII)
+
+
+def parse_export_date(text: str) -> PartialDate | None:
+    """A date as WHO ICTRP exports and the registries' exchange files write it: every form `parse_partial_date`
+    reads, and `08/04/2024` (day first, as ICTRP and the registries it lists write it), `20240408`, `2016/12/06`.
+    The text as written is kept when it is not ISO 8601."""
+    raw = text.strip()
+    found = parse_partial_date(raw)
+    if found is not None:
+        return found
+    if m := _DAY_FIRST.match(raw):
+        return _make(int(m[3]), int(m[2]), int(m[1]), raw, False)
+    if (m := _COMPACT.match(raw)) or (m := _YEAR_FIRST_SLASHED.match(raw)):
+        return _make(int(m[1]), int(m[2]), int(m[3]), raw, False)
+    return None

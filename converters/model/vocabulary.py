@@ -54,6 +54,7 @@ class RegistrySystem:
     pattern: re.Pattern[str]
     search_pattern: re.Pattern[str] | None
     system: str
+    ictrp_pattern: re.Pattern[str] | None = None  # how WHO ICTRP writes its ids; group `id` is the registry's own
 
 
 class IdentifierSystems:
@@ -67,6 +68,7 @@ class IdentifierSystems:
                 pattern=re.compile(r["pattern"]),
                 search_pattern=re.compile(r["search_pattern"]) if r.get("search_pattern") else None,
                 system=r["system"],
+                ictrp_pattern=re.compile(r["ictrp_pattern"]) if r.get("ictrp_pattern") else None,
             )
             for r in resources.mapping(name)["registries"]
         )
@@ -77,6 +79,15 @@ class IdentifierSystems:
         for registry in self.registries:
             if registry.pattern.match(value.strip()):
                 return registry.key
+        return None
+
+    def classify_ictrp(self, value: str) -> tuple[str, str] | None:
+        """(registry key, the registry's own id) for an id as WHO ICTRP writes it with a prefix or suffix of its
+        own (`EUCTR2021-000037-14-ES`, `JPRN-jRCT2071210009`, `CTIS2023-507385-11-00`), else None."""
+        text = value.strip()
+        for registry in self.registries:
+            if registry.ictrp_pattern is not None and (m := registry.ictrp_pattern.match(text)):
+                return registry.key, m["id"]
         return None
 
     def system(self, key: str) -> str | None:

@@ -39,7 +39,7 @@ from converters.model.comparators import ComparatorRules, mark_damaged_comparato
 from converters.model.provenance import PointerLocations, resolve_pointer
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ctgov
-from converters.problems import Location, Problem
+from converters.problems import Location, Problem, ProblemKind
 from converters.readers.base import ReadOutcome, SourceUse
 from converters.readers.ctgov_v2.classic import classic_problem, classic_shape
 from converters.resources import Resources
@@ -216,9 +216,10 @@ class V2RecordConverter:
 
 
 def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[Problem],
-                source: SourceInfo, locations: PointerLocations | None = None) -> Study | Problem:
-    """Assemble the Study from mapped data; a model failure here is a reader bug, reported, not raised.
-    `locations`: the converter's shared provenance locations, when it keeps them."""
+                source: SourceInfo, locations: PointerLocations | None = None,
+                invalid: ProblemKind = ctgov.RECORD_INVALID) -> Study | Problem:
+    """Assemble the Study from mapped data; a model failure here is a reader bug, reported (as `invalid`), not
+    raised. `locations`: the converter's shared provenance locations, when it keeps them."""
     data = result.data
     data["source"] = source.model_copy(update={"text_formats": result.text_formats}) if result.text_formats \
         else source
@@ -232,7 +233,7 @@ def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[
         return Study.model_validate(data)
     except ValueError as exc:  # pydantic.ValidationError
         first = str(exc).splitlines()
-        return ctgov.RECORD_INVALID(Location(), reason=" ".join(first[:3])[:300])
+        return invalid(Location(), reason=" ".join(first[:3])[:300])
 
 
 def source_leaves(field_map: FieldMap, root: Any, pointer: str, result: MapResult, invalid: dict[str, str],

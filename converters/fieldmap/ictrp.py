@@ -1,0 +1,190 @@
+"""Named conversions for values as WHO ICTRP writes them: its XML and CSV exports and the registries' exchange XML.
+
+ICTRP passes on what each registry sent, lightly normalised, so one field holds many registries' habits:
+- values padded with newlines and spaces, and HTML line breaks (`<br>`, `<br />`, `<p>`; escaped in the XML,
+  literal in the CSV) inside long texts;
+- several values in one field, separated by semicolons (countries, conditions, outcomes, secondary ids), with
+  repeats;
+- dates day first (`08/04/2024`), compact (`20240408`), ISO, or in words (`April 25, 2024`);
+- ages as `18 Years`, `18`, `>= 20age old`, `60(Year)`, `16years-old`, or a word for "no limit";
+- ids with ICTRP's own prefixes (`EUCTR2021-000037-14-ES`, `JPRN-jRCT...`), which name another registry's id.
+
+Each conversion cleans the value the same way (`clean_text`) before reading it, so what a study keeps is the
+text with the export's padding and line-break markup turned into plain line breaks; the source pointer in the
+provenance still says where it was. Wordings that mean "no limit" are the mapping file's (`options.no_limit`).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import Any
+
+from converters.fieldmap.conversion_types import Absent, ConversionContext, Parts, Rejected
+from converters.model import Age, TextFormat
+from converters.model.criteria_markdown import parse_criteria
+from converters.model.study import Identifier, IdentifierKind
+from converters.model.values import parse_export_date
+
+_LINE_BREAK = re.compile(r"\r?<br\s*/?>\r?|\r\n|\r|</p>", re.IGNORECASE)
+_PARAGRAPH_OPEN = re.compile(r"<p>", re.IGNORECASE)
+_AGE = re.compile(
+    r"^(?P<op>>=|<=|≥|≤|>|<)?\s*(?P<value>\d{1,3}(?:\.\d+)?)\s*\(?\s*(?P<unit>[A-Za-z]+)?\s*\)?\s*(?:-?\s*old)?$"
+)
+_AGE_UNITS = {
+    "year": "YEARS", "years": "YEARS", "y": "YEARS", "age": "YEARS", "yrs": "YEARS",
+    "month": "MONTHS", "months": "MONTHS", "week": "WEEKS", "weeks": "WEEKS",
+    "day": "DAYS", "days": "DAYS", "hour": "HOURS", "hours": "HOURS",
+    "m": "MONTHS", "w": "WEEKS", "d": "DAYS", "h": "HOURS",  # the exchange XML's unit codes (18Y, 3M)
+}
+
+
+def clean_text(value: str) -> str:
+    """The text without the export's padding: HTML line breaks become line breaks, each line loses trailing
+    spaces, the indentation common to all lines goes (ClinicalTrials.gov texts come indented), and the text its
+    outer blank space."""
+    text = _PARAGRAPH_OPEN.sub("", _LINE_BREAK.sub("\n", value))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return textwrap.dedent(text).strip()
+
+
+def _text_of(parts: Parts) -> str | Rejected:
+    value = parts.get("value")
+    if not isinstance(value, str):
+        return Rejected("expected text, found a structure")
+    return clean_text(value)
+
+
+def convert_ictrp_text(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """The text, cleaned (`clean_text`); an empty field records nothing."""
+    text = _text_of(parts)
+    if isinstance(text, Rejected):
+        return text
+    return text if text else Absent("empty")
+
+
+def split_items(text: str, separator: str = ";") -> list[str]:
+    """The items of a list written in one field, each stripped, empty ones and repeats (ignoring case) left out."""
+    seen: set[str] = set()
+    items: list[str] = []
+    for piece in text.split(separator):
+        item = piece.strip()
+        if item and item.casefold() not in seen:
+            seen.add(item.casefold())
+            items.append(item)
+    return items
+
+
+def convert_ictrp_list(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """Several values in one field (`France;Germany;France`): one list item each, in order, repeats removed.
+    With `options.field`, each item is an object holding the value in that field and `options.set`'s constants
+    (an outcome's `measure` with its `kind`)."""
+    text = _text_of(parts)
+    if isinstance(text, Rejected):
+        return text
+    items = split_items(text, str(options.get("separator", ";")))
+    if not items:
+        return Absent("empty")
+    field = options.get("field")
+    if field is None:
+        return items
+    constants = dict(options.get("set", {}))
+    return [{**constants, str(field): item} for item in items]
+
+
+def convert_ictrp_date(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """A date in any form the exports use, as precise as written (see `parse_export_date`)."""
+    text = _text_of(parts)
+    if isinstance(text, Rejected):
+        return text
+    if not text:
+        return Absent("empty")
+    found = parse_export_date(text)
+    return found if found is not None else Rejected(f"{text!r} is not a date in a known form")
+
+
+def convert_ictrp_age(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """An age limit: `18 Years`, `60(Year)`, `>= 20age old`, `16years-old`; a bare number is in
+    `options.bare_unit` (ICTRP's age fields are in years unless a unit is given); the wordings in
+    `options.no_limit` (`N/A`, `None`, `No limit`) mean no limit, which the model states by leaving it out.
+    A strict bound (`> 20`) is refused: the model's limits are inclusive."""
+    text = _text_of(parts)
+    if isinstance(text, Rejected):
+        return text
+    if not text:
+        return Absent("empty")
+    if text.casefold() in {str(w).casefold() for w in options.get("no_limit", [])}:
+        return Absent(f"{text}: no age limit, which the model states by leaving the limit out")
+    m = _AGE.match(text)
+    if m is None:
+        return Rejected(f"{text!r} is not an age limit in a known form")
+    if m["op"] in (">", "<"):
+        return Rejected(f"{text!r} is a strict limit; the model's age limits are inclusive")
+    unit = _AGE_UNITS.get(m["unit"].casefold()) if m["unit"] else options.get("bare_unit")
+    if unit is None:
+        return Rejected(f"{text!r}: {m['unit']!r} is not a unit of age")
+    return Age(value=float(m["value"]), unit=unit, text=text)
+
+
+def convert_ictrp_identifiers(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """The ids in the field (several are separated by `;`), each as an `Identifier` of `options.kind`, under the
+    registry its format belongs to (`mappings/common/identifiers.yaml`). An id written in ICTRP's own form
+    (`EUCTR2021-000037-14-ES`) becomes the registry's id (`2021-000037-14`, EudraCT) and, as written, a
+    secondary id under ICTRP's system, so a registry's id never goes under another registry's system."""
+    text = _text_of(parts)
+    if isinstance(text, Rejected):
+        return text
+    kind = IdentifierKind(options.get("kind", "secondary"))
+    out: list[Identifier] = []
+    seen: set[tuple[str, str | None]] = set()
+
+    def add(value: str, ident_kind: IdentifierKind, registry: str | None) -> None:
+        if (value, registry) not in seen:
+            seen.add((value, registry))
+            out.append(Identifier(value=value, kind=ident_kind, registry=registry))
+
+    for item in split_items(text):
+        native = ctx.identifiers.classify_ictrp(item)
+        if native is not None:
+            add(native[1], kind, native[0])
+            add(item, IdentifierKind.SECONDARY, ctx.identifiers.classify(item))
+        else:
+            add(item, kind, ctx.identifiers.classify(item))
+    return out if out else Absent("empty")
+
+
+def criteria_text(parts: Parts) -> str | Rejected:
+    """The inclusion and the exclusion criteria (two fields in ICTRP), cleaned, one after the other with a blank
+    line between them, as one criteria text; each keeps its own heading as the registry wrote it."""
+    texts = []
+    for role in ("inclusion", "exclusion"):
+        value = parts.get(role)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return Rejected(f"{role}: expected text, found a structure")
+        cleaned = clean_text(value)
+        if cleaned:
+            texts.append(cleaned)
+    return "\n\n".join(texts)
+
+
+def convert_ictrp_criteria_text(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    text = criteria_text(parts)
+    if isinstance(text, Rejected):
+        return text
+    return text if text else Absent("no criteria text")
+
+
+def convert_ictrp_criteria(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """The criteria as sections and items (the text as `convert_ictrp_criteria_text` joins it, read as plain
+    text with the map's `criteria_headings`)."""
+    text = criteria_text(parts)
+    if isinstance(text, Rejected):
+        return text
+    if not text:
+        return Absent("no criteria text")
+    if ctx.criteria_headings is None:
+        return Rejected("no criteria headings to read it with")
+    sections = parse_criteria(text, ctx.criteria_headings, TextFormat.PLAIN)
+    return sections if sections else Absent("no criteria text")
