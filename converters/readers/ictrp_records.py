@@ -1,0 +1,150 @@
+"""What the WHO ICTRP readers share (`ictrp_xml`, `ictrp_csv`, `ictrp_registry`): one trial record, an XML element
+or a CSV row, turned into a study by its format's field map with ICTRP's problem kinds; and XML read trial by trial.
+
+This module defines no `READER`: each format's module does. A trial's identity comes from its TrialID through
+`mappings/common/identifiers.yaml` (the conversion `ictrp_identifiers`); a study without a registry identifier,
+or whose TrialID is of no known registry, is still converted, with a warning saying so.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from converters.fieldmap import ConversionContext, FieldMap, MapResult
+from converters.fieldmap.adapters import Adapter
+from converters.fieldmap.state import EngineKinds
+from converters.loading import XmlRefusal, short_message
+from converters.loading.xml import has_doctype
+from converters.model import SourceInfo
+from converters.model.comparators import ComparatorRules, mark_damaged_comparators
+from converters.model.study import IdentifierKind
+from converters.model.vocabulary import IdentifierSystems, Vocabulary
+from converters.problem_codes import ictrp
+from converters.problems import Location, Problem
+from converters.readers.base import ReadOutcome, SourceUse
+from converters.readers.ctgov_v2.record import build_study, source_leaves
+from converters.resources import Resources
+
+_PROLOG_WINDOW = 64 * 1024
+_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+ENGINE_KINDS = EngineKinds(unknown_value=ictrp.UNKNOWN_VALUE, bad_value=ictrp.BAD_VALUE,
+                           dropped_object=ictrp.DROPPED_OBJECT)
+
+
+@dataclass(frozen=True)
+class TrialPlace:
+    """Where one trial sits: the file, its digest and encoding, the format and form, its place in the file."""
+
+    file: str
+    sha256: str
+    format: str
+    layout: str
+    encoding: str | None
+    label: str  # "#3": the trial's place in the file (with the archive member's name, inside a ZIP)
+    pointer: str  # the record's own pointer (`/Trials_downloaded_from_ICTRP/Trial[3]`, `/3`)
+    id_pointer: str  # where its TrialID is (for the problem when it has none)
+
+
+class TrialConverter:
+    """Built once per run and format: the compiled field map and the comparator rules."""
+
+    def __init__(self, resources: Resources, mapping: str, adapter: Adapter) -> None:
+        ctx = ConversionContext(Vocabulary(resources), IdentifierSystems(resources))
+        self.field_map = FieldMap(resources.mapping(mapping), mapping, adapter, ctx, ENGINE_KINDS)
+        self.comparators = ComparatorRules.load(resources)
+
+    def convert(self, record: Any, place: TrialPlace, trial_id: str | None, problems: list[Problem]) -> ReadOutcome:
+        """One trial -> an outcome: the study (with its problems), or why it could not be modelled. `trial_id`:
+        the TrialID as written, which names the trial in problem locations."""
+        name = (trial_id or "").strip() or place.label
+        where = _locator(place, name)
+        result = self.field_map.apply(record, place.pointer, where)
+        problems = [*problems, *identity_problems(result, place, where), *result.problems]
+        entries = self.field_map.unmapped(record, place.pointer, result, {})
+        source = SourceInfo(file=place.file, format=place.format, layout=place.layout, encoding=place.encoding,
+                            sha256=place.sha256, record=place.label)
+        study = build_study(result, entries, problems, source, invalid=ictrp.RECORD_INVALID)
+        if isinstance(study, Problem):
+            return ReadOutcome(place.label, None, [*problems, study.with_location(file=place.file, record=name)])
+        return ReadOutcome(place.label, mark_damaged_comparators(study, self.comparators), [])
+
+    def source_use(self, record: Any, place: TrialPlace) -> SourceUse:
+        """Which values of the trial the field map uses (for `trialbridge coverage`)."""
+        result = self.field_map.apply(record, place.pointer, _locator(place, place.label))
+        return SourceUse(source_leaves(self.field_map, record, place.pointer, result, {}))
+
+
+def _locator(place: TrialPlace, name: str) -> Callable[[str], Location]:
+    def where(pointer: str) -> Location:
+        return Location(file=place.file, record=name, path=pointer or None)
+
+    return where
+
+
+def identity_problems(result: MapResult, place: TrialPlace, where: Callable[[str], Location]) -> list[Problem]:
+    """A warning when the trial has no TrialID, or one of no known registry (kept without a system)."""
+    registry_ids = [i for i in result.data.get("identifiers", []) if _kind(i) is IdentifierKind.REGISTRY]
+    if not registry_ids:
+        return [ictrp.NO_TRIAL_ID(where(place.id_pointer), path=place.id_pointer)]
+    return [ictrp.TRIAL_ID_UNKNOWN_REGISTRY(where(place.id_pointer), value=_field(i, "value"))
+            for i in registry_ids if _field(i, "registry") is None]
+
+
+def _field(ident: Any, name: str) -> Any:
+    return ident.get(name) if isinstance(ident, dict) else getattr(ident, name)
+
+
+def _kind(ident: Any) -> IdentifierKind:
+    return IdentifierKind(_field(ident, "kind"))
+
+
+# --- XML, trial by trial ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class XmlStart:
+    """The document's root element and encoding, before its first trial."""
+
+    root: str
+    encoding: str | None
+
+
+def iter_xml_trials(data: bytes, trial_tag: str, allow_doctype: bool = False
+                    ) -> Iterator[XmlStart | Any | XmlRefusal]:
+    """The root (`XmlStart`), then each `trial_tag` child of the root as a parsed element, which is cleared
+    once the caller moves on, so a large export never sits in memory as one tree; an `XmlRefusal` ends it.
+
+    Parsed without resolving entities, loading a DTD or touching the network. A document type with an internal
+    subset (where entity declarations live) is refused; one that only names its DTD
+    (`<!DOCTYPE trials SYSTEM "who_ictrp.dtd">`) is accepted when `allow_doctype`, and the DTD is not loaded."""
+    if has_doctype(data):
+        internal = _INTERNAL_SUBSET.search(data[:_PROLOG_WINDOW]) is not None
+        if internal or not allow_doctype:
+            yield XmlRefusal("dtd", entities=b"<!ENTITY" in data[:_PROLOG_WINDOW])
+            return
+    events = etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False, remove_pis=True)
+    depth = 0
+    root: Any = None
+    try:
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    root = element
+                    yield XmlStart(str(element.tag), element.getroottree().docinfo.encoding)
+                continue
+            depth -= 1
+            if depth == 1 and element.tag == trial_tag:
+                yield element
+                element.clear(keep_tail=True)
+                while element.getprevious() is not None:
+                    del root[0]
+    except etree.XMLSyntaxError as exc:
+        yield XmlRefusal("malformed", line=exc.lineno or 1, reason=short_message(exc.msg or str(exc)))
