@@ -37,11 +37,13 @@ from converters.fieldmap.conversion_types import (
 )
 from converters.fieldmap.ictrp import (
     convert_ictrp_age,
+    convert_ictrp_count,
     convert_ictrp_criteria,
     convert_ictrp_criteria_text,
     convert_ictrp_date,
     convert_ictrp_identifiers,
     convert_ictrp_list,
+    convert_ictrp_phase,
     convert_ictrp_text,
 )
 from converters.model import Age, Enrollment, GeoPoint, PartialDate, TextFormat
@@ -380,6 +382,8 @@ CONVERSIONS: dict[str, NamedConversion] = {
     "ictrp_text": NamedConversion(convert_ictrp_text, "text", _FIELD_MAP, free_text=True),
     "ictrp_list": NamedConversion(convert_ictrp_list, "items separated by semicolons", _FIELD_MAP, free_text=True),
     "ictrp_date": NamedConversion(convert_ictrp_date, "a date (08/04/2024, 20240408, April 25, 2024)", _FIELD_MAP),
+    "ictrp_count": NamedConversion(convert_ictrp_count, "a number of participants", _FIELD_MAP),
+    "ictrp_phase": NamedConversion(convert_ictrp_phase, "a phase (Phase 2, 2-3, EU CTR phase flags)", _FIELD_MAP),
     "ictrp_age": NamedConversion(convert_ictrp_age, "an age limit (18 Years, 18, N/A)", _FIELD_MAP),
     "ictrp_identifiers": NamedConversion(convert_ictrp_identifiers, "identifiers", _FIELD_MAP),
     "ictrp_criteria_text": NamedConversion(convert_ictrp_criteria_text, "criteria text", _FIELD_MAP, free_text=True),

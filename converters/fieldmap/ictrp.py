@@ -21,16 +21,18 @@ import textwrap
 from typing import Any
 
 from converters.fieldmap.conversion_types import Absent, ConversionContext, Parts, Rejected
-from converters.model import Age, TextFormat
+from converters.model import Age, Enrollment, TextFormat
 from converters.model.criteria_markdown import parse_criteria
 from converters.model.study import Identifier, IdentifierKind
-from converters.model.values import parse_export_date
+from converters.model.values import parse_export_date, parse_int
+from converters.model.vocabulary import normalise_wording
 
 _LINE_BREAK = re.compile(r"\r?<br\s*/?>\r?|\r\n|\r|</p>", re.IGNORECASE)
 _PARAGRAPH_OPEN = re.compile(r"<p>", re.IGNORECASE)
 _AGE = re.compile(
     r"^(?P<op>>=|<=|≥|≤|>|<)?\s*(?P<value>\d{1,3}(?:\.\d+)?)\s*\(?\s*(?P<unit>[A-Za-z]+)?\s*\)?\s*(?:-?\s*old)?$"
 )
+_FLAG = re.compile(r"\s*(.+?):\s*(yes|no)\b", re.IGNORECASE)
 _AGE_UNITS = {
     "year": "YEARS", "years": "YEARS", "y": "YEARS", "age": "YEARS", "yrs": "YEARS",
     "month": "MONTHS", "months": "MONTHS", "week": "WEEKS", "weeks": "WEEKS",
@@ -188,3 +190,34 @@ def convert_ictrp_criteria(parts: Parts, options: dict[str, Any], ctx: Conversio
         return Rejected("no criteria headings to read it with")
     sections = parse_criteria(text, ctx.criteria_headings, TextFormat.PLAIN)
     return sections if sections else Absent("no criteria text")
+
+
+def convert_ictrp_count(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """A number of participants (`500`, `1,200`); per-group sizes (`control group:50;sepsis group:50;`) are
+    refused, not summed: the registry did not state a total."""
+    text = _text_of(parts)
+    if isinstance(text, Rejected):
+        return text
+    if not text:
+        return Absent("empty")
+    count = parse_int(text)
+    return Enrollment(count=count) if count is not None else Rejected(f"{text!r} is not one number of participants")
+
+
+def convert_ictrp_phase(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """The phase(s): a wording of the Phase vocabulary (`Phase 2/Phase 3`, `2-3`), or EU CTR's list of flags
+    (`Human pharmacology (Phase I): no Therapeutic exploratory (Phase II): yes ...`), each flag's label mapped
+    to a phase by `options.flags`; the phases flagged `yes` are the trial's. `options.not_stated`: wordings that
+    say no phase was given (`Not selected`)."""
+    text = _text_of(parts)
+    if isinstance(text, Rejected):
+        return text
+    if not text or text.casefold() in {str(w).casefold() for w in options.get("not_stated", [])}:
+        return Absent(f"{text}: no phase stated" if text else "empty")
+    flags = {normalise_wording(str(k)): str(v) for k, v in options.get("flags", {}).items()}
+    pairs = _FLAG.findall(text)
+    if flags and pairs and all(normalise_wording(label) in flags for label, _ in pairs):
+        phases = [flags[normalise_wording(label)] for label, answer in pairs if answer.casefold() == "yes"]
+        return phases if phases else Absent("no phase flagged yes")
+    found = ctx.vocabulary.lookup("Phase", text)
+    return list(found) if found else Rejected(f"{text!r} is not a known phase")

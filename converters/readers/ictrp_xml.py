@@ -1,0 +1,104 @@
+"""Reader for the WHO ICTRP search-portal XML export (`<Trials_downloaded_from_ICTRP>`, format name `ictrp-xml`).
+
+The export lists flat `<Trial>` elements, each a record that ICTRP copied from a primary registry (ChiCTR, EU
+CTR, CTIS, ISRCTN, ANZCTR, CTRI, DRKS, jRCT/JPRN, IRCT, ReBEC, KCT, OMON, ClinicalTrials.gov ...). Both schemas
+seen are read by one map (`mappings/ictrp_xml/study.yaml`): the current one (`Internal_Number`,
+`Retrospective_flag`, `results_*`) and the 2020 one (`Bridging_flag_truefalse`); elements of neither are listed
+as unmapped. Trials are read one at a time (`ictrp_records.iter_xml_trials`), so a large export is never held as
+one tree. Safety: no entity is resolved, no DTD loaded, nothing fetched; a document with a DOCTYPE is refused
+(the portal never writes one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from converters.fieldmap import XmlAdapter
+from converters.loading import SourceDocument, XmlRefusal
+from converters.problem_codes import ictrp
+from converters.problems import Location, Problem
+from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
+from converters.readers.ictrp_records import TrialConverter, TrialPlace, XmlStart, iter_xml_trials
+from converters.resources import Resources
+
+FORMAT = "ictrp-xml"
+MAPPING = "ictrp_xml/study.yaml"
+ROOT = "Trials_downloaded_from_ICTRP"
+TRIAL = "Trial"
+_SNIFF_WINDOW = 4096
+
+
+def _converter(resources: Resources) -> TrialConverter:
+    return TrialConverter(resources, MAPPING, XmlAdapter())
+
+
+class IctrpXmlReader:
+    name = FORMAT
+    description = "WHO ICTRP search-portal XML export (<Trials_downloaded_from_ICTRP>), any number of trials"
+    archive_suffixes = (".xml",)
+
+    def __init__(self) -> None:
+        self._converters = ConverterCache(_converter)
+
+    def converter(self, resources: Resources) -> TrialConverter:
+        return self._converters.get(resources)
+
+    def sniff(self, doc: SourceDocument) -> float:
+        head = doc.data[:_SNIFF_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
+        return 0.95 if head.startswith(b"<") and b"<" + ROOT.encode() in head else 0.0
+
+    def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
+        converter = self.converter(config.resources)
+        for item in _trials(doc, config):
+            if isinstance(item, Problem):
+                yield ReadOutcome(doc.member, None, [record_problem(item, doc.member)])
+                return
+            element, place = item
+            yield converter.convert(element, place, element.findtext("TrialID"), [])
+
+    def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
+        """Which values of each trial the field map uses (for coverage); parse and map only."""
+        converter = self.converter(config.resources)
+        for item in _trials(doc, config):
+            if isinstance(item, Problem):
+                yield SourceUse(None, (item,))
+                return
+            element, place = item
+            yield converter.source_use(element, place)
+
+
+def _trials(doc: SourceDocument, config: ReaderConfig) -> Iterator[tuple[Any, TrialPlace] | Problem]:
+    """Each trial with its place in the file; a problem ends the file (a damaged or foreign document)."""
+    where = Location(file=doc.name, record=doc.member)
+    encoding: str | None = None
+    count = 0
+    for item in iter_xml_trials(doc.data, TRIAL):
+        if isinstance(item, XmlRefusal):
+            yield _refusal(item, where)
+            return
+        if isinstance(item, XmlStart):
+            if item.root != ROOT:
+                yield ictrp.NOT_EXPORT(where, root=item.root, expected=ROOT, what="an ICTRP XML export")
+                return
+            encoding = item.encoding
+            continue
+        count += 1
+        if config.max_records is not None and count > config.max_records:
+            return
+        label = f"{doc.member}#{count}" if doc.member else f"#{count}"
+        yield item, TrialPlace(file=doc.name, sha256=doc.sha256, format=FORMAT, layout="zip" if doc.member else
+                               "export", encoding=encoding, label=label, pointer=f"/{ROOT}/{TRIAL}[{count}]",
+                               id_pointer=f"/{ROOT}/{TRIAL}[{count}]/TrialID")
+    if count == 0:
+        yield ictrp.NO_TRIALS(where, what="XML export")
+
+
+def _refusal(refusal: XmlRefusal, where: Location) -> Problem:
+    if refusal.kind == "dtd":
+        return ictrp.XML_DTD(where, what="ENTITY declarations" if refusal.entities else "a DOCTYPE")
+    line = refusal.line or 1
+    return ictrp.XML_MALFORMED(where.model_copy(update={"line": line}), line=line, reason=refusal.reason)
+
+
+READER = IctrpXmlReader()
