@@ -115,9 +115,10 @@ class FieldMap:
     # -- unmapped leaves --
 
     def unmapped(self, record: Any, pointer: str, result: MapResult, invalid: dict[str, str],
-                 known: Callable[[str], bool] | None = None) -> list[UnmappedEntry]:
-        """Every source leaf the map did not use, whole untouched subtrees as one entry each (see `unmapped`)."""
-        return self._listing.entries(record, pointer, result, invalid, known)
+                 known: Callable[[str], bool] | None = None, generic: str | None = None) -> list[UnmappedEntry]:
+        """Every source leaf the map did not use, whole untouched subtrees as one entry each (see `unmapped`);
+        `generic`: the record's path without indexes, when its pointer has one."""
+        return self._listing.entries(record, pointer, result, invalid, known, generic)
 
     def reason_for(self, ptr: str, generic: str, rejected: dict[str, str], invalid: dict[str, str],
                    known: Callable[[str], bool] | None) -> str:

@@ -39,7 +39,7 @@ class UnmappedListing:
         self._reach = json_reach(rules, root) if isinstance(adapter, JsonAdapter) else None
 
     def entries(self, record: Any, pointer: str, result: MapResult, invalid: dict[str, str],
-                 known: Callable[[str], bool] | None = None) -> list[UnmappedEntry]:
+                 known: Callable[[str], bool] | None = None, generic: str | None = None) -> list[UnmappedEntry]:
         """Every source leaf the map did not use, whole untouched subtrees as one entry each.
 
         A container is entered when something under it was used (its pointer is an ancestor of a consumed or
@@ -48,9 +48,11 @@ class UnmappedListing:
         it is one entry. For JSON
         the walk finds that out itself, entering only containers where a rule can reach (`self._reach`), and
         checks at the end that it met every used pointer; when it did not (a pointer the walk cannot meet),
-        the listing is made from the ancestors of the used pointers instead, as it always was."""
+        the listing is made from the ancestors of the used pointers instead, as it always was. `generic`: the
+        record's generic path, when its pointer has an index (the third trial of a file, `.../Trial[3]`)."""
+        root = pointer if generic is None else generic
         if self._reach is not None:
-            entries = self._json_entries(record, pointer, result, invalid, known)
+            entries = self._json_entries(record, pointer, root, result, invalid, known)
             if entries is not None:
                 return entries
         consumed, absent, rejected = result.consumed, result.absent, result.rejected
@@ -75,10 +77,10 @@ class UnmappedListing:
                 text = leaf_text(adapter, child) if is_leaf else None
                 entries.append(UnmappedEntry(child_ptr, child_generic, text, reason, is_leaf))
 
-        visit(record, pointer, pointer)
+        visit(record, pointer, root)
         return entries
 
-    def _json_entries(self, record: Any, pointer: str, result: MapResult, invalid: dict[str, str],
+    def _json_entries(self, record: Any, pointer: str, root: str, result: MapResult, invalid: dict[str, str],
                        known: Callable[[str], bool] | None) -> list[UnmappedEntry] | None:
         """`entries` for JSON in one walk, or None when the walk did not meet every used pointer."""
         consumed, absent, rejected = result.consumed, result.absent, result.rejected
@@ -133,7 +135,7 @@ class UnmappedListing:
                         met += listed(value, child_ptr, generic + "/*")
             return met
 
-        met = visit(record, pointer, pointer)
+        met = visit(record, pointer, root)
         used = len(consumed) + sum(1 for ptr in absent if ptr not in consumed)
         return entries if met == used else None
 

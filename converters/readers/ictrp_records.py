@@ -49,6 +49,8 @@ class TrialPlace:
     label: str  # "#3": the trial's place in the file (with the archive member's name, inside a ZIP)
     pointer: str  # the record's own pointer (`/Trials_downloaded_from_ICTRP/Trial[3]`, `/3`)
     id_pointer: str  # where its TrialID is (for the problem when it has none)
+    generic: str | None = None  # the record's path without its index (`/Trials_downloaded_from_ICTRP/Trial`, ``), as the map's
+    # `root` and its `unmapped` paths write it
 
 
 class TrialConverter:
@@ -66,7 +68,7 @@ class TrialConverter:
         where = _locator(place, name)
         result = self.field_map.apply(record, place.pointer, where)
         problems = [*problems, *identity_problems(result, place, where), *result.problems]
-        entries = self.field_map.unmapped(record, place.pointer, result, {})
+        entries = self.field_map.unmapped(record, place.pointer, result, {}, generic=place.generic)
         source = SourceInfo(file=place.file, format=place.format, layout=place.layout, encoding=place.encoding,
                             sha256=place.sha256, record=place.label)
         study = build_study(result, entries, problems, source, invalid=ictrp.RECORD_INVALID)
@@ -77,7 +79,7 @@ class TrialConverter:
     def source_use(self, record: Any, place: TrialPlace) -> SourceUse:
         """Which values of the trial the field map uses (for `trialbridge coverage`)."""
         result = self.field_map.apply(record, place.pointer, _locator(place, place.label))
-        return SourceUse(source_leaves(self.field_map, record, place.pointer, result, {}))
+        return SourceUse(source_leaves(self.field_map, record, place.pointer, result, {}, generic=place.generic))
 
 
 def _locator(place: TrialPlace, name: str) -> Callable[[str], Location]:

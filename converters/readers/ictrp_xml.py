@@ -89,7 +89,7 @@ def _trials(doc: SourceDocument, config: ReaderConfig) -> Iterator[tuple[Any, Tr
         label = f"{doc.member}#{count}" if doc.member else f"#{count}"
         yield item, TrialPlace(file=doc.name, sha256=doc.sha256, format=FORMAT, layout="zip" if doc.member else
                                "export", encoding=encoding, label=label, pointer=f"/{ROOT}/{TRIAL}[{count}]",
-                               id_pointer=f"/{ROOT}/{TRIAL}[{count}]/TrialID")
+                               id_pointer=f"/{ROOT}/{TRIAL}[{count}]/TrialID", generic=f"/{ROOT}/{TRIAL}")
     if count == 0:
         yield ictrp.NO_TRIALS(where, what="XML export")
 

@@ -237,11 +237,14 @@ def build_study(result: MapResult, entries: list[UnmappedEntry], problems: list[
 
 
 def source_leaves(field_map: FieldMap, root: Any, pointer: str, result: MapResult, invalid: dict[str, str],
-                  known: Callable[[str], bool] | None = None) -> tuple[tuple[str, str | None], ...]:
-    """Every source leaf under `pointer` as (generic path, None if used else why not), for `SourceUse`."""
+                  known: Callable[[str], bool] | None = None,
+                  generic: str | None = None) -> tuple[tuple[str, str | None], ...]:
+    """Every source leaf under `pointer` as (generic path, None if used else why not), for `SourceUse`;
+    `generic`: the record's own path without indexes, when its pointer has one."""
+    start = pointer if generic is None else generic
     return tuple(
-        (generic, None if result.used(ptr) else field_map.reason_for(ptr, generic, result.rejected, invalid, known))
-        for ptr, generic in iter_leaves(field_map.adapter, root, pointer, pointer)
+        (path, None if result.used(ptr) else field_map.reason_for(ptr, path, result.rejected, invalid, known))
+        for ptr, path in iter_leaves(field_map.adapter, root, pointer, start)
     )
 
 
