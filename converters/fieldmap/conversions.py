@@ -37,6 +37,7 @@ from converters.fieldmap.conversion_types import (
 )
 from converters.fieldmap.ictrp import (
     convert_ictrp_age,
+    convert_ictrp_contacts,
     convert_ictrp_count,
     convert_ictrp_criteria,
     convert_ictrp_criteria_text,
@@ -385,6 +386,8 @@ CONVERSIONS: dict[str, NamedConversion] = {
     "ictrp_count": NamedConversion(convert_ictrp_count, "a number of participants", _FIELD_MAP),
     "ictrp_phase": NamedConversion(convert_ictrp_phase, "a phase (Phase 2, 2-3, EU CTR phase flags)", _FIELD_MAP),
     "ictrp_age": NamedConversion(convert_ictrp_age, "an age limit (18 Years, 18, N/A)", _FIELD_MAP),
+    "ictrp_contacts": NamedConversion(convert_ictrp_contacts, "contacts, one value per contact in each field",
+                                      _FIELD_MAP),
     "ictrp_identifiers": NamedConversion(convert_ictrp_identifiers, "identifiers", _FIELD_MAP),
     "ictrp_criteria_text": NamedConversion(convert_ictrp_criteria_text, "criteria text", _FIELD_MAP, free_text=True),
     "ictrp_criteria": NamedConversion(convert_ictrp_criteria, "criteria text", _FIELD_MAP, free_text=True),

@@ -221,3 +221,41 @@ def convert_ictrp_phase(parts: Parts, options: dict[str, Any], ctx: ConversionCo
         return phases if phases else Absent("no phase flagged yes")
     found = ctx.vocabulary.lookup("Phase", text)
     return list(found) if found else Rejected(f"{text!r} is not a known phase")
+
+
+_CONTACT_FIELDS = ("email", "phone", "address", "affiliation")
+
+
+def convert_ictrp_contacts(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """The contacts of the flat export: each of its contact fields (`first`, `last`, `email`, `phone`,
+    `address`, `affiliation`) lists one value per contact, separated by `;`, in the same order; the n-th values
+    make the n-th contact (a name is the first and last name joined). Fields listing different numbers of
+    values cannot be paired without guessing, so the contacts are refused then. Repeated contacts are kept
+    once; a contact with no value at all is none."""
+    columns: dict[str, list[str]] = {}
+    for role, value in parts.items():
+        if not isinstance(value, str):
+            return Rejected(f"{role}: expected text, found a structure")
+        cleaned = clean_text(value)
+        pieces = [piece.strip() for piece in cleaned.split(";")]
+        if any(pieces):
+            columns[role] = pieces
+    if not columns:
+        return Absent("no contact given")
+    counts = {len(pieces) for pieces in columns.values()}
+    if len(counts) > 1:
+        listed = ", ".join(f"{role} {len(pieces)}" for role, pieces in columns.items())
+        return Rejected(f"the contact fields list different numbers of contacts ({listed}); they cannot be "
+                        "paired without guessing")
+    contacts: list[dict[str, str]] = []
+    for index in range(counts.pop()):
+        contact = {}
+        name = " ".join(columns[k][index] for k in ("first", "last") if k in columns and columns[k][index])
+        if name:
+            contact["name"] = name
+        for field in _CONTACT_FIELDS:
+            if field in columns and columns[field][index]:
+                contact[field] = columns[field][index]
+        if contact and contact not in contacts:
+            contacts.append(contact)
+    return contacts if contacts else Absent("no contact given")

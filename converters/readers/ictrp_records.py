@@ -49,8 +49,9 @@ class TrialPlace:
     label: str  # "#3": the trial's place in the file (with the archive member's name, inside a ZIP)
     pointer: str  # the record's own pointer (`/Trials_downloaded_from_ICTRP/Trial[3]`, `/3`)
     id_pointer: str  # where its TrialID is (for the problem when it has none)
-    generic: str | None = None  # the record's path without its index (`/Trials_downloaded_from_ICTRP/Trial`, ``), as the map's
-    # `root` and its `unmapped` paths write it
+    # the record's path without its index (`/Trials_downloaded_from_ICTRP/Trial`, or empty for a CSV row), as
+    # the map's `root` and `unmapped` paths write it; None: the pointer has no index
+    generic: str | None = None
 
 
 class TrialConverter:
