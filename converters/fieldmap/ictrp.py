@@ -22,7 +22,7 @@ from typing import Any
 
 from converters.fieldmap.conversion_types import Absent, ConversionContext, Parts, Rejected
 from converters.model import Age, Enrollment, TextFormat
-from converters.model.criteria_markdown import parse_criteria
+from converters.model.criteria_markdown import CriteriaHeadings, parse_criteria
 from converters.model.study import Identifier, IdentifierKind
 from converters.model.values import parse_export_date, parse_int
 from converters.model.vocabulary import normalise_wording
@@ -155,9 +155,11 @@ def convert_ictrp_identifiers(parts: Parts, options: dict[str, Any], ctx: Conver
     return out if out else Absent("empty")
 
 
-def criteria_text(parts: Parts) -> str | Rejected:
+def criteria_text(parts: Parts, headings: CriteriaHeadings | None) -> str | Rejected:
     """The inclusion and the exclusion criteria (two fields in ICTRP), cleaned, one after the other with a blank
-    line between them, as one criteria text; each keeps its own heading as the registry wrote it."""
+    line between them, as one criteria text; each keeps its own heading as written. ICTRP starts each field with
+    its heading and runs the first criterion on after it (`Inclusion criteria: 1. Adults`): the first criterion
+    is moved to a line of its own, so the heading reads as one (`headings`: the map's heading words)."""
     texts = []
     for role in ("inclusion", "exclusion"):
         value = parts.get(role)
@@ -167,12 +169,22 @@ def criteria_text(parts: Parts) -> str | Rejected:
             return Rejected(f"{role}: expected text, found a structure")
         cleaned = clean_text(value)
         if cleaned:
-            texts.append(cleaned)
+            texts.append(_heading_on_own_line(cleaned, headings))
     return "\n\n".join(texts)
 
 
+def _heading_on_own_line(text: str, headings: CriteriaHeadings | None) -> str:
+    head, colon, rest = text.partition(":")
+    first_line_rest, _, _ = rest.partition("\n")
+    if headings is None or not colon or "\n" in head or not first_line_rest.strip():
+        return text
+    if headings.section_category(head + colon) is None:
+        return text
+    return head + colon + "\n" + rest.lstrip(" \t")
+
+
 def convert_ictrp_criteria_text(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    text = criteria_text(parts)
+    text = criteria_text(parts, ctx.criteria_headings)
     if isinstance(text, Rejected):
         return text
     return text if text else Absent("no criteria text")
@@ -181,7 +193,7 @@ def convert_ictrp_criteria_text(parts: Parts, options: dict[str, Any], ctx: Conv
 def convert_ictrp_criteria(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
     """The criteria as sections and items (the text as `convert_ictrp_criteria_text` joins it, read as plain
     text with the map's `criteria_headings`)."""
-    text = criteria_text(parts)
+    text = criteria_text(parts, ctx.criteria_headings)
     if isinstance(text, Rejected):
         return text
     if not text:
