@@ -10,6 +10,8 @@ define.xml) on one input fixture, or runs a writer on a hand-built study, and na
 |                              |                               | sdtm/<stem>/define.xml                                |
 | a ct.gov record `<id>`       | fixtures/ctgov/{v2,xml}/...   | ctgov/<id>/study.json, fhir-r4.json, fhir-r5.json,    |
 |                              |                               | sdtm/{ts,...}.csv, sdtm/define.xml                    |
+| a WHO ICTRP trial `<id>`     | fixtures/ictrp/single/<id>.xml| ictrp/<id>/study.json, fhir-r4.json, fhir-r5.json,    |
+|                              |                               | sdtm/{ts,...}.csv, sdtm/define.xml                    |
 | a hand-built SDTM study      | tests/writers_sdtm/studies.py | sdtm/hand-<name>/{ts,...}.csv, define.xml             |
 
 tests/test_goldens.py compares every file with its golden and fails when one is missing, differs or is stale.
@@ -18,7 +20,7 @@ Regenerate everything with the one command (from the repository root):
     .venv/bin/python -m tests.goldens
 
 then review every changed file by hand against its source and say what changed and why in the README of that
-golden folder (tests/golden/{seeds,fhir,sdtm,ctgov}/README.md).
+golden folder (tests/golden/{seeds,fhir,sdtm,ctgov,ictrp}/README.md).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_ROOT = ROOT / "tests" / "golden"
 SEEDS = ROOT / "fixtures" / "seeds"
 CTGOV = ROOT / "fixtures" / "ctgov"
+ICTRP_SINGLE = ROOT / "fixtures" / "ictrp" / "single"
 REGENERATE = ".venv/bin/python -m tests.goldens"
 
 TARGETS = ("fhir-r4", "fhir-r5", "sdtm")
@@ -121,13 +124,16 @@ def _hand_built_sdtm_case(label: str) -> GoldenCase:
 
 
 def golden_cases() -> list[GoldenCase]:
-    """Every golden case: the five seed pages, the chosen ct.gov records and the hand-built SDTM studies."""
+    """Every golden case: the five seed pages, the chosen ct.gov records, single WHO ICTRP trials and the
+    hand-built SDTM studies."""
     from tests.writers_sdtm.fixture_studies import hand_built
 
     cases = [_pipeline_case(f"seed/{page.stem}", page, _seed_layout(page.stem)) for page in sorted(SEEDS.glob("*.txt"))]
     for rel in CTGOV_CASES:
         record = Path(rel).stem
         cases.append(_pipeline_case(f"ctgov/{record}", CTGOV / rel, lambda key, r=record: f"ctgov/{r}/{key}"))
+    for trial in sorted(ICTRP_SINGLE.glob("*.xml")):  # one trial each, cut from the ICTRP export
+        cases.append(_pipeline_case(f"ictrp/{trial.stem}", trial, lambda key, t=trial.stem: f"ictrp/{t}/{key}"))
     cases.extend(_hand_built_sdtm_case(label) for label, _ in hand_built())
     return cases
 

@@ -47,8 +47,8 @@ Category = Literal["inclusion", "exclusion", "unspecified"]
 
 _MARKER = re.compile(
     r"^(?P<indent>[ \t]*)(?P<marker>[-*+•]|\d{1,3}(?:\.\d{1,3})*[.)]|\d{1,3}\.\d{1,3}(?=\s+[A-Z])|"
-    r"[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4}\))(?P<gap>[ \t]+)(?=\S)"
-)
+    r"[a-zA-Z][.)]|\([a-zA-Z0-9]{1,4}\))(?P<gap>[ \t]+(?=\S)|(?<=\d[.)])(?=[A-Z][a-z]))"
+)  # a number's marker may be followed directly by a capitalised word ("1.Aged =18 years", as EU CTR writes them)
 _ATX = re.compile(r"^[ \t]*#{1,6}[ \t]+(?=\S)")
 _SENTENCE_END = (".", ";", "!", "?")
 

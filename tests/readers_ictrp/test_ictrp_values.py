@@ -142,7 +142,7 @@ def test_phases_from_wordings_and_eu_flags(ctx: ConversionContext) -> None:
              "Therapeutic confirmatory - (Phase III): yes\nTherapeutic use (Phase IV): no")
     assert convert_ictrp_phase({"value": flags}, PHASE_OPTIONS, ctx) == ["PHASE2", "PHASE3"]
     assert convert_ictrp_phase({"value": "2-3"}, PHASE_OPTIONS, ctx) == ["PHASE2", "PHASE3"]
-    assert convert_ictrp_phase({"value": "0"}, PHASE_OPTIONS, ctx) == ["EARLY_PHASE1"]
+    assert isinstance(convert_ictrp_phase({"value": "0"}, PHASE_OPTIONS, ctx), Rejected)  # ChiCTR: not phase 0
     assert isinstance(convert_ictrp_phase({"value": "Not selected"}, PHASE_OPTIONS, ctx), Absent)
     assert isinstance(convert_ictrp_phase({"value": "Retrospective study"}, PHASE_OPTIONS, ctx), Rejected)
 
@@ -163,3 +163,14 @@ def test_contacts_are_paired_by_position(ctx: ConversionContext) -> None:
 def test_contacts_that_cannot_be_paired_are_refused(ctx: ConversionContext) -> None:
     parts = {"last": "A;B", "email": "a@x.org;b@x.org", "affiliation": "Only one"}
     assert "cannot be paired" in convert_ictrp_contacts(parts, {}, ctx).reason
+
+
+def test_numbered_criteria_without_a_space_after_the_marker(resources: Resources) -> None:
+    from converters.model.criteria_markdown import CriteriaHeadings, parse_criteria
+
+    headings = CriteriaHeadings.from_mapping({"inclusion": ["Inclusion"], "exclusion": ["Exclusion"],
+                                              "qualifiers": [], "nouns": ["Criteria"]})
+    text = "Inclusion criteria:\n1.Aged =18 years\n2.Newly diagnosed\n3.5 mg daily is allowed\n4.x is not a marker"
+    [section] = parse_criteria(text, headings)
+    assert [(i.marker, i.text) for i in section.items] == [
+        ("1.", "Aged =18 years"), ("2.", "Newly diagnosed\n3.5 mg daily is allowed\n4.x is not a marker")]

@@ -141,7 +141,7 @@ def test_values_read_per_registry(trials: list[tuple[Any, Study]]) -> None:
     assert by_id["EUCTR2021-000037-14-ES"].design.phases == ["PHASE3"]  # EU CTR's phase flags
     assert by_id["EUCTR2021-000037-14-ES"].eligibility.sex == "ALL"  # "<br>Female: yes<br>Male: yes<br>"
     assert by_id["KCT0000379"].design.phases == ["PHASE1", "PHASE2"]
-    assert by_id["ChiCTR2100050713"].design.phases == ["EARLY_PHASE1"]  # ChiCTR's "0"
+    assert by_id["ChiCTR2100050713"].design.phases == []  # ChiCTR's "0" (an observational study) is not phase 0
     assert by_id["ChiCTR2100050713"].design.enrollment is None  # per-group sizes are not summed
     assert by_id["NCT06360289"].design.enrollment is not None and by_id["NCT06360289"].design.enrollment.count == 500
     assert by_id["NCT06360289"].status.start is not None and by_id["NCT06360289"].status.start.value == "2024-04-25"
