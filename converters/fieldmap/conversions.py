@@ -37,12 +37,14 @@ from converters.fieldmap.conversion_types import (
 )
 from converters.fieldmap.ictrp import (
     convert_ictrp_age,
+    convert_ictrp_arms,
     convert_ictrp_contacts,
     convert_ictrp_count,
     convert_ictrp_criteria,
     convert_ictrp_criteria_text,
     convert_ictrp_date,
     convert_ictrp_identifiers,
+    convert_ictrp_interventions,
     convert_ictrp_list,
     convert_ictrp_phase,
     convert_ictrp_text,
@@ -388,6 +390,8 @@ CONVERSIONS: dict[str, NamedConversion] = {
     "ictrp_age": NamedConversion(convert_ictrp_age, "an age limit (18 Years, 18, N/A)", _FIELD_MAP),
     "ictrp_contacts": NamedConversion(convert_ictrp_contacts, "contacts, one value per contact in each field",
                                       _FIELD_MAP),
+    "ictrp_interventions": NamedConversion(convert_ictrp_interventions, "interventions", _FIELD_MAP),
+    "ictrp_arms": NamedConversion(convert_ictrp_arms, "groups and their interventions", _FIELD_MAP),
     "ictrp_identifiers": NamedConversion(convert_ictrp_identifiers, "identifiers", _FIELD_MAP),
     "ictrp_criteria_text": NamedConversion(convert_ictrp_criteria_text, "criteria text", _FIELD_MAP, free_text=True),
     "ictrp_criteria": NamedConversion(convert_ictrp_criteria, "criteria text", _FIELD_MAP, free_text=True),

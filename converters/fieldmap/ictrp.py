@@ -271,3 +271,71 @@ def convert_ictrp_contacts(parts: Parts, options: dict[str, Any], ctx: Conversio
         if contact and contact not in contacts:
             contacts.append(contact)
     return contacts if contacts else Absent("no contact given")
+
+
+def _registry_of(trial_id: Any, ctx: ConversionContext) -> str | None:
+    if not isinstance(trial_id, str):
+        return None
+    native = ctx.identifiers.classify_ictrp(trial_id)
+    return native[0] if native is not None else ctx.identifiers.classify(trial_id.strip())
+
+
+def intervention_entries(parts: Parts, options: dict[str, Any], ctx: ConversionContext
+                         ) -> list[tuple[str | None, str | None, str | None]] | Rejected | Absent:
+    """The `Intervention` field as (group, coded type, name) entries, read in the form the trial's registry
+    writes it (`options.forms`: registry key -> form; others are plain names):
+    - `type_name`: `Drug: Lopinavir` (ClinicalTrials.gov rows): the type, looked up in InterventionType, and the
+      name; an item whose head is no known type stays a plain name;
+    - `group_intervention`: `Experimental group:oral hydroxychloroquine` (ChiCTR): the group (an arm) and what it
+      receives; a wording in `options.no_intervention` (`none`, `N/A`) means the group receives none."""
+    text = _text_of({"value": parts.get("value")})
+    if isinstance(text, Rejected):
+        return text
+    form = options.get("forms", {}).get(_registry_of(parts.get("trial_id"), ctx) or "", "name")
+    none = {str(w).casefold() for w in options.get("no_intervention", [])}
+    entries: list[tuple[str | None, str | None, str | None]] = []
+    for item in split_items(text):
+        head, colon, rest = item.partition(":")
+        if form == "type_name" and colon and rest.strip():
+            code = ctx.lookup_one("InterventionType", head)
+            entries.append((None, code, rest.strip()) if code else (None, None, item))
+        elif form == "group_intervention" and colon and head.strip():
+            name = rest.strip().rstrip(".")
+            entries.append((head.strip(), None, None if not name or name.casefold() in none else rest.strip()))
+        else:
+            entries.append((None, None, item))
+    return entries if entries else Absent("empty")
+
+
+def convert_ictrp_interventions(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """Interventions from the `Intervention` field (see `intervention_entries`), each once, with its type when
+    the registry's form gives one and the groups (arms) that receive it."""
+    entries = intervention_entries(parts, options, ctx)
+    if not isinstance(entries, list):
+        return entries
+    out: dict[str, dict[str, Any]] = {}
+    for group, code, name in entries:
+        if name is None:
+            continue
+        found = out.setdefault(name, {"name": name})
+        if code is not None:
+            found.setdefault("type", code)
+        if group is not None and group not in found.setdefault("arm_group_labels", []):
+            found["arm_group_labels"].append(group)
+    return list(out.values()) if out else Absent("no intervention named")
+
+
+def convert_ictrp_arms(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """Arms from the `Intervention` field, for registries whose form names each group (`group_intervention`),
+    with the interventions each receives; nothing for the other forms."""
+    entries = intervention_entries(parts, options, ctx)
+    if not isinstance(entries, list):
+        return entries
+    arms: dict[str, dict[str, Any]] = {}
+    for group, _, name in entries:
+        if group is None:
+            continue
+        arm = arms.setdefault(group, {"label": group})
+        if name is not None and name not in arm.setdefault("intervention_names", []):
+            arm["intervention_names"].append(name)
+    return list(arms.values()) if arms else Absent("the registry's form names no groups")

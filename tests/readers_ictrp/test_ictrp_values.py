@@ -174,3 +174,23 @@ def test_numbered_criteria_without_a_space_after_the_marker(resources: Resources
     [section] = parse_criteria(text, headings)
     assert [(i.marker, i.text) for i in section.items] == [
         ("1.", "Aged =18 years"), ("2.", "Newly diagnosed\n3.5 mg daily is allowed\n4.x is not a marker")]
+
+
+FORMS = {"forms": {"nct": "type_name", "chictr": "group_intervention"}, "no_intervention": ["none", "N/A"]}
+
+
+def test_interventions_in_the_form_of_the_trials_registry(ctx: ConversionContext) -> None:
+    from converters.fieldmap.ictrp import convert_ictrp_arms, convert_ictrp_interventions
+
+    nct = {"value": "Drug: Lopinavir;Diagnostic Test: PCR;Unknown: thing", "trial_id": "NCT04252885"}
+    assert convert_ictrp_interventions(nct, FORMS, ctx) == [
+        {"name": "Lopinavir", "type": "DRUG"}, {"name": "PCR", "type": "DIAGNOSTIC_TEST"},
+        {"name": "Unknown: thing"}]
+    assert isinstance(convert_ictrp_arms(nct, FORMS, ctx), Absent)
+    chictr = {"value": "Experimental group:HCQ tablets;Control group:N/A;", "trial_id": "ChiCTR2000029308"}
+    assert convert_ictrp_interventions(chictr, FORMS, ctx) == [
+        {"name": "HCQ tablets", "arm_group_labels": ["Experimental group"]}]
+    assert convert_ictrp_arms(chictr, FORMS, ctx) == [
+        {"label": "Experimental group", "intervention_names": ["HCQ tablets"]}, {"label": "Control group"}]
+    other = {"value": "Group 1: observation", "trial_id": "DRKS00032447"}  # a name, whatever its colons
+    assert convert_ictrp_interventions(other, FORMS, ctx) == [{"name": "Group 1: observation"}]

@@ -96,7 +96,7 @@ def test_each_mapped_field_matches_the_source(trials: list[tuple[Any, Study]]) -
         assert study.sponsors.support_sources == _items(text("Source_Support"))
         assert study.countries == _items(text("Countries")), tid
         assert study.conditions == _items(text("Condition")), tid
-        assert [i.name for i in study.interventions] == _items(text("Intervention")), tid
+        _check_interventions(study, REGISTRY_IDS[_clean(tid)][0], _items(text("Intervention")))
         outcomes = [(o.kind.value, o.measure) for o in study.outcomes]
         assert outcomes == [("primary", m) for m in _items(text("Primary_outcome"))] + [
             ("secondary", m) for m in _items(text("Secondary_outcome"))], tid
@@ -120,6 +120,20 @@ def test_each_mapped_field_matches_the_source(trials: list[tuple[Any, Study]]) -
             not study.central_contacts, tid
         links = [link.url for link in study.links]
         assert _clean(text("web_address")) in links, tid
+
+
+def _check_interventions(study: Study, registry: str, items: list[str]) -> None:
+    """ClinicalTrials.gov rows write `Type: name`; ChiCTR `group:what it receives`; the others a name."""
+    pairs = [tuple(part.strip() for part in item.split(":", 1)) for item in items]
+    got = [(i.type, i.name, i.arm_group_labels) for i in study.interventions]
+    if registry == "nct":
+        assert got == [(head.upper().replace(" ", "_"), rest, []) for head, rest in pairs]
+    elif registry == "chictr":
+        assert [a.label for a in study.arms] == list(dict.fromkeys(head for head, _ in pairs))
+        given = [(head, rest) for head, rest in pairs if rest.rstrip(".").casefold() not in {"no", "none", "n/a", ""}]
+        assert got == [(None, rest, [head]) for head, rest in given]
+    else:
+        assert got == [(None, item, []) for item in items] and not study.arms
 
 
 @pytest.mark.parametrize(("trial_id", "field", "expected"), [
