@@ -423,6 +423,18 @@ class SourceInfo(_Model):
 # --- the study ---------------------------------------------------------------------------------------
 
 
+class EthicsReview(_Model):
+    """An ethics committee's review of the study (WHO Trial Registration Data Set item 21), as the registry
+    states it."""
+
+    status: str | None = Field(None, description="The review's outcome as written (Approved, Authorized, ...)")
+    approval_date: PartialDate | None = None
+    committee: str | None = Field(None, description="The committee (its contact's name), as written")
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
 class Study(_Model):
     schema_version: Literal["1.0"] = SCHEMA_VERSION
     source: SourceInfo
@@ -452,6 +464,7 @@ class Study(_Model):
     available_ipds: list[AvailableIpd] = []
     ipd_sharing: IpdSharing | None = None
     related_studies: list[RelatedStudy] = []
+    ethics_reviews: list[EthicsReview] = []
     other_fields: list[LabelledValue] = []
     provenance: dict[str, SourceLocation] = Field(
         {}, description="JSON pointer of a value in this document -> where it came from in the source"
