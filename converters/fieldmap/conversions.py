@@ -43,6 +43,7 @@ from converters.fieldmap.ictrp import (
     convert_ictrp_criteria,
     convert_ictrp_criteria_text,
     convert_ictrp_date,
+    convert_ictrp_ethics_reviews,
     convert_ictrp_identifiers,
     convert_ictrp_interventions,
     convert_ictrp_list,
@@ -390,6 +391,8 @@ CONVERSIONS: dict[str, NamedConversion] = {
     "ictrp_age": NamedConversion(convert_ictrp_age, "an age limit (18 Years, 18, N/A)", _FIELD_MAP),
     "ictrp_contacts": NamedConversion(convert_ictrp_contacts, "contacts, one value per contact in each field",
                                       _FIELD_MAP),
+    "ictrp_ethics_reviews": NamedConversion(convert_ictrp_ethics_reviews, "ethics reviews, one value per review in "
+                                            "each field", _FIELD_MAP),
     "ictrp_interventions": NamedConversion(convert_ictrp_interventions, "interventions", _FIELD_MAP),
     "ictrp_arms": NamedConversion(convert_ictrp_arms, "groups and their interventions", _FIELD_MAP),
     "ictrp_identifiers": NamedConversion(convert_ictrp_identifiers, "identifiers", _FIELD_MAP),

@@ -236,41 +236,68 @@ def convert_ictrp_phase(parts: Parts, options: dict[str, Any], ctx: ConversionCo
 
 
 _CONTACT_FIELDS = ("email", "phone", "address", "affiliation")
+_REVIEW_FIELDS = ("status", "committee", "address", "phone", "email")
 
 
-def convert_ictrp_contacts(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """The contacts of the flat export: each of its contact fields (`first`, `last`, `email`, `phone`,
-    `address`, `affiliation`) lists one value per contact, separated by `;`, in the same order; the n-th values
-    make the n-th contact (a name is the first and last name joined). Fields listing different numbers of
-    values cannot be paired without guessing, so the contacts are refused then. Repeated contacts are kept
-    once; a contact with no value at all is none."""
+def paired_values(parts: Parts, what: str) -> list[dict[str, str]] | Rejected | Absent:
+    """The flat export's way of listing several contacts (or ethics reviews): each of their fields lists one value
+    per entry, separated by `;`, in the same order, so the n-th values make the n-th entry (an empty value is
+    left out of it). Fields listing different numbers of values cannot be paired without guessing: refused."""
     columns: dict[str, list[str]] = {}
     for role, value in parts.items():
         if not isinstance(value, str):
             return Rejected(f"{role}: expected text, found a structure")
-        cleaned = clean_text(value)
-        pieces = [piece.strip() for piece in cleaned.split(";")]
+        pieces = [piece.strip() for piece in clean_text(value).split(";")]
         if any(pieces):
             columns[role] = pieces
     if not columns:
-        return Absent("no contact given")
+        return Absent(f"no {what} given")
     counts = {len(pieces) for pieces in columns.values()}
     if len(counts) > 1:
         listed = ", ".join(f"{role} {len(pieces)}" for role, pieces in columns.items())
-        return Rejected(f"the contact fields list different numbers of contacts ({listed}); they cannot be "
-                        "paired without guessing")
-    contacts: list[dict[str, str]] = []
-    for index in range(counts.pop()):
-        contact = {}
-        name = " ".join(columns[k][index] for k in ("first", "last") if k in columns and columns[k][index])
-        if name:
-            contact["name"] = name
-        for field in _CONTACT_FIELDS:
-            if field in columns and columns[field][index]:
-                contact[field] = columns[field][index]
-        if contact and contact not in contacts:
-            contacts.append(contact)
-    return contacts if contacts else Absent("no contact given")
+        return Rejected(f"the {what} fields list different numbers of values ({listed}); they cannot be paired "
+                        "without guessing")
+    return [{role: pieces[i] for role, pieces in columns.items() if pieces[i]} for i in range(counts.pop())]
+
+
+def _unique(entries: list[dict[str, Any]], what: str) -> list[dict[str, Any]] | Absent:
+    out: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry and entry not in out:
+            out.append(entry)
+    return out if out else Absent(f"no {what} given")
+
+
+def convert_ictrp_contacts(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """The contacts of the flat export (`paired_values` of `first`, `last`, `email`, `phone`, `address`,
+    `affiliation`); a name is the first and last name joined. Repeated contacts are kept once."""
+    rows = paired_values(parts, "contact")
+    if not isinstance(rows, list):
+        return rows
+    contacts = []
+    for row in rows:
+        contact = {field: row[field] for field in _CONTACT_FIELDS if field in row}
+        name = " ".join(row[k] for k in ("first", "last") if k in row)
+        contacts.append({"name": name, **contact} if name else contact)
+    return _unique(contacts, "contact")
+
+
+def convert_ictrp_ethics_reviews(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
+    """The ethics reviews of the flat export (`paired_values` of `status`, `approval_date`, `committee`,
+    `address`, `phone`, `email`), each date read as `ictrp_date` reads one; one unreadable date refuses them."""
+    rows = paired_values(parts, "ethics review")
+    if not isinstance(rows, list):
+        return rows
+    reviews = []
+    for row in rows:
+        review: dict[str, Any] = {field: row[field] for field in _REVIEW_FIELDS if field in row}
+        if "approval_date" in row:
+            date = parse_export_date(row["approval_date"])
+            if date is None:
+                return Rejected(f"{row['approval_date']!r} is not a date in a known form")
+            review["approval_date"] = date
+        reviews.append(review)
+    return _unique(reviews, "ethics review")
 
 
 def _registry_of(trial_id: Any, ctx: ConversionContext) -> str | None:

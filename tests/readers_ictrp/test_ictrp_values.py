@@ -194,3 +194,14 @@ def test_interventions_in_the_form_of_the_trials_registry(ctx: ConversionContext
         {"label": "Experimental group", "intervention_names": ["HCQ tablets"]}, {"label": "Control group"}]
     other = {"value": "Group 1: observation", "trial_id": "DRKS00032447"}  # a name, whatever its colons
     assert convert_ictrp_interventions(other, FORMS, ctx) == [{"name": "Group 1: observation"}]
+
+
+def test_ethics_reviews_are_paired_by_position(ctx: ConversionContext) -> None:
+    from converters.fieldmap.ictrp import convert_ictrp_ethics_reviews
+
+    got = convert_ictrp_ethics_reviews({"status": "Approved;Approved", "approval_date": "01/03/2021;06/05/2021",
+                                        "committee": ""}, {}, ctx)
+    assert [(r["status"], r["approval_date"].value) for r in got] == [("Approved", "2021-03-01"),
+                                                                      ("Approved", "2021-05-06")]
+    assert isinstance(convert_ictrp_ethics_reviews({"status": "Approved", "approval_date": "someday"}, {}, ctx),
+                      Rejected)

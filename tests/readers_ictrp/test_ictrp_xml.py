@@ -118,9 +118,11 @@ def test_each_mapped_field_matches_the_source(trials: list[tuple[Any, Study]]) -
         emails = [c.email for c in study.central_contacts if c.email]
         assert emails == [e for e in dict.fromkeys(_clean(text("Contact_Email")).split(";")) if e.strip()] or \
             not study.central_contacts, tid
-        ethics = _clean(text("Ethics_review_status")), _clean(text("Ethics_review_approval_date"))
-        assert [(e.status, e.approval_date.text if e.approval_date else None) for e in study.ethics_reviews] == (
-            [(ethics[0] or None, ethics[1] or None)] if any(ethics) else []), tid
+        statuses = _clean(text("Ethics_review_status")).split(";")
+        dates = _clean(text("Ethics_review_approval_date")).split(";")
+        expected = [(st or None, d or None) for st, d in zip(statuses, dates, strict=False) if st or d]
+        got = [(e.status, e.approval_date.text if e.approval_date else None) for e in study.ethics_reviews]
+        assert got == list(dict.fromkeys(expected)), tid
         links = [link.url for link in study.links]
         assert _clean(text("web_address")) in links, tid
 
