@@ -24,6 +24,7 @@ from converters.problem_codes.sdtm_rules import (
 from converters.problems import Location, Problem
 from converters.resources import Resources
 from converters.targets.sdtm.codecs import READERS, TABLE_FORMATS, TableReadError
+from converters.targets.sdtm.findings import FindingPolicy, TsColumns, finding_reporter
 from converters.targets.sdtm.tables import (
     TDM_DOMAINS,
     TdmTables,
@@ -196,14 +197,52 @@ def validate_tdm_folder(
     table_sets = find_table_sets(root)
     if not table_sets:
         return [SDTM_TDM_FOLDER_EMPTY(Location(file=str(root)))]
-    from converters.targets.sdtm.core_rules import CoreRuleRunner
+    checker = RuleChecker.create(resources or Resources(), runner)
+    return [problem for table_set in table_sets for problem in checker.check(load_table_set(table_set))]
 
-    runner = runner or CoreRuleRunner(resources)
-    problems: list[Problem] = []
-    for table_set in table_sets:
-        loaded = load_table_set(table_set)
-        problems += loaded.problems
-        if loaded.tables:
-            report = runner.run(loaded.tables, file=str(table_set.root), files=loaded.files)
-            problems += report.problems()
-    return problems
+
+@dataclass(frozen=True)
+class RuleChecker:
+    """The CORE rule runner and the finding policy, built once and used for every set of tables checked."""
+
+    runner: CoreRuleRunner
+    policy: FindingPolicy
+
+    @classmethod
+    def create(cls, resources: Resources, runner: CoreRuleRunner | None = None) -> RuleChecker:
+        from converters.targets.sdtm.core_rules import CoreRuleRunner
+
+        return cls(runner or CoreRuleRunner(resources), FindingPolicy.load(resources))
+
+    def check(self, loaded: LoadedTables) -> list[Problem]:
+        """The problems of reading one set of tables, then the CORE rules on it as the SDTM writer runs them:
+        study by study when the tables hold several STUDYIDs (the concatenated layout, each file labelled
+        `#STUDYID=<id>`, rows counted within the study), each finding reported by the shared policy."""
+        problems = list(loaded.problems)
+        if not loaded.tables:
+            return problems
+        studies = tables_by_study(loaded.tables)
+        for study_id, tables in studies:
+            files = loaded.files if len(studies) == 1 else {
+                domain: f"{file}#STUDYID={study_id}" for domain, file in loaded.files.items()}
+            report = self.runner.run(tables, file=str(loaded.folder), files=files)
+            problems += report.problems(finding_reporter(self.policy, TsColumns.of_rows(tables.get("TS", []))))
+        return problems
+
+
+def tables_by_study(tables: TdmTables) -> list[tuple[str, TdmTables]]:
+    """The tables split by STUDYID, in STUDYID order (a domain a study has no records in is empty for it, as an
+    empty file reads); one entry holding them all when they hold at most one study."""
+    ids = sorted({_study_id(row) for rows in tables.values() for row in rows})
+    if len(ids) <= 1:
+        return [(ids[0] if ids else "", tables)]
+    split: dict[str, TdmTables] = {study_id: {domain: [] for domain in tables} for study_id in ids}
+    for domain, rows in tables.items():
+        for row in rows:
+            split[_study_id(row)][domain].append(row)
+    return list(split.items())
+
+
+def _study_id(row: Mapping[str, Value]) -> str:
+    value = row.get("STUDYID")
+    return "" if is_missing(value) else str(value)
