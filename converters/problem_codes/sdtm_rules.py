@@ -64,6 +64,13 @@ SDTM_TDM_TABLE_DOMAIN_MISMATCH = ProblemKind(
     "Each Trial Design file holds one domain, named by the file; its DOMAIN variable must say the same.",
 )
 
+SDTM_TDM_FILE_INVALID = ProblemKind(
+    "sdtm-tdm-file-invalid", Severity.ERROR, "Table file or define.xml fails its schema",
+    "This file fails the {schema}: {reason}.",
+    "`trialbridge validate` checks each Dataset-JSON table of a set against the official Dataset-JSON 1.1 JSON "
+    "Schema and its define.xml against the Define-XML 2.1 XSD, as the SDTM writer checks what it writes.",
+    CORE_RULE_DOC,
+)
 SDTM_STUDY_NOT_STARTED = ProblemKind(
     "sdtm-study-not-started", Severity.WARNING, "A value the study cannot have before it starts",
     "{rule_id} fires on {record}: {parameter} has no value yet ({null_flavor}) because the study has not started; "
@@ -80,5 +87,5 @@ SDTM_STUDY_NOT_STARTED = ProblemKind(
 KINDS = (
     SDTM_CORE_RULE, SDTM_CORE_RULE_SKIPPED, SDTM_CORE_RULE_ERROR, SDTM_CORE_RULES_SUMMARY,
     SDTM_TDM_FOLDER_EMPTY, SDTM_TDM_TABLE_UNREADABLE, SDTM_TDM_TABLE_FORMATS_DIFFER,
-    SDTM_TDM_TABLE_DOMAIN_MISMATCH, SDTM_STUDY_NOT_STARTED,
+    SDTM_TDM_TABLE_DOMAIN_MISMATCH, SDTM_TDM_FILE_INVALID, SDTM_STUDY_NOT_STARTED,
 )

@@ -52,12 +52,15 @@ def load_define_schema(resources: Resources) -> etree.XMLSchema:
 
 
 class OutputValidators:
-    def __init__(self, resources: Resources) -> None:
+    """The checks of Trial Design tables, built once: by the writer for what it writes, by `trialbridge validate`
+    for tables read back (`folders.validate_table_set`), so both reach one verdict. `runner`: one already built."""
+
+    def __init__(self, resources: Resources, *, runner: CoreRuleRunner | None = None) -> None:
         self.resources = resources
         self._dataset_json_rust = compiled_schema(dataset_json_schema(resources))
         self._define = load_define_schema(resources)
         self.policy = FindingPolicy.load(resources)
-        self._runner: CoreRuleRunner | None = None
+        self._runner: CoreRuleRunner | None = runner
         self._runner_error: str | None = None
 
     @cached_property
