@@ -231,8 +231,8 @@ def inspect(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="FHIR JSON, a folder of SDTM TDM tables, a study.json, or a "
-                                                    "registry record.")],
+    paths: Annotated[list[Path], typer.Argument(help="FHIR JSON, a folder of SDTM TDM tables, a study.json, a "
+                                                    "registry record, or a folder of them (walked).")],
     fhir_version: Annotated[str | None, typer.Option(help="R4 or R5 (default: detect).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: every core).",
@@ -242,19 +242,20 @@ def validate(
     from converters.pipeline import available_cores, ordered_map
     from converters.progress import progress_bar
     from converters.render import problem_line
-    from converters.validate import validate_named
+    from converters.validate import validate_unit, validation_config, validation_units
 
     target_options = {"fhir_version": fhir_version} if fhir_version is not None else {}
     worst: list[Problem] = []
     results = []
     console = _console()
-    work = partial(validate_named, options=target_options)
-    workers = min(jobs or available_cores(), len(paths))  # no idle workers for a few files
-    checked = ordered_map(work, paths, workers, partial(Resources, _resources().root))
+    units = list(validation_units(paths))  # folders walked: each file or set of SDTM tables on its own
+    workers = max(1, min(jobs or available_cores(), len(units)))  # no idle workers for a few files
+    checked = ordered_map(validate_unit, units, workers,
+                          partial(validation_config, _resources().root, target_options))
     with progress_bar(console, label="validating", unit="files") as progress:
         if progress is not None:
-            progress.start(len(paths), sum(_size(path) for path in paths))
-        for path, (kind, problems) in zip(paths, checked, strict=True):
+            progress.start(len(units), sum(_size(unit.path) for unit in units))
+        for path, (kind, problems) in zip((unit.path for unit in units), checked, strict=True):
             worst.extend(p for p in problems if p.severity in (Severity.ERROR, Severity.FATAL))
             if as_json:
                 results.append({"path": str(path), "validated_as": kind,

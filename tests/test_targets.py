@@ -103,6 +103,12 @@ class _Claims:
     def claims(self, probe: PathProbe) -> float:
         return self.score
 
+    def covers(self, probe: PathProbe) -> frozenset[Path]:
+        return frozenset()
+
+    def companion(self, probe: PathProbe) -> str | None:
+        return None
+
     def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:
         return []
 

@@ -64,8 +64,28 @@ SDTM_TDM_TABLE_DOMAIN_MISMATCH = ProblemKind(
     "Each Trial Design file holds one domain, named by the file; its DOMAIN variable must say the same.",
 )
 
+SDTM_TDM_FILE_INVALID = ProblemKind(
+    "sdtm-tdm-file-invalid", Severity.ERROR, "Table file or define.xml fails its schema",
+    "This file fails the {schema}: {reason}.",
+    "`trialbridge validate` checks each Dataset-JSON table of a set against the official Dataset-JSON 1.1 JSON "
+    "Schema and its define.xml against the Define-XML 2.1 XSD, as the SDTM writer checks what it writes.",
+    CORE_RULE_DOC,
+)
+SDTM_STUDY_NOT_STARTED = ProblemKind(
+    "sdtm-study-not-started", Severity.WARNING, "A value the study cannot have before it starts",
+    "{rule_id} fires on {record}: {parameter} has no value yet ({null_flavor}) because the study has not started; "
+    "the source cannot give it until it does. {message}",
+    "A CORE rule requires a value that exists only once the study has started (CORE-000505 / FDA TRC1734c: the "
+    "study start date SSTDTC, the date of the first informed consent), and the TS record says the study has not "
+    "started: no TSVAL and the null flavour NAV (the value will exist later). trialbridge writes NAV there when "
+    "the start date is anticipated (marked estimated, or a study not yet recruiting). The tables are right about "
+    "the source; the value comes when the study starts. `convert` and `validate` report it alike, with the "
+    "severity of mappings/sdtm/finding-severity.yaml.",
+    CORE_RULE_DOC,
+)
+
 KINDS = (
     SDTM_CORE_RULE, SDTM_CORE_RULE_SKIPPED, SDTM_CORE_RULE_ERROR, SDTM_CORE_RULES_SUMMARY,
     SDTM_TDM_FOLDER_EMPTY, SDTM_TDM_TABLE_UNREADABLE, SDTM_TDM_TABLE_FORMATS_DIFFER,
-    SDTM_TDM_TABLE_DOMAIN_MISMATCH,
+    SDTM_TDM_TABLE_DOMAIN_MISMATCH, SDTM_TDM_FILE_INVALID, SDTM_STUDY_NOT_STARTED,
 )

@@ -132,9 +132,10 @@ SDTM_REQUIRED_VALUE_ABSENT = ProblemKind(
     "{rule_id} fires on {record}: {parameter} is null-flavoured ({null_flavor}) because the source does not state "
     "it. {message}",
     "A CORE rule requires a value (e.g. CORE-000505 / FDA TRC1734c: the study start date in TS) that the source "
-    "record does not give, so the writer wrote the SDTM null flavour instead of inventing one. The finding is kept "
-    "and reported as a warning, as trialbridge does wherever a standard requires a value the source lacks: fill "
-    "the value before submission.",
+    "record does not give, so the TS record holds an SDTM null flavour instead of an invented value. The finding "
+    "is kept and reported as a warning, as trialbridge does wherever a standard requires a value the source "
+    "lacks: fill the value before submission. `convert` (on the tables it writes) and `validate` (on tables read "
+    "back) report it alike, with the severity of mappings/sdtm/finding-severity.yaml.",
     _MAPPING,
 )
 

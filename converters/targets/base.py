@@ -18,11 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 from converters.model import Study
 from converters.problems import Problem
 from converters.resources import Resources
+
+T = TypeVar("T")
 
 #: A validation of an output that was just written; returns its problems (an empty list when it is valid).
 OutputCheck = Callable[[], list[Problem]]
@@ -77,11 +79,19 @@ WriterFactory = Callable[[WriterConfig], Writer]
 @dataclass(frozen=True)
 class ValidateConfig:
     """What `trialbridge validate` passes to the target that claims a path. `options` holds target-specific
-    options (`fhir_version`)."""
+    options (`fhir_version`). One config serves every path of a command in a process, so `built` keeps what a
+    target builds once (a rule runner, FHIR validators) for the next path."""
 
     resources: Resources
     options: Mapping[str, str] = field(default_factory=dict)
     max_bytes: int = 100 * 1024 * 1024
+    _built: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def built(self, key: str, build: Callable[[], T]) -> T:
+        """What `build` returns, built on the first call for `key` in this config and kept for the next."""
+        if key not in self._built:
+            self._built[key] = build()
+        return cast(T, self._built[key])
 
 
 class PathProbe:
@@ -132,6 +142,16 @@ class Target(Protocol):
 
     def claims(self, probe: PathProbe) -> float:
         """How sure (0..1) this target is that the path is one of its outputs, from content only."""
+        ...
+
+    def covers(self, probe: PathProbe) -> frozenset[Path]:
+        """The paths below a folder this target claims that its `validate` reads (a folder walk checks them no
+        further; the rest of the folder is walked); empty for a file."""
+        ...
+
+    def companion(self, probe: PathProbe) -> str | None:
+        """What a file is that this target writes beside its outputs and that no standard defines (the FHIR
+        trace), so `validate` lists it as not checked rather than taking it for a registry record; else None."""
         ...
 
     def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:

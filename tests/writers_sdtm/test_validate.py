@@ -1,5 +1,7 @@
-"""The writer's reading of CORE rule findings: a finding on a TS record it null-flavoured is a warning about the
-source, decided from the runner's structured finding (domain, row), not from the problem's wording."""
+"""The writer's reading of CORE rule findings (the policy of mappings/sdtm/finding-severity.yaml, which `validate`
+shares): a finding on a TS record with a null flavour and no value is a warning about the source, the study not
+started when the start date is NAV; decided from the runner's structured finding (domain, row), not from the
+problem's wording."""
 
 from __future__ import annotations
 
@@ -35,17 +37,41 @@ def sstdtc_row(tables: Tables) -> int:
     return next(i for i, r in enumerate(tables["TS"], start=1) if r["TSPARMCD"] == "SSTDTC")
 
 
-def test_a_finding_on_a_null_flavoured_ts_record_is_a_warning_naming_the_rule(
+def test_a_finding_on_the_start_of_a_study_not_started_is_a_warning_naming_the_rule(
         validators: OutputValidators, spec: SdtmSpec, resources: Resources) -> None:
     tables = seed_001_tables(spec, resources)
     row = sstdtc_row(tables)
     assert tables["TS"][row - 1]["TSVAL"] is None and tables["TS"][row - 1]["TSVALNF"] == "NAV"
     problems = validators.core_rules(tables, {"TS": "csv/ts.csv"}, "sdtm")
+    not_started = [p for p in problems if p.code == "sdtm-study-not-started"]
+    assert len(not_started) == 1 and not_started[0].severity is Severity.WARNING
+    assert not_started[0].message.startswith(
+        f"CORE-000505 fires on TS row {row}: SSTDTC has no value yet (NAV) because the study has not started")
+    assert not_started[0].location.file == "csv/ts.csv" and not_started[0].location.record == f"TS row {row}"
+    assert not [p for p in problems if p.code in ("sdtm-core-rule", "sdtm-write-required-value-absent")]
+
+
+def test_a_finding_on_a_value_the_source_does_not_state_is_a_warning_naming_the_rule(
+        validators: OutputValidators, spec: SdtmSpec, resources: Resources) -> None:
+    tables = seed_001_tables(spec, resources)
+    row = sstdtc_row(tables)
+    tables["TS"][row - 1]["TSVALNF"] = "NI"  # a start date the record does not give, whatever the status
+    problems = validators.core_rules(tables, {"TS": "csv/ts.csv"}, "sdtm")
     absent = [p for p in problems if p.code == "sdtm-write-required-value-absent"]
     assert len(absent) == 1 and absent[0].severity is Severity.WARNING
-    assert absent[0].message.startswith(f"CORE-000505 fires on TS row {row}: SSTDTC is null-flavoured (NAV)")
-    assert absent[0].location.file == "csv/ts.csv" and absent[0].location.record == f"TS row {row}"
-    assert not [p for p in problems if p.code == "sdtm-core-rule"]
+    assert absent[0].message.startswith(f"CORE-000505 fires on TS row {row}: SSTDTC is null-flavoured (NI)")
+    assert not [p for p in problems if p.code in ("sdtm-core-rule", "sdtm-study-not-started")]
+
+
+def test_a_finding_on_a_record_with_no_value_and_no_null_flavour_stays_an_error(
+        validators: OutputValidators, spec: SdtmSpec, resources: Resources) -> None:
+    tables = seed_001_tables(spec, resources)
+    row = sstdtc_row(tables)
+    for flavour in (None, "SOON"):  # no reason given, or one that is not an ISO 21090 null flavour
+        tables["TS"][row - 1]["TSVALNF"] = flavour
+        problems = validators.core_rules(tables, {"TS": "csv/ts.csv"}, "sdtm")
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        assert [(p.code, p.location.record) for p in errors] == [("sdtm-core-rule", f"TS row {row}")], flavour
 
 
 def test_a_finding_on_a_stated_value_stays_an_error(
@@ -54,7 +80,7 @@ def test_a_finding_on_a_stated_value_stays_an_error(
     row = sstdtc_row(tables)
     tables["TS"][row - 1] |= {"TSVAL": "2012-13-06", "TSVALNF": None}
     problems = validators.core_rules(tables, {"TS": "csv/ts.csv"}, "sdtm")
-    assert not [p for p in problems if p.code == "sdtm-write-required-value-absent"]
+    assert not [p for p in problems if p.code in ("sdtm-write-required-value-absent", "sdtm-study-not-started")]
     errors = [p for p in problems if p.code == "sdtm-core-rule"]
     assert [(p.message.split(" ", 1)[0], p.location.record) for p in errors] == [("CORE-000505", f"TS row {row}")]
     assert errors[0].severity is Severity.ERROR

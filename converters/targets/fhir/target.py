@@ -4,6 +4,7 @@ JSON document with a `resourceType` for FHIR and validates it as R4 or R5 (`vali
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from converters.problems import Problem
 from converters.targets.base import PathProbe, ValidateConfig, WriterFactory
@@ -26,8 +27,21 @@ class FhirTarget:
         data = probe.json if probe.json is not None else probe.first_line_json  # a resource, or NDJSON of them
         return 1.0 if isinstance(data, dict) and "resourceType" in data else 0.0
 
-    def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:
-        """The file as R4 or R5 (`options['fhir_version']`, else detected from its content)."""
-        from converters.targets.fhir.validator import validate_fhir_file
+    def covers(self, probe: PathProbe) -> frozenset[Path]:
+        return frozenset()
 
-        return validate_fhir_file(probe.path, config.options.get("fhir_version"))
+    def companion(self, probe: PathProbe) -> str | None:
+        """The trace beside a bundle (`bundle.trace.json`, or `trace.ndjson` of the bulk layout, one study's per
+        line): its element paths and source, no resourceType. No standard defines it, so it is not validated."""
+        data = probe.json if probe.json is not None else probe.first_line_json
+        is_trace = (isinstance(data, dict) and "resourceType" not in data and isinstance(data.get("source"), dict)
+                    and isinstance(data.get("elements"), list))
+        return "fhir-trace" if is_trace else None
+
+    def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:
+        """The file as R4 or R5 (`options['fhir_version']`, else detected from its content); the validators built
+        are kept for the next file."""
+        from converters.targets.fhir.validator import FhirValidator, validate_fhir_file
+
+        validators: dict[str, FhirValidator] = config.built("fhir-validators", dict)
+        return validate_fhir_file(probe.path, config.options.get("fhir_version"), validators=validators)

@@ -7,13 +7,14 @@
   draft-7 schema and never laxer (`converters.resources.rust_accepts`), says yes first; fastjsonschema is
   compiled only for the first file Rust does not accept, and its message is the one reported.
 - Define-XML: the Define-XML 2.1 XSD set (`schemas/cdisc/define-xml-2.1/`), with lxml, offline.
-- CDISC CORE rules: `converters.targets.sdtm.core_rules.CoreRuleRunner` on the tables exactly as written.
+- CDISC CORE rules: `converters.targets.sdtm.core_rules.CoreRuleRunner` on the tables exactly as written, each
+  finding reported by the policy `trialbridge validate` uses too (`findings`, mappings/sdtm/finding-severity.yaml).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property, partial
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -21,12 +22,12 @@ from lxml import etree
 from converters.problem_codes import sdtm_writer as codes
 from converters.problems import Location, Problem
 from converters.resources import MappingError, Resources, compiled_schema, rust_accepts
-from converters.targets.sdtm.tables import column_order
+from converters.targets.sdtm.findings import FindingPolicy, TsColumns, finding_reporter
 
 if TYPE_CHECKING:  # the rule engine is imported when the first check runs, not by every run's start-up
     from pathlib import Path
 
-    from converters.targets.sdtm.core_rules import CoreRuleRunner, Finding
+    from converters.targets.sdtm.core_rules import CoreRuleRunner
 
 DATASET_JSON_SCHEMA = "cdisc/dataset-json-1.1/dataset.schema.json"
 DEFINE_XSD = "cdisc/define-xml-2.1/cdisc-define-2.1/define2-1-0.xsd"
@@ -51,11 +52,15 @@ def load_define_schema(resources: Resources) -> etree.XMLSchema:
 
 
 class OutputValidators:
-    def __init__(self, resources: Resources) -> None:
+    """The checks of Trial Design tables, built once: by the writer for what it writes, by `trialbridge validate`
+    for tables read back (`folders.validate_table_set`), so both reach one verdict. `runner`: one already built."""
+
+    def __init__(self, resources: Resources, *, runner: CoreRuleRunner | None = None) -> None:
         self.resources = resources
         self._dataset_json_rust = compiled_schema(dataset_json_schema(resources))
         self._define = load_define_schema(resources)
-        self._runner: CoreRuleRunner | None = None
+        self.policy = FindingPolicy.load(resources)
+        self._runner: CoreRuleRunner | None = runner
         self._runner_error: str | None = None
 
     @cached_property
@@ -132,9 +137,7 @@ class OutputValidators:
         if runner is None:
             return [codes.SDTM_RULES_UNAVAILABLE(Location(file=folder), reason=self._runner_error or "unknown")]
         report = runner.run(dict(tables), file=folder, files=dict(files))
-        ts_rows = tables.get("TS", [])
-        ts = {name: [r.get(name) for r in ts_rows] for name in column_order(ts_rows)}
-        return report.problems(partial(_absent_in_source, ts, len(ts_rows)))
+        return report.problems(finding_reporter(self.policy, TsColumns.of_rows(tables.get("TS", []))))
 
     def core_rules_on_columns(self, tables: Mapping[str, Mapping[str, Sequence[Any]]], files: Mapping[str, str],
                               folder: str) -> list[Problem]:
@@ -144,27 +147,5 @@ class OutputValidators:
         if runner is None:
             return [codes.SDTM_RULES_UNAVAILABLE(Location(file=folder), reason=self._runner_error or "unknown")]
         report = runner.run_frames(runner.column_frames(tables), file=folder, files=dict(files))
-        ts = tables.get("TS", {})
-        return report.problems(partial(_absent_in_source, ts, len(next(iter(ts.values()))) if ts else 0))
+        return report.problems(finding_reporter(self.policy, TsColumns.of_columns(tables.get("TS", {}))))
 
-
-def _absent_in_source(ts: Mapping[str, Sequence[Any]], length: int, finding: Finding, problem: Problem) -> Problem:
-    """A rule finding on a TS row that the writer null-flavoured because the source lacks the value is a
-    warning about the source (with the rule named), not an error in the tables: nothing may be invented.
-
-    Decided from the finding itself (domain and row number in the table the rules ran on), never from the
-    wording of the problem."""
-    if finding.domain != "TS" or finding.row is None or not 1 <= finding.row <= length:
-        return problem
-    index = finding.row - 1
-
-    def cell(name: str) -> Any:
-        return ts[name][index] if name in ts else None
-
-    null_flavor = cell("TSVALNF")
-    if cell("TSVAL") not in (None, "") or not null_flavor:
-        return problem
-    return codes.SDTM_REQUIRED_VALUE_ABSENT(
-        problem.location, rule_id=finding.rule_id, record=f"{finding.domain} row {finding.row}",
-        parameter=str(cell("TSPARMCD")), null_flavor=str(null_flavor), message=problem.message,
-    )

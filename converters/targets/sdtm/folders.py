@@ -4,18 +4,23 @@ Files are recognised by name: `ts.csv`, `TA.xpt`, `tv.json`, `ti.ndjson`, ... (t
 any case), in a folder or in its format subfolders (`sdtm/csv/`, `sdtm/json/`, `sdtm/xpt/` as the SDTM writer
 lays them out: one set of tables). When a domain comes in several formats, the rules run on the first of
 Dataset-JSON, NDJSON, XPT, CSV, and every other format must hold the same data, or a
-`sdtm-tdm-table-formats-differ` problem says where they part. `validate_tdm_folder` is what
-`trialbridge validate FOLDER` runs for a folder the SDTM target claims (`is_tdm_folder`).
+`sdtm-tdm-table-formats-differ` problem says where they part. `trialbridge validate` takes a folder for one set
+of tables (`is_table_set_root`: known by what it holds, never by its own name) and checks it as the SDTM writer
+checks what it writes (`validate_table_set`: Dataset-JSON and define.xml against their schemas, then the CORE
+rules, study by study, with the finding policy the writer uses); `validate_tdm_folder` checks every set below a
+folder at once.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from converters.problem_codes.sdtm_rules import (
+    SDTM_TDM_FILE_INVALID,
     SDTM_TDM_FOLDER_EMPTY,
     SDTM_TDM_TABLE_DOMAIN_MISMATCH,
     SDTM_TDM_TABLE_FORMATS_DIFFER,
@@ -23,6 +28,7 @@ from converters.problem_codes.sdtm_rules import (
 )
 from converters.problems import Location, Problem
 from converters.resources import Resources
+from converters.targets.sdtm.checks import OutputValidators
 from converters.targets.sdtm.codecs import READERS, TABLE_FORMATS, TableReadError
 from converters.targets.sdtm.tables import (
     TDM_DOMAINS,
@@ -49,9 +55,9 @@ class LoadedTables:
     problems: list[Problem] = field(default_factory=list)
 
 
+DEFINE_FILE = "define.xml"
 FORMAT_FOLDERS = frozenset({"csv", "json", "ndjson", "xpt", "dataset-json"})
 #: What makes `trialbridge validate` take a folder for Trial Design tables (NDJSON alone does not).
-_TDM_STEMS = frozenset(domain.lower() for domain in TDM_DOMAINS)
 _TDM_SUFFIXES = frozenset(TABLE_FORMATS) - {".ndjson"}
 
 
@@ -181,11 +187,30 @@ def load_tdm_folder(path: Path | str) -> tuple[TdmTables, list[Problem]]:
     return loaded.tables, loaded.problems
 
 
-def is_tdm_folder(path: Path) -> bool:
-    """A folder holding TDM tables, directly or in format sub-folders (`sdtm/csv/ts.csv`)."""
-    return path.is_dir() and any(
-        p.stem.lower() in _TDM_STEMS and p.suffix.lower() in _TDM_SUFFIXES for p in path.rglob("*")
-    )
+def _claims_tables(folder: Path) -> bool:
+    return any(suffix in _TDM_SUFFIXES for _, suffix, _ in _table_paths(folder))
+
+
+def _format_folders(folder: Path) -> list[Path]:
+    """The format subfolders (csv/, json/, xpt/, ...) of a folder that hold Trial Design tables."""
+    try:
+        children = sorted(folder.iterdir())
+    except OSError:
+        return []
+    return [c for c in children if c.is_dir() and c.name.lower() in FORMAT_FOLDERS and _table_paths(c)]
+
+
+def is_table_set_root(path: Path) -> bool:
+    """A folder whose own files are one set of Trial Design tables: tables in it (NDJSON alone does not
+    count), or in its format subfolders as the SDTM writer lays them out (`sdtm/csv/ts.csv`). Known by what it
+    holds, never by its own name; deeper folders are sets of their own."""
+    return path.is_dir() and (_claims_tables(path) or any(_claims_tables(f) for f in _format_folders(path)))
+
+
+def table_set_paths(root: Path) -> frozenset[Path]:
+    """What validating the set at `root` reads: its table files, its format subfolders and its define.xml."""
+    define = [root / DEFINE_FILE] if (root / DEFINE_FILE).is_file() else []
+    return frozenset([*(p for _, _, p in _table_paths(root)), *_format_folders(root), *define])
 
 
 def validate_tdm_folder(
@@ -196,14 +221,76 @@ def validate_tdm_folder(
     table_sets = find_table_sets(root)
     if not table_sets:
         return [SDTM_TDM_FOLDER_EMPTY(Location(file=str(root)))]
-    from converters.targets.sdtm.core_rules import CoreRuleRunner
-
-    runner = runner or CoreRuleRunner(resources)
+    validators = OutputValidators(resources or Resources(), runner=runner)
     problems: list[Problem] = []
     for table_set in table_sets:
         loaded = load_table_set(table_set)
-        problems += loaded.problems
-        if loaded.tables:
-            report = runner.run(loaded.tables, file=str(table_set.root), files=loaded.files)
-            problems += report.problems()
+        problems += [*loaded.problems, *rule_check(loaded, validators)]
     return problems
+
+
+def validate_table_set(root: Path, validators: OutputValidators) -> list[Problem]:
+    """What `trialbridge validate` reports for one set of tables (a folder `is_table_set_root` accepts): the
+    problems of reading it, its Dataset-JSON files and define.xml against their schemas, and the CORE rules, each
+    finding reported as the SDTM writer reports it."""
+    loaded = load_tdm_tables(root)
+    return [*loaded.problems, *schema_problems(root, validators), *rule_check(loaded, validators)]
+
+
+def schema_problems(root: Path, validators: OutputValidators) -> list[Problem]:
+    """The Dataset-JSON files of a set against the Dataset-JSON 1.1 schema and its define.xml against the
+    Define-XML 2.1 XSD, as the SDTM writer checks what it writes. A file that is not JSON at all is the reader's
+    problem (`sdtm-tdm-table-unreadable`), not repeated here."""
+    problems: list[Problem] = []
+    for paths in table_files([root, *_format_folders(root)]).values():
+        for path in paths:
+            if path.suffix.lower() != ".json":
+                continue
+            try:
+                doc = json.loads(path.read_bytes())
+            except (OSError, ValueError, RecursionError):
+                continue
+            error = validators.dataset_json_error(doc) if isinstance(doc, dict) else "not a JSON object"
+            if error:
+                problems.append(SDTM_TDM_FILE_INVALID(Location(file=str(path)), schema="Dataset-JSON 1.1 schema",
+                                                      reason=error))
+    define = root / DEFINE_FILE
+    if define.is_file():
+        error = validators.define_file_error(define)
+        if error:
+            problems.append(SDTM_TDM_FILE_INVALID(Location(file=str(define)), schema="Define-XML 2.1 XSD",
+                                                  reason=error))
+    return problems
+
+
+def rule_check(loaded: LoadedTables, validators: OutputValidators) -> list[Problem]:
+    """The CORE rules on one set of tables as the SDTM writer runs them: study by study when the tables hold
+    several STUDYIDs (the concatenated layout: each file labelled `#STUDYID=<id>`, rows counted within the
+    study), each finding reported by the shared policy (`findings`)."""
+    problems: list[Problem] = []
+    if not loaded.tables:
+        return problems
+    studies = tables_by_study(loaded.tables)
+    for study_id, tables in studies:
+        files = loaded.files if len(studies) == 1 else {
+            domain: f"{file}#STUDYID={study_id}" for domain, file in loaded.files.items()}
+        problems += validators.core_rules(tables, files, str(loaded.folder))
+    return problems
+
+
+def tables_by_study(tables: TdmTables) -> list[tuple[str, TdmTables]]:
+    """The tables split by STUDYID, in STUDYID order (a domain a study has no records in is empty for it, as an
+    empty file reads); one entry holding them all when they hold at most one study."""
+    ids = sorted({_study_id(row) for rows in tables.values() for row in rows})
+    if len(ids) <= 1:
+        return [(ids[0] if ids else "", tables)]
+    split: dict[str, TdmTables] = {study_id: {domain: [] for domain in tables} for study_id in ids}
+    for domain, rows in tables.items():
+        for row in rows:
+            split[_study_id(row)][domain].append(row)
+    return list(split.items())
+
+
+def _study_id(row: Mapping[str, Value]) -> str:
+    value = row.get("STUDYID")
+    return "" if is_missing(value) else str(value)

@@ -1,13 +1,16 @@
-"""The `sdtm` target: Trial Design tables per study or concatenated (see `writer`); `trialbridge validate` takes
-a folder holding Trial Design tables for this target's and rule-checks every set of tables in it (`folders`)."""
+"""The `sdtm` target: Trial Design tables per study or concatenated (see `writer`). `trialbridge validate` takes a
+folder holding one set of Trial Design tables (in it or in its csv/json/xpt subfolders, with its define.xml) for
+this target's, and checks it as the writer checks what it writes (`folders.validate_table_set`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from converters.problems import Problem
 from converters.targets.base import PathProbe, ValidateConfig, WriterFactory
-from converters.targets.sdtm.folders import is_tdm_folder, validate_tdm_folder
+from converters.targets.sdtm.checks import OutputValidators
+from converters.targets.sdtm.folders import is_table_set_root, table_set_paths, validate_table_set
 from converters.targets.sdtm.writer import make_writer
 
 
@@ -23,7 +26,14 @@ class SdtmTarget:
         return []
 
     def claims(self, probe: PathProbe) -> float:
-        return 1.0 if is_tdm_folder(probe.path) else 0.0
+        return 1.0 if is_table_set_root(probe.path) else 0.0
+
+    def covers(self, probe: PathProbe) -> frozenset[Path]:
+        return table_set_paths(probe.path)
+
+    def companion(self, probe: PathProbe) -> str | None:
+        return None
 
     def validate(self, probe: PathProbe, config: ValidateConfig) -> list[Problem]:
-        return validate_tdm_folder(probe.path, config.resources)
+        validators = config.built("sdtm-validators", lambda: OutputValidators(config.resources))
+        return validate_table_set(probe.path, validators)

@@ -113,6 +113,12 @@ def render(runner: CoreRuleRunner) -> str:
         f"- *{SkipReason.NO_DATASET}*: none of the datasets the rule is about was given.",
         f"- *{SkipReason.NEEDS_LIBRARY}*: the answer needs CDISC Library metadata.",
         "",
+        "`trialbridge convert` (on the tables it writes) and `trialbridge validate` (on tables read back) report",
+        "each finding by one policy, `mappings/sdtm/finding-severity.yaml`: a finding on a TS record that holds",
+        "no value but a null flavour is a warning about the source, not an error in the tables",
+        "(`sdtm-study-not-started` when the study start date is NAV, `sdtm-write-required-value-absent`",
+        "otherwise); see docs/sdtm-mapping.md.",
+        "",
         f"## Rules that run ({label})",
         "",
     ]
