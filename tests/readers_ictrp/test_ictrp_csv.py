@@ -110,7 +110,8 @@ def test_values_as_the_rows_write_them(pairs: list[tuple[dict[str, str], Study]]
     assert by_id["ChiCTR2000029639"].eligibility.maximum_age is None  # "??" means no limit was given
     assert [a.label for a in by_id["ChiCTR2000029953"].arms]  # ChiCTR's "group:intervention" gives arms
     nct = by_id["NCT04246242"]
-    assert [(i.type, i.name) for i in nct.interventions][0][0] == "DRUG"
+    assert [(i.type, i.name) for i in nct.interventions] == [  # "Drug: ..." items: the type and the name
+        ("DRUG", "Conventional treatment group"), ("DRUG", "arbidol,200mg,tid"), ("DRUG", "arbidol,400mg,tid")]
     assert nct.eligibility.sex == "ALL" and nct.design.phases == ["PHASE4"]
     assert nct.status.start is not None and nct.status.start.value == "2020-01-25"
     assert [c.name for c in nct.central_contacts] == ["Pinhua Pan, Medical PhD"]
