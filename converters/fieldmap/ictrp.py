@@ -58,11 +58,13 @@ def _text_of(parts: Parts) -> str | Rejected:
 
 
 def convert_ictrp_text(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """The text, cleaned (`clean_text`); an empty field records nothing."""
+    """The text, cleaned (`clean_text`); an empty field records nothing. `options.codes`: a registry's own codes
+    and the wording each stands for (ReBEC writes `-` for both sexes), looked up before any vocabulary."""
     text = _text_of(parts)
     if isinstance(text, Rejected):
         return text
-    return text if text else Absent("empty")
+    codes = {str(k): str(v) for k, v in options.get("codes", {}).items()}
+    return codes.get(text, text) if text else Absent("empty")
 
 
 def split_items(text: str, separator: str = ";") -> list[str]:
@@ -79,14 +81,15 @@ def split_items(text: str, separator: str = ";") -> list[str]:
 
 def convert_ictrp_list(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
     """Several values in one field (`France;Germany;France`): one list item each, in order, repeats removed.
-    With `options.field`, each item is an object holding the value in that field and `options.set`'s constants
-    (an outcome's `measure` with its `kind`)."""
+    Items in `options.none` (`N/A`) say there is none. With `options.field`, each item is an object holding the
+    value in that field and `options.set`'s constants (an outcome's `measure` with its `kind`)."""
     text = _text_of(parts)
     if isinstance(text, Rejected):
         return text
-    items = split_items(text, str(options.get("separator", ";")))
+    none = {str(w).casefold() for w in options.get("none", [])}
+    items = [i for i in split_items(text, str(options.get("separator", ";"))) if i.casefold() not in none]
     if not items:
-        return Absent("empty")
+        return Absent(f"{text}: says there is none" if text else "empty")
     field = options.get("field")
     if field is None:
         return items
@@ -95,19 +98,29 @@ def convert_ictrp_list(parts: Parts, options: dict[str, Any], ctx: ConversionCon
 
 
 def convert_ictrp_date(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """A date in any form the exports use, as precise as written (see `parse_export_date`)."""
-    text = _text_of(parts)
+    """A date in any form the exports use, as precise as written (see `parse_export_date`); with a `type` part
+    (the exchange XML's `type_enrolment`: actual, anticipated), the type from the DateType vocabulary."""
+    text = _text_of({"value": parts.get("value", parts.get("date"))})
     if isinstance(text, Rejected):
         return text
     if not text:
         return Absent("empty")
     found = parse_export_date(text)
-    return found if found is not None else Rejected(f"{text!r} is not a date in a known form")
+    if found is None:
+        return Rejected(f"{text!r} is not a date in a known form")
+    stated = parts.get("type")
+    if isinstance(stated, str) and stated.strip():
+        code = ctx.lookup_one("DateType", stated)
+        if code is None:
+            return Rejected(f"{stated.strip()!r} is not a known date type (actual, anticipated)")
+        found = found.model_copy(update={"type": code})
+    return found
 
 
 def convert_ictrp_age(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
     """An age limit: `18 Years`, `60(Year)`, `>= 20age old`, `16years-old`; a bare number is in
-    `options.bare_unit` (ICTRP's age fields are in years unless a unit is given); the wordings in
+    `options.bare_unit` (ICTRP's age fields are in years unless a unit is given), or, with
+    `options.bare_means: no_limit`, no limit (ReBEC's exchange XML leaves the unit out exactly then); the wordings in
     `options.no_limit` (`N/A`, `None`, `No limit`) mean no limit, which the model states by leaving it out.
     A strict bound (`> 20`) is refused: the model's limits are inclusive."""
     text = _text_of(parts)
@@ -120,6 +133,8 @@ def convert_ictrp_age(parts: Parts, options: dict[str, Any], ctx: ConversionCont
     m = _AGE.match(text)
     if m is None:
         return Rejected(f"{text!r} is not an age limit in a known form")
+    if not m["unit"] and options.get("bare_means") == "no_limit":
+        return Absent(f"{text}: written without a unit, which this format writes for 'no limit'")
     if m["op"] in (">", "<"):
         return Rejected(f"{text!r} is a strict limit; the model's age limits are inclusive")
     unit = _AGE_UNITS.get(m["unit"].casefold()) if m["unit"] else options.get("bare_unit")

@@ -166,6 +166,9 @@ class Contact(_Model):
     phone_ext: str | None = None
     email: str | None = None
     address: str | None = Field(None, description="Postal address as written (WHO ICTRP contacts give one)")
+    city: str | None = None
+    zip: str | None = None
+    country: str | None = None
     affiliation: str | None = Field(None, description="The contact's organisation, as written")
 
 

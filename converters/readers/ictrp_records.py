@@ -118,9 +118,9 @@ class XmlStart:
     encoding: str | None
 
 
-def iter_xml_trials(data: bytes, trial_tag: str, allow_doctype: bool = False
+def iter_xml_trials(data: bytes, trial_tags: tuple[str, ...], allow_doctype: bool = False
                     ) -> Iterator[XmlStart | Any | XmlRefusal]:
-    """The root (`XmlStart`), then each `trial_tag` child of the root as a parsed element, which is cleared
+    """The root (`XmlStart`), then each child of the root named in `trial_tags` as a parsed element, which is cleared
     once the caller moves on, so a large export never sits in memory as one tree; an `XmlRefusal` ends it.
 
     Parsed without resolving entities, loading a DTD or touching the network. A document type with an internal
@@ -144,7 +144,7 @@ def iter_xml_trials(data: bytes, trial_tag: str, allow_doctype: bool = False
                     yield XmlStart(str(element.tag), element.getroottree().docinfo.encoding)
                 continue
             depth -= 1
-            if depth == 1 and element.tag == trial_tag:
+            if depth == 1 and element.tag in trial_tags:
                 yield element
                 element.clear(keep_tail=True)
                 while element.getprevious() is not None:

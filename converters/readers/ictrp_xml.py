@@ -17,7 +17,7 @@ from typing import Any
 from converters.fieldmap import XmlAdapter
 from converters.loading import SourceDocument, XmlRefusal
 from converters.problem_codes import ictrp
-from converters.problems import Location, Problem
+from converters.problems import Location, Problem, Severity
 from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
 from converters.readers.ictrp_records import TrialConverter, TrialPlace, XmlStart, iter_xml_trials
 from converters.resources import Resources
@@ -73,9 +73,11 @@ def _trials(doc: SourceDocument, config: ReaderConfig) -> Iterator[tuple[Any, Tr
     where = Location(file=doc.name, record=doc.member)
     encoding: str | None = None
     count = 0
-    for item in iter_xml_trials(doc.data, TRIAL):
+    for item in iter_xml_trials(doc.data, (TRIAL,)):
         if isinstance(item, XmlRefusal):
-            yield _refusal(item, where)
+            problem = _refusal(item, where)
+            # trials already read stand (a truncated download); the damage refuses the rest of the file
+            yield problem.model_copy(update={"severity": Severity.ERROR}) if count else problem
             return
         if isinstance(item, XmlStart):
             if item.root != ROOT:

@@ -250,3 +250,11 @@ def test_a_trial_without_trial_id_is_converted_with_a_warning(resources: Resourc
     [outcome] = READER.read(SourceDocument("x.xml", content, "0" * 64), ReaderConfig(resources=resources))
     assert outcome.study is not None and outcome.study.titles.brief == "A title"
     assert [p.code for p in outcome.study.problems] == ["ictrp-no-trial-id"]
+
+
+def test_a_truncated_export_keeps_the_trials_before_the_damage(resources: Resources) -> None:
+    content = (b"<Trials_downloaded_from_ICTRP><Trial><TrialID>NCT06360289</TrialID></Trial>"
+               b"<Trial><TrialID>NCT0")
+    outcomes = list(READER.read(SourceDocument("x.xml", content, "0" * 64), ReaderConfig(resources=resources)))
+    assert [o.study.registry_id() for o in outcomes if o.study] == ["NCT06360289"]
+    assert [(p.code, p.severity.value) for o in outcomes for p in o.problems] == [("ictrp-xml-malformed", "error")]
