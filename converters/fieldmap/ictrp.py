@@ -27,6 +27,7 @@ from converters.model.study import Identifier, IdentifierKind
 from converters.model.values import parse_export_date, parse_int
 from converters.model.vocabulary import normalise_wording
 
+_SPACES = re.compile(r"[ \t]{2,}")
 _LINE_BREAK = re.compile(r"\r?<br\s*/?>\r?|\r\n|\r|</p>", re.IGNORECASE)
 _PARAGRAPH_OPEN = re.compile(r"<p>", re.IGNORECASE)
 _AGE = re.compile(
@@ -329,14 +330,15 @@ def intervention_entries(parts: Parts, options: dict[str, Any], ctx: ConversionC
     - `type_name`: `Drug: Lopinavir` (ClinicalTrials.gov rows): the type, looked up in InterventionType, and the
       name; an item whose head is no known type stays a plain name;
     - `group_intervention`: `Experimental group:oral hydroxychloroquine` (ChiCTR): the group (an arm) and what it
-      receives; a wording in `options.no_intervention` (`none`, `N/A`) means the group receives none."""
+      receives; a wording in `options.no_intervention` (`none`, `N/A`) means the group receives none.
+    A run of spaces inside a name is one space (`Novaferon  injection` and `Novaferon injection` are one)."""
     text = _text_of({"value": parts.get("value")})
     if isinstance(text, Rejected):
         return text
     form = options.get("forms", {}).get(_registry_of(parts.get("trial_id"), ctx) or "", "name")
     none = {str(w).casefold() for w in options.get("no_intervention", [])}
     entries: list[tuple[str | None, str | None, str | None]] = []
-    for item in split_items(text):
+    for item in (_SPACES.sub(" ", i) for i in split_items(text)):
         head, colon, rest = item.partition(":")
         if form == "type_name" and colon and rest.strip():
             code = ctx.lookup_one("InterventionType", head)

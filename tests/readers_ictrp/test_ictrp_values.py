@@ -192,6 +192,9 @@ def test_interventions_in_the_form_of_the_trials_registry(ctx: ConversionContext
         {"name": "HCQ tablets", "arm_group_labels": ["Experimental group"]}]
     assert convert_ictrp_arms(chictr, FORMS, ctx) == [
         {"label": "Experimental group", "intervention_names": ["HCQ tablets"]}, {"label": "Control group"}]
+    twice = {"value": "Group B:Novaferon  injection;Group F:Novaferon injection", "trial_id": "ChiCTR2000029573"}
+    assert convert_ictrp_interventions(twice, FORMS, ctx) == [  # one intervention, whatever the spaces
+        {"name": "Novaferon injection", "arm_group_labels": ["Group B", "Group F"]}]
     other = {"value": "Group 1: observation", "trial_id": "DRKS00032447"}  # a name, whatever its colons
     assert convert_ictrp_interventions(other, FORMS, ctx) == [{"name": "Group 1: observation"}]
 

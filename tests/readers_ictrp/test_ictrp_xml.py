@@ -129,7 +129,7 @@ def test_each_mapped_field_matches_the_source(trials: list[tuple[Any, Study]]) -
 
 def _check_interventions(study: Study, registry: str, items: list[str]) -> None:
     """ClinicalTrials.gov rows write `Type: name`; ChiCTR `group:what it receives`; the others a name."""
-    pairs = [tuple(part.strip() for part in item.split(":", 1)) for item in items]
+    pairs = [tuple(part.strip() for part in re.sub(r"[ \t]{2,}", " ", item).split(":", 1)) for item in items]
     got = [(i.type, i.name, i.arm_group_labels) for i in study.interventions]
     if registry == "nct":
         assert got == [(head.upper().replace(" ", "_"), rest, []) for head, rest in pairs]

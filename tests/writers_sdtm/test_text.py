@@ -55,3 +55,14 @@ def test_shorten_ends_at_a_word_boundary() -> None:
     text = "alpha " * 50
     short = shorten(text.strip(), " [...]")
     assert short.endswith("alpha [...]") and len(short) <= 200
+
+
+def test_shorten_distinct_keeps_long_values_that_share_their_start_apart() -> None:
+    from converters.targets.sdtm.text import fits, shorten_distinct
+
+    common = "Refer to the national treatment plan (trial version 5) general treatment plan " * 3
+    first, second = common + "plus capsule A", common + "plus mixture B"
+    got = shorten_distinct([first, second, first, "short"], " [...]")
+    assert got[0] != got[1] and got[0] == got[2] and got[3] == "short"
+    assert got[0].endswith(" [...]") and got[1].endswith(" [...] (2)")
+    assert all(fits(value) for value in got)

@@ -89,6 +89,11 @@ def build_design(study: Study, schedule: Schedule, study_id: str, spec: SdtmSpec
     etcd = _element_codes(schedule.steps, spec.max_length("TE", "ETCD"), file, problems)
     labels = [arm.label for arm in study.arms]
     armcds = arm_codes(labels, spec.max_length("TA", "ARMCD"))
+    arm_names = dict(zip(labels, sdtm_text.shorten_distinct([sdtm_text.clean(x) for x in labels], marker),
+                         strict=True))
+    elements = dict(zip([s.key for s in schedule.steps],
+                        sdtm_text.shorten_distinct([sdtm_text.clean(s.title) for s in schedule.steps], marker),
+                        strict=True))
 
     ta: list[Row] = []
     paths: dict[str, list[str]] = {}  # arm label -> step keys
@@ -105,8 +110,8 @@ def build_design(study: Study, schedule: Schedule, study_id: str, spec: SdtmSpec
             order += 1
             paths.setdefault(label, []).append(step.key)
             ta.append({"STUDYID": study_id, "DOMAIN": "TA", "ARMCD": armcd,
-                       "ARM": sdtm_text.shorten(sdtm_text.clean(label), marker), "TAETORD": order,
-                       "ETCD": etcd[step.key], "ELEMENT": sdtm_text.shorten(sdtm_text.clean(step.title), marker),
+                       "ARM": arm_names[label], "TAETORD": order,
+                       "ETCD": etcd[step.key], "ELEMENT": elements[step.key],
                        "TABRANCH": None, "TATRANS": None, "EPOCH": step.epoch.value})
     if schedule.steps and not study.arms:
         problems.append(codes.SDTM_DESIGN_INCOMPLETE(
@@ -121,7 +126,7 @@ def build_design(study: Study, schedule: Schedule, study_id: str, spec: SdtmSpec
     te: list[Row] = []
     order_keys = [s.key for s in schedule.steps]
     for step in schedule.steps:
-        element = sdtm_text.shorten(sdtm_text.clean(step.title), marker)
+        element = elements[step.key]
         timing = _one_line(step.timing)
         start = (settings.element_start_with_timing.format(element=element, timing=timing) if timing
                  else settings.element_start.format(element=element))

@@ -63,3 +63,20 @@ def shorten(text: str, marker: str, limit: int = LIMIT) -> str:
     if cut <= 0:
         cut = room
     return text[:cut].rstrip() + marker
+
+
+def shorten_distinct(texts: list[str], marker: str, limit: int = LIMIT) -> list[str]:
+    """Each text `shorten`ed, with different texts kept different: two long values that share their first 200
+    characters would otherwise become one (ETCD and ELEMENT must correspond one to one), so the second and later
+    of them end with a number after the marker (`... [...] (2)`). Equal texts stay equal."""
+    out: list[str] = []
+    seen: dict[str, str] = {}  # shortened -> the text it stands for
+    for text in texts:
+        short = shorten(text, marker, limit)
+        number = 1
+        while seen.get(short, text) != text:
+            number += 1
+            short = shorten(text, f"{marker} ({number})", limit)
+        seen[short] = text
+        out.append(short)
+    return out
