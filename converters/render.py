@@ -36,6 +36,8 @@ def file_line(result: FileResult) -> Text:
     fatal = [p for p in result.problems if p.severity is Severity.FATAL]
     if fatal:
         return Text(f"✗ {fatal[0].one_line()}", style=_STYLE[Severity.FATAL])
+    if result.skipped:
+        return Text(f"- {result.problems[0].one_line()}", style="dim")
     kind = result.format or "?"
     if result.layout:
         kind += f"/{result.layout}"
@@ -59,9 +61,10 @@ def file_line(result: FileResult) -> Text:
 def total_line(report: RunReport, report_path: str) -> Text:
     counts = report.severity_counts()
     shown = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none"
+    skipped = f", {report.skipped_count} skipped (not studies)" if report.skipped_count else ""
     return Text(
         f"Total: {report.file_count} files, {report.studies_written()} studies written, {report.unusable_count} "
-        f"unusable; problems: {shown} -> {report_path}",
+        f"unusable{skipped}; problems: {shown} -> {report_path}",
         style="bold",
     )
 

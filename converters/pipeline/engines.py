@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from converters.loading import FileWindow, window_document
-from converters.pipeline.records import ConvertContext, UnitResult, convert_loaded, convert_unit
+from converters.pipeline.records import (
+    ConvertContext,
+    UnitResult,
+    convert_loaded,
+    convert_unit,
+    skipped_if_not_a_study,
+)
 from converters.pipeline.results import ConvertOptions, FileResult
 from converters.problems import Problem
 from converters.resources import Resources
@@ -38,6 +44,7 @@ class WorkUnit:
     index: int
     path: Path
     missing: Problem | None = None  # the path named does not exist: its result is this problem
+    found: bool = False  # found walking a folder named (not named itself): if it is not a study, it is skipped
     size: int = 0  # bytes, for the progress estimate
     window: FileWindow | None = None  # a window of a large ZIP or NDJSON file (`part` of `parts`)
     part: int = 0
@@ -89,6 +96,8 @@ def convert_work(unit: WorkUnit, ctx: ConvertContext) -> UnitResult:
         result.part, result.parts = unit.part, unit.parts
     else:
         result = convert_unit(unit.index, unit.path, ctx)
+    if unit.found and ctx.options.forced_format is None:
+        result.file = skipped_if_not_a_study(result.file)
     result.size = unit.size
     return result
 

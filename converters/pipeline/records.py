@@ -151,6 +151,17 @@ def convert_unit(index: int, path: Path, ctx: ConvertContext) -> UnitResult:
     return convert_loaded(index, loaded, ctx)
 
 
+def skipped_if_not_a_study(result: FileResult) -> FileResult:
+    """A file found walking a folder that no reader recognises is not a study (a README, a manifest, a schema
+    beside the records): it is skipped and listed with the reason, so that it does not fail the folder's run.
+    Named on the command line, the same file keeps its fatal problem (the caller decides which it was)."""
+    if result.records or [p.code for p in result.problems] != [core.INPUT_FORMAT_UNKNOWN.code]:
+        return result
+    refused = result.problems[0]
+    result.problems = [core.INPUT_NOT_A_STUDY_SKIPPED(refused.location, reason=refused.message)]
+    return result
+
+
 def convert_loaded(index: int, loaded: SourceDocument, ctx: ConvertContext) -> UnitResult:
     """Convert one loaded document (its name stands for the file in every report and output)."""
     unit = UnitResult(index, FileResult(file=loaded.name))

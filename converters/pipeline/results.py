@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from converters import __version__, jsonio
 from converters.loading import WINDOW_RECORDS
+from converters.problem_codes import core
 from converters.problems import ExitCode, Problem, Severity, count_by_severity, worst_exit_code
 
 LAYOUTS = ("per-study", "bulk")
@@ -83,6 +84,11 @@ class FileResult:
     def exit_code(self) -> ExitCode:
         return worst_exit_code(self.all_problems())
 
+    @property
+    def skipped(self) -> bool:
+        """Whether the file was skipped as not a study (found in a folder walk; `input-not-a-study-skipped`)."""
+        return any(p.code == core.INPUT_NOT_A_STUDY_SKIPPED.code for p in self.problems)
+
 
 @dataclass
 class RunReport:
@@ -94,6 +100,7 @@ class RunReport:
     problems: list[Problem] = field(default_factory=list)  # run-level problems
     file_count: int = 0
     unusable_count: int = 0
+    skipped_count: int = 0  # files found in a folder walk that are not studies (listed, not converted)
     record_count: int = 0
     studies_count: int = 0
     file_codes: ExitCode = ExitCode.OK
@@ -104,6 +111,7 @@ class RunReport:
         self.file_count += 1
         code = result.exit_code
         self.unusable_count += code is ExitCode.UNUSABLE_INPUT
+        self.skipped_count += result.skipped
         self.record_count += len(result.records)
         self.studies_count += sum(1 for r in result.records if r.written)
         self.file_codes = max(self.file_codes, code)
@@ -132,6 +140,7 @@ class RunReport:
             "totals": {
                 "files": self.file_count,
                 "files_unusable": self.unusable_count,
+                "files_skipped": self.skipped_count,
                 "studies_written": self.studies_count,
                 "problems": self.severity_counts(),
             },

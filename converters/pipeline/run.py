@@ -4,7 +4,7 @@ order, finish the run-level outputs and write `report.json`."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -25,11 +25,12 @@ class Progress(Protocol):
     def advance(self, size: int, records: int) -> None: ...
 
 
-def iter_units(files: Iterable[tuple[Path, Problem | None]], ctx: ConvertContext | None = None
-               ) -> Iterator[WorkUnit]:
+def iter_units(files: Iterable[tuple[Path, Problem | None]], ctx: ConvertContext | None = None,
+               named: Collection[Path] | None = None) -> Iterator[WorkUnit]:
     """The units to convert, in order: each file (a path that does not exist is a unit too), and each window of
     a large ZIP or NDJSON file (`archive_windows`, `ndjson_windows`; not when `--from` or `--max-records` is
-    given, which apply to a file as a whole).
+    given, which apply to a file as a whole). A file not among the paths `named` was found walking a folder
+    (`WorkUnit.found`: skipped if it is not a study); with `named` None, every file counts as named.
 
     Lazily: a large file is read through to plan its windows only when the engine asks for its units, so the
     workers start on the first file while later ones are planned."""
@@ -38,24 +39,25 @@ def iter_units(files: Iterable[tuple[Path, Problem | None]], ctx: ConvertContext
         and options.max_records is None
     index = 0
     for path, missing in files:
+        found = named is not None and path not in named
         if missing is not None:
             units = [WorkUnit(index, path, missing)]
         elif not split or ctx is None:
-            units = [WorkUnit(index, path, size=_size(path))]
+            units = [WorkUnit(index, path, size=_size(path), found=found)]
         else:
-            units = _windows(index, path, ctx)
+            units = _windows(index, path, ctx, found)
         index += len(units)
         yield from units
 
 
-def _windows(first: int, path: Path, ctx: ConvertContext) -> list[WorkUnit]:
+def _windows(first: int, path: Path, ctx: ConvertContext, found: bool) -> list[WorkUnit]:
     """A file's units: its windows when it is a large ZIP or NDJSON file, else the file itself."""
     options = ctx.options
     windows = file_windows(path, options.archive_window, options.ndjson_window, ctx.archive_suffixes,
                            options.max_bytes)
     if windows is None:
-        return [WorkUnit(first, path, size=_size(path))]
-    return [WorkUnit(first + k, path, size=window.size, window=window, part=k, parts=len(windows))
+        return [WorkUnit(first, path, size=_size(path), found=found)]
+    return [WorkUnit(first + k, path, size=window.size, window=window, part=k, parts=len(windows), found=found)
             for k, window in enumerate(windows)]
 
 
@@ -82,14 +84,15 @@ def convert(
     committed here in input order, so the output does not depend on it. `keep_files=False` keeps only totals in
     the returned report (report.json still lists every file), for runs too large to hold."""
     ctx = ConvertContext.build(options, resources)
-    files = list(iter_input_files(inputs))
+    named = list(inputs)
+    files = list(iter_input_files(named))
     options.out_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(ctx.staging_root, ignore_errors=True)  # left by an interrupted run
     committer = Committer(ctx, on_file=on_file, stream=ReportStream(options.out_dir), keep_files=keep_files)
     if progress is not None:
         progress.start(len(files), sum(_size(path) for path, missing in files if missing is None))
     run_units = engine or local_engine(options, resources)
-    for result in _checked_order(run_units(iter_units(files, ctx))):
+    for result in _checked_order(run_units(iter_units(files, ctx, named=frozenset(named)))):
         committer.commit(result)
         if progress is not None:
             progress.advance(result.size, len(result.file.records))

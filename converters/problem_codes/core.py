@@ -33,7 +33,18 @@ INPUT_UNREADABLE = ProblemKind(
 INPUT_FORMAT_UNKNOWN = ProblemKind(
     "input-format-unknown", Severity.FATAL, "Unknown format",
     "No reader recognises this file ({hint}).",
-    "Formats are detected from content, never from the file name; use `--from` to force one.",
+    "Formats are detected from content, never from the file name; use `--from` to force one. A file that is "
+    "not a study record ends here, with what it holds instead (a JSON object or array of another kind, XML "
+    "with another root, text that shows no study: a registry page needs a known layout or the evidence set in "
+    "mappings/registry_page/layouts.yaml). Named on the command line it is refused; found in a folder walk it "
+    "is skipped (`input-not-a-study-skipped`).",
+)
+INPUT_NOT_A_STUDY_SKIPPED = ProblemKind(
+    "input-not-a-study-skipped", Severity.INFO, "Not a study, skipped",
+    "Not a study; skipped (found in a folder walk). {reason}",
+    "A file found walking a folder that no reader recognises (a README, a package manifest, a schema beside "
+    "the records) is skipped and listed, so that one stray file does not fail the folder's run. Named on the "
+    "command line, the same file is refused (`input-format-unknown`, exit code 2).",
 )
 INPUT_NOT_FOUND = ProblemKind(
     "input-not-found", Severity.FATAL, "No such input", "The input path does not exist.",
@@ -62,6 +73,6 @@ READER_FAILED = ProblemKind(
 
 KINDS = (
     INPUT_EMPTY, INPUT_BINARY, INPUT_TOO_LARGE, INPUT_UNDECODABLE, INPUT_NOT_UTF8, INPUT_UNREADABLE,
-    INPUT_FORMAT_UNKNOWN, INPUT_NOT_FOUND, STUDY_SCHEMA_INVALID, OUTPUT_WRITE_FAILED, WRITER_FAILED,
-    READER_FAILED,
+    INPUT_FORMAT_UNKNOWN, INPUT_NOT_A_STUDY_SKIPPED, INPUT_NOT_FOUND, STUDY_SCHEMA_INVALID, OUTPUT_WRITE_FAILED,
+    WRITER_FAILED, READER_FAILED,
 )

@@ -19,11 +19,13 @@ from converters.readers.base import (
     Reader,
     ReaderConfig,
     ReadOutcome,
+    Refusals,
     SourcePaths,
     SourceUse,
     archive_suffixes,
     record_problem,
 )
+from converters.readers.content import structure_of
 
 __all__ = [
     "ArchiveReader",
@@ -78,14 +80,26 @@ def choose_reader(doc: SourceDocument, readers: dict[str, Reader], forced: str |
 
 
 def unrecognised_input(doc: SourceDocument, forced: str | None) -> Problem:
-    """Why no reader took a document: its decoding problem if it has one, else an unknown format."""
+    """Why no reader took a document: its decoding problem if it has one, else an unknown format, which says
+    what the content is instead of a study record (JSON or XML of another kind, text that shows no study)."""
     decoded = decode_text(doc.data, doc.name)
     if isinstance(decoded, Problem):
         problem = decoded
     else:
-        hint = f"--from {forced} is not a known format" if forced else "its content matches no known format"
+        hint = f"--from {forced} is not a known format" if forced else _not_a_study(doc, decoded.text)
         problem = core.INPUT_FORMAT_UNKNOWN(Location(file=doc.name), hint=hint)
     return record_problem(problem, doc.member)
+
+
+def _not_a_study(doc: SourceDocument, text: str) -> str:
+    """What a document that no reader took holds: its JSON or XML structure, else what the readers of text say
+    it lacks."""
+    structure = structure_of(text)
+    if structure is not None:
+        return f"{structure}, not a study record"
+    reasons = [reason for reader in discover_readers().values()
+               if isinstance(reader, Refusals) and (reason := reader.refusal(doc))]
+    return "; ".join(reasons) or "its content matches no known format"
 
 
 def _archive_reader(name: str, readers: dict[str, Reader]) -> ArchiveReader:

@@ -18,6 +18,9 @@ Besides `name`, `description`, `sniff` and `read`, a reader may define (both are
 - `source_use(doc, config)`: for structured formats, how each record used its source values, per generic
   source path (`SourceUse`); `trialbridge coverage` counts them. `SourcePaths` is its protocol. Readers
   without it are counted by record only.
+- `refusal(doc)`: for a reader that reads a broad kind of content (the page reader: any text), why it did not
+  take a document that no reader took (what a study page would show and this text lacks). `Refusals` is its
+  protocol; detection puts the reason in the problem that says the file is not a study.
 """
 
 from __future__ import annotations
@@ -93,6 +96,15 @@ class SourcePaths(Protocol):
 
     def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
         """One `SourceUse` per record, reading the document as `read` does but building no study."""
+        ...
+
+
+@runtime_checkable
+class Refusals(Protocol):
+    """A reader that can say why it did not take a document of the kind of content it reads."""
+
+    def refusal(self, doc: SourceDocument) -> str | None:
+        """Why the document is not this reader's (one line), or None when it is not of its kind of content."""
         ...
 
 

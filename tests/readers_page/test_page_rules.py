@@ -231,6 +231,8 @@ def test_sniff_prefers_recognised_layouts() -> None:
 
     for page in sorted(SEEDS.glob("*.txt")):
         assert READER.sniff(doc(page.read_bytes())) >= 0.9
-    assert 0 < READER.sniff(doc(b"Just some text.\n")) < 0.5
+    assert READER.sniff(doc(b"Just some text.\n")) == 0, "text that shows no study is not claimed"
+    assert 0 < READER.sniff(doc(b"NCT ID: NCT01234567\nRecruitment Status: Recruiting\n")) < 0.5, \
+        "a page of no known layout that shows a study is a guess"
     assert READER.sniff(doc(b'{"protocolSection": {}}')) < 0.1
     assert READER.sniff(doc(bytes(range(256)) * 4)) == 0

@@ -18,6 +18,8 @@ from converters.readers.registry_page.context import ReadContext
 from converters.readers.registry_page.convert import Converter
 from converters.readers.registry_page.draft import Draft
 from converters.readers.registry_page.duplicates import find_repeats
+from converters.readers.registry_page.evidence import page_evidence
+from converters.readers.registry_page.labelled import label_value
 from converters.readers.registry_page.page import (
     REASON_BOILERPLATE,
     REASON_EMPTY_SECTION,
@@ -38,9 +40,9 @@ from converters.resources import Resources
 
 FORMAT = "registry-page"
 _SNIFF_BYTES = 65536
+# The head of a JSON object or array, or of XML: never a page ('[Skip to content](...)', a Markdown link, is).
+_STRUCTURED = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:[{<]|\[\s*(?:[-\d{\[\"\]]|$))")
 _PROSE_WORDS = 8  # a last line this long that stops without punctuation was cut off
-_GENERIC_LABEL_WORDS = 6
-_GENERIC_LABEL_CHARS = 60
 
 ALL_PARSERS: dict[str, Callable[[ReadContext, PageSection], None]] = {**PARSERS, "pipe_page": parse_pipe_page}
 # Parsers whose results others need (arms link to interventions by name): run first.
@@ -249,30 +251,11 @@ def _drop_repeated_sections(ctx: ReadContext, sections: list[PageSection]) -> li
 def _read_generic(ctx: ReadContext, content: list[Line]) -> None:
     """Unknown layout: 'Label | value |' and 'Label: value' lines; known labels to fields, others kept."""
     for line in content:
-        pair = _label_value(line.stripped)
+        pair = label_value(line.stripped)
         if pair is None:
             continue
         label, value = pair
         read_labelled(ctx, ctx.rules.generic.label_only(normalise_wording(label)), label, value, line.no)
-
-
-def _label_value(text: str) -> tuple[str, str] | None:
-    if "|" in text:
-        cells = cells_of(text)
-        if len(cells) >= 2 and cells[0] and any(cells[1:]):
-            label, value = cells[0], " | ".join(c for c in cells[1:] if c)
-        else:
-            return None
-    elif ":" in text:
-        label, _, value = text.partition(":")
-    else:
-        return None
-    label, value = label.strip(), value.strip()
-    if not label or not value or len(label) > _GENERIC_LABEL_CHARS or len(label.split()) > _GENERIC_LABEL_WORDS:
-        return None
-    if not label[0].isalpha() or "://" in text[: len(label) + 3]:
-        return None
-    return label, value
 
 
 def _check_truncation(ctx: ReadContext, page: Page) -> None:
@@ -328,22 +311,48 @@ class RegistryPageReader:
         return self._compiled[key]
 
     def sniff(self, doc: SourceDocument) -> float:
+        """Sure for a page of a known layout; a guess for other text showing evidence of a study (`evidence` in
+        the layouts mapping); nothing for text without it, nor for JSON or XML (structured readers' content)."""
+        lines = self._sniff_lines(doc)
+        if lines is None:
+            return 0.0
+        rules = self._default_rules()
+        layout, _best = detect_layout(lines, rules)
+        if layout is not None:
+            return 0.9
+        return 0.2 if page_evidence(lines, rules).is_study(rules.evidence) else 0.0
+
+    def refusal(self, doc: SourceDocument) -> str | None:
+        """Why detection gave this text to no reader: what it lacks of a study page (None: not text, or a page)."""
+        lines = self._sniff_lines(doc)
+        if lines is None:
+            return None
+        rules = self._default_rules()
+        if detect_layout(lines, rules)[0] is not None:
+            return None
+        evidence = page_evidence(lines, rules)
+        return None if evidence.is_study(rules.evidence) else evidence.shortfall(rules.evidence)
+
+    def _default_rules(self) -> PageRules:
+        """Detection has no resources of its own: it uses the shipped mapping files."""
+        if self._default is None:
+            self._default = Resources()
+        return self.rules(self._default)[0]
+
+    @staticmethod
+    def _sniff_lines(doc: SourceDocument) -> list[Line] | None:
+        """The lines of the document's head when it may be a page: text, not JSON or XML."""
         data = doc.data[:_SNIFF_BYTES]
         if not data.strip() or binary_reason(data):
-            return 0.0
-        head = data.lstrip()[:1]
-        if head in (b"{", b"[", b"<"):
-            return 0.05  # JSON or XML: a structured reader should take it
+            return None
+        if _STRUCTURED.match(data):
+            return None  # JSON or XML: a structured reader takes it, or nobody does
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             decoded = decode_text(data, doc.name)
             text = decoded.text if isinstance(decoded, DecodedText) else ""
         else:
             text = data.decode("utf-8", errors="ignore")
-        if self._default is None:
-            self._default = Resources()
-        rules, _ = self.rules(self._default)
-        layout, _best = detect_layout(Page.from_text(text).lines, rules)
-        return 0.9 if layout is not None else 0.2
+        return Page.from_text(text).lines
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
         if len(doc.data) > config.max_bytes:

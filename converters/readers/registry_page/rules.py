@@ -161,6 +161,17 @@ class AgeStatementRules:
 
 
 @dataclass(frozen=True)
+class EvidenceRules:
+    """How much a page of no known layout must show to be read as a study (`evidence` in the layouts mapping):
+    enough labelled registry fields alone, or enough kinds of evidence together (labelled fields, a registry id,
+    a criteria heading). Anything less is not claimed, so a README is never made a study."""
+
+    min_labels: int  # distinct known field labels that make one kind of evidence
+    labels_alone: int  # distinct known field labels that are evidence enough on their own
+    min_kinds: int  # kinds of evidence that are enough together
+
+
+@dataclass(frozen=True)
 class PageRules:
     """All compiled rules of the registry-page reader."""
 
@@ -180,6 +191,7 @@ class PageRules:
     comparators: ComparatorRules  # damaged thresholds in criteria (the one detector, in the model layer)
     duplicate_min_chars: int
     duplicate_window_chars: int
+    evidence: EvidenceRules  # what a page of no known layout must show to be read as a study
     all_boilerplate: frozenset[str]
     all_navigation: frozenset[str]
 
@@ -217,6 +229,7 @@ class PageRules:
             comparators=ComparatorRules.load(resources),
             duplicate_min_chars=int(data["settings"]["duplicate_min_chars"]),
             duplicate_window_chars=int(data["settings"]["duplicate_window_chars"]),
+            evidence=_evidence(data["evidence"]),
             all_boilerplate=frozenset().union(*(layout.boilerplate for layout in layouts)),
             all_navigation=frozenset().union(*(layout.navigation for layout in layouts)),
         )
@@ -298,6 +311,11 @@ def _line_pattern(item: dict[str, Any]) -> LinePattern:
         groups={name: _field(f) for name, f in item["groups"].items()},
         first_line_only=item.get("where") == "first-line",
     )
+
+
+def _evidence(item: dict[str, Any]) -> EvidenceRules:
+    return EvidenceRules(min_labels=int(item["min_labels"]), labels_alone=int(item["labels_alone"]),
+                         min_kinds=int(item["min_kinds"]))
 
 
 def _status_implications(item: dict[str, str], vocabulary: Vocabulary) -> dict[str, str]:
