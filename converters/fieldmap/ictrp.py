@@ -21,7 +21,7 @@ import textwrap
 from typing import Any
 
 from converters.fieldmap.conversion_types import Absent, ConversionContext, Parts, Rejected
-from converters.model import Age, Enrollment, TextFormat
+from converters.model import Age, CriteriaSection, Enrollment, TextFormat
 from converters.model.criteria_markdown import CriteriaHeadings, parse_criteria
 from converters.model.study import Identifier, IdentifierKind
 from converters.model.values import parse_export_date, parse_int
@@ -59,13 +59,19 @@ def _text_of(parts: Parts) -> str | Rejected:
 
 
 def convert_ictrp_text(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """The text, cleaned (`clean_text`); an empty field records nothing. `options.codes`: a registry's own codes
-    and the wording each stands for (ReBEC writes `-` for both sexes), looked up before any vocabulary."""
+    """The text, cleaned (`clean_text`); an empty field records nothing. `options.not_stated`: wordings that say
+    nothing was given (ReBEC's acronym `:` when acronym and expansion are both blank); `options.codes`: a
+    registry's own codes and the wording each stands for (ReBEC writes `-` for both sexes), looked up before any
+    vocabulary."""
     text = _text_of(parts)
     if isinstance(text, Rejected):
         return text
+    if not text:
+        return Absent("empty")
+    if text.casefold() in {str(w).casefold() for w in options.get("not_stated", [])}:
+        return Absent(f"{text}: nothing stated")
     codes = {str(k): str(v) for k, v in options.get("codes", {}).items()}
-    return codes.get(text, text) if text else Absent("empty")
+    return codes.get(text, text)
 
 
 def split_items(text: str, separator: str = ";") -> list[str]:
@@ -121,7 +127,8 @@ def convert_ictrp_date(parts: Parts, options: dict[str, Any], ctx: ConversionCon
 def convert_ictrp_age(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
     """An age limit: `18 Years`, `60(Year)`, `>= 20age old`, `16years-old`; a bare number is in
     `options.bare_unit` (ICTRP's age fields are in years unless a unit is given), or, with
-    `options.bare_means: no_limit`, no limit (ReBEC's exchange XML leaves the unit out exactly then); the wordings in
+    `options.bare_means: no_limit` (ReBEC's exchange XML leaves the unit out exactly when "no limit" was chosen),
+    no limit when it is 0 and refused otherwise (a value beside "no limit" contradicts it); the wordings in
     `options.no_limit` (`N/A`, `None`, `No limit`) mean no limit, which the model states by leaving it out.
     A strict bound (`> 20`) is refused: the model's limits are inclusive."""
     text = _text_of(parts)
@@ -135,7 +142,10 @@ def convert_ictrp_age(parts: Parts, options: dict[str, Any], ctx: ConversionCont
     if m is None:
         return Rejected(f"{text!r} is not an age limit in a known form")
     if not m["unit"] and options.get("bare_means") == "no_limit":
-        return Absent(f"{text}: written without a unit, which this format writes for 'no limit'")
+        if float(m["value"]) == 0:
+            return Absent(f"{text}: no unit and no value, this format's 'no limit'")
+        return Rejected(f"{text!r} has no unit, which this format writes for 'no limit', yet gives a value; "
+                        "the two disagree")
     if m["op"] in (">", "<"):
         return Rejected(f"{text!r} is a strict limit; the model's age limits are inclusive")
     unit = _AGE_UNITS.get(m["unit"].casefold()) if m["unit"] else options.get("bare_unit")
@@ -207,17 +217,24 @@ def convert_ictrp_criteria_text(parts: Parts, options: dict[str, Any], ctx: Conv
 
 
 def convert_ictrp_criteria(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """The criteria as sections and items (the text as `convert_ictrp_criteria_text` joins it, read as plain
-    text with the map's `criteria_headings`)."""
-    text = criteria_text(parts, ctx.criteria_headings)
-    if isinstance(text, Rejected):
-        return text
-    if not text:
-        return Absent("no criteria text")
-    if ctx.criteria_headings is None:
+    """The criteria as sections and items, each field read on its own as plain text with the map's
+    `criteria_headings` (its heading on a line of its own, as `criteria_text` writes it). What a field holds
+    before any heading is in that field's section, inclusion or exclusion: the field says which criteria they
+    are when the registry writes no heading (ReBEC, many exports)."""
+    headings = ctx.criteria_headings
+    if headings is None:
         return Rejected("no criteria headings to read it with")
-    sections = parse_criteria(text, ctx.criteria_headings, TextFormat.PLAIN)
-    return sections if sections else Absent("no criteria text")
+    found: list[CriteriaSection] = []
+    for role in ("inclusion", "exclusion"):
+        if role not in parts:
+            continue
+        text = criteria_text({role: parts[role]}, headings)
+        if isinstance(text, Rejected):
+            return text
+        for section in parse_criteria(text, headings, TextFormat.PLAIN) if text else []:
+            found.append(section.model_copy(update={"category": role}) if section.category == "unspecified"
+                         else section)
+    return found if found else Absent("no criteria text")
 
 
 def convert_ictrp_count(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:

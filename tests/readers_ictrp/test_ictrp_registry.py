@@ -107,6 +107,8 @@ def test_each_mapped_element_matches_the_source(rebec: list[tuple[Any, Study]]) 
                  for c in trial.iterfind("contacts/contact")]
         assert [c.name for c in study.central_contacts] == names, tid
         assert [c.role for c in study.central_contacts] == _texts(trial, "contacts/contact/type"), tid
+        # the fields say which criteria they are: ReBEC writes no headings
+        assert [s.category for s in study.eligibility.criteria] == ["inclusion", "exclusion"], tid
         words = " ".join((study.eligibility.criteria_text or "").split())
         for part in ("criteria/inclusion_criteria", "criteria/exclusion_criteria"):
             assert " ".join(_clean(text(part)).split()) in words, (tid, part)
@@ -122,8 +124,10 @@ def test_ages_and_sexes_in_rebecs_codes(rebec: list[tuple[Any, Study]]) -> None:
             elif m:  # value and unit code
                 unit = {"Y": "YEARS", "M": "MONTHS", "W": "WEEKS", "D": "DAYS", "H": "HOURS"}[m[2]]
                 assert age is not None and (age.value, age.unit, age.text) == (float(m[1]), unit, written)
-            else:  # no unit: ReBEC's "no limit"
+            else:  # no unit: ReBEC's "no limit", which a value other than 0 contradicts (reported)
                 assert age is None, (written, age)
+                problems = [p.code for p in study.problems if p.location.path and p.location.path.endswith(element)]
+                assert problems == ([] if written in ("", "0") else ["ictrp-bad-value"]), (written, problems)
         sex = _clean(trial.findtext("criteria/gender"))
         assert study.eligibility.sex == {"-": "ALL", "F": "FEMALE", "M": "MALE"}[sex]
 
