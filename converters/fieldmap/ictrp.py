@@ -27,6 +27,7 @@ from converters.model.study import Identifier, IdentifierKind
 from converters.model.values import parse_export_date, parse_int
 from converters.model.vocabulary import normalise_wording
 
+_ONE_GROUP = re.compile(r"^[^:;]+:\s*(?P<size>\d[\d,]*)\s*;?$")
 _SPACES = re.compile(r"[ \t]{2,}")
 _LINE_BREAK = re.compile(r"\r?<br\s*/?>\r?|\r\n|\r|</p>", re.IGNORECASE)
 _PARAGRAPH_OPEN = re.compile(r"<p>", re.IGNORECASE)
@@ -238,14 +239,17 @@ def convert_ictrp_criteria(parts: Parts, options: dict[str, Any], ctx: Conversio
 
 
 def convert_ictrp_count(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """A number of participants (`500`, `1,200`); per-group sizes (`control group:50;sepsis group:50;`) are
-    refused, not summed: the registry did not state a total."""
+    """A number of participants (`500`, `1,200`, or one group's size, `Case series:100;`, which is the total);
+    sizes of several groups (`control group:50;sepsis group:50;`) are refused, not summed: the registry did not
+    state a total."""
     text = _text_of(parts)
     if isinstance(text, Rejected):
         return text
     if not text:
         return Absent("empty")
     count = parse_int(text)
+    if count is None and (group := _ONE_GROUP.match(text)):  # ChiCTR's "Case series:100;": one group, its size
+        count = parse_int(group["size"])
     return Enrollment(count=count) if count is not None else Rejected(f"{text!r} is not one number of participants")
 
 

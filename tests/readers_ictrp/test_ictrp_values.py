@@ -208,3 +208,8 @@ def test_ethics_reviews_are_paired_by_position(ctx: ConversionContext) -> None:
                                                                       ("Approved", "2021-05-06")]
     assert isinstance(convert_ictrp_ethics_reviews({"status": "Approved", "approval_date": "someday"}, {}, ctx),
                       Rejected)
+
+
+def test_one_groups_size_is_the_total(ctx: ConversionContext) -> None:
+    assert convert_ictrp_count({"value": "Case series:100;"}, {}, ctx).count == 100
+    assert isinstance(convert_ictrp_count({"value": "Case series:100;Control:50;"}, {}, ctx), Rejected)
