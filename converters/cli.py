@@ -306,7 +306,7 @@ def coverage(
             if bar is not None:
                 bar.advance(part.size, part.record_count)
 
-        parts = ordered_map(coverage_part, coverage_inputs(files), jobs or available_cores(),
+        parts = ordered_map(coverage_part, coverage_inputs(files, named=set(inputs)), jobs or available_cores(),
                             partial(Resources, _resources().root))
         report = combine(parts, on_part)
     console.print(report.render_text(), end="", markup=False)

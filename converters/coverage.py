@@ -29,6 +29,7 @@ from converters.loading import (
     load_document,
     window_document,
 )
+from converters.problem_codes import core
 from converters.problems import Problem, Severity
 from converters.readers import (
     ArchiveReader,
@@ -166,6 +167,7 @@ class CoverageInput:
     first: bool = True  # the file's first piece: the one that counts it
     size: int = 0  # bytes, for the progress estimate
     window: FileWindow | None = None
+    found: bool = False  # found walking a folder, not named: skipped (listed) when it is not a study
 
 
 @dataclass
@@ -184,22 +186,27 @@ class CoveragePart:
 def coverage(paths: Iterable[Path], resources: Resources) -> CoverageReport:
     """Coverage over every record of every input (see the module docstring); inputs are found, loaded and
     recognised as `convert` does it, large archives and NDJSON files a window at a time."""
-    return combine(coverage_part(resources, piece) for piece in coverage_inputs(iter_input_files(paths)))
+    paths = list(paths)
+    return combine(coverage_part(resources, piece)
+                   for piece in coverage_inputs(iter_input_files(paths), named=set(paths)))
 
 
-def coverage_inputs(files: Iterable[tuple[Path, Problem | None]]) -> Iterator[CoverageInput]:
+def coverage_inputs(files: Iterable[tuple[Path, Problem | None]], named: set[Path] | None = None
+                    ) -> Iterator[CoverageInput]:
     """The pieces of work, in input order: each file, or each window of a large ZIP or NDJSON file (planned as
-    `convert` plans them, lazily: a large file is read through only when its turn comes)."""
+    `convert` plans them, lazily: a large file is read through only when its turn comes). A file not among the
+    paths `named` was found walking a folder (with `named` None, every file counts as named)."""
     suffixes = tuple(sorted({s for reader in discover_readers().values() for s in archive_suffixes(reader)}))
     for path, missing in files:
         if missing is not None:
             yield CoverageInput(path, missing)
             continue
+        found = named is not None and path not in named
         windows = file_windows(path, WINDOW, WINDOW, suffixes, ReaderConfig.max_bytes)
         if windows is None:
-            yield CoverageInput(path, size=_size(path))
+            yield CoverageInput(path, size=_size(path), found=found)
         else:
-            yield from (CoverageInput(path, first=k == 0, size=window.size, window=window)
+            yield from (CoverageInput(path, first=k == 0, size=window.size, window=window, found=found)
                         for k, window in enumerate(windows))
 
 
@@ -217,7 +224,11 @@ def coverage_part(resources: Resources, piece: CoverageInput) -> CoveragePart:
         return CoveragePart(report, tally.rows, piece.size)
     reader = choose_reader(doc, discover_readers())
     if reader is None:
-        report.problems.append(unrecognised_input(doc, None))
+        refused = unrecognised_input(doc, None)
+        # as `convert` does: a file found in a folder walk that is not a study is skipped and listed
+        skip = piece.found and refused.code == core.INPUT_FORMAT_UNKNOWN.code
+        report.problems.append(core.INPUT_NOT_A_STUDY_SKIPPED(refused.location, reason=refused.message) if skip
+                               else refused)
     elif isinstance(reader, ArchiveReader):
         _archive(doc, reader, config, tally, report)
     else:

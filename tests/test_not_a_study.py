@@ -144,3 +144,15 @@ def test_the_seed_pages_still_convert_every_one(tmp_path: Path) -> None:
     assert [(e["format"], bool(e["layout"]), len(e["records"])) for e in report["files"]] == [
         ("registry-page", True, 1)] * 5
     assert report["totals"]["files_skipped"] == 0
+
+
+def test_coverage_skips_what_convert_skips_and_refuses_what_it_refuses(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "record.json").write_bytes((FIXTURES / "ictrp" / "NCT06360289-constructed-api-v2.json").read_bytes())
+    (folder / "public.xsd").write_bytes(SCHEMA.read_bytes())
+    code, out = _run("coverage", str(folder))
+    assert code == 0, out
+    assert "info input-not-a-study-skipped" in out and "1 records read" in out
+    code, out = _run("coverage", str(folder / "public.xsd"))
+    assert code == 2 and "fatal input-format-unknown" in out
