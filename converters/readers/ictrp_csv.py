@@ -36,7 +36,8 @@ def _converter(resources: Resources) -> TrialConverter:
 
 class IctrpCsvReader:
     name = FORMAT
-    description = "WHO ICTRP CSV export (a header starting with TrialID, one row per trial)"
+    description = "WHO ICTRP CSV export (a header starting with TrialID, one row per trial), or a ZIP of them"
+    archive_suffixes = (".csv",)  # WHO distributes its full export as a zipped CSV
 
     def __init__(self) -> None:
         self._converters = ConverterCache(_converter)

@@ -79,8 +79,8 @@ def test_skipped_members_name_the_suffixes_the_readers_declare(resources: Resour
     _, outcomes = read(document(make_zip({"README.txt": b"x", JSON_FILE.name: JSON_FILE.read_bytes()})),
                        resources)
     [skipped] = [p for o in outcomes for p in o.problems]
-    assert skipped.message == ("The ZIP member is not a study record (.txt file extension; records are .json, "
-                               ".ndjson or .xml); it is skipped.")
+    assert skipped.message == ("The ZIP member is not a study record (.txt file extension; records are .csv, "
+                               ".json, .ndjson or .xml); it is skipped.")
 
 
 def test_archive_format_names() -> None:

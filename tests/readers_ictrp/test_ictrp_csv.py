@@ -168,3 +168,15 @@ def test_a_row_width_problem_names_its_row_and_line(resources: Resources) -> Non
     [problem] = [p for o in outcomes for p in o.problems]
     assert (problem.location.record, problem.location.line) == ("#2", 4)
     assert "Row 2 (line 4) has 2 fields where the header has 3" in problem.message
+
+
+def test_a_zip_of_csv_exports_is_read_member_by_member(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "ictrp.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("export.csv", CSV.read_bytes())
+    result = runner.invoke(app, ["convert", str(archive), "--out", str(tmp_path / "out"), "--to", "study"])
+    assert result.exit_code == 0, result.output
+    report: dict[str, Any] = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["totals"]["studies_written"] == len(REGISTRY_IDS)
