@@ -4,7 +4,7 @@
 field maps) but, instead of writing studies, counts each source leaf under its generic path
 (`/protocolSection/armsInterventionsModule/armGroups/*/label`, `/clinical_study/location/facility/name`):
 how many records had it, how many values, how many of them the field map used, and why the others were not.
-`trialbridge coverage INPUT... [--json FILE]` renders it (`render_text()` / `to_dict()`).
+`trialbridge coverage INPUT... [--json] [--json-file FILE]` renders it (`render_text()` / `to_dict()`).
 
 Only structured formats have source paths: their readers define `source_use` (see `readers/base.py`; today
 ClinicalTrials.gov API v2 JSON and legacy XML). Files of other formats are counted by record (converted /
@@ -127,7 +127,8 @@ class CoverageReport:
                      f"{totals['partly_mapped_paths']} partly; values: {totals['mapped_values']} of "
                      f"{totals['values']} mapped")
         for fmt, count in sorted(self.records.items()):
-            lines.append(f"{fmt}: {count.converted} records read, {count.refused} refused")
+            lines.append(f"{fmt}: {count.converted} record{'' if count.converted == 1 else 's'} read, "
+                         f"{count.refused} refused")
         return "\n".join(lines) + "\n"
 
 

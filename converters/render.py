@@ -21,6 +21,11 @@ _STYLE = {
 }
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """`1 file`, `2 files`, `1 study`, `0 studies`: a number with its noun in the right number."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
 def problem_line(problem: Problem) -> Text:
     return Text(problem.one_line(), style=_STYLE[problem.severity])
 
@@ -48,13 +53,14 @@ def file_line(result: FileResult) -> Text:
     unit = result.records[0].unit if result.records else "lines"
     share = f"{100 * used / total:.0f}% of {unit} used" if total else "nothing used"
     refused = len(result.records) - len(written)
-    records = f"{len(written)} stud{'y' if len(written) == 1 else 'ies'}"
+    records = counted(len(written), "study", "studies")
     if refused:
         records += f", {refused} refused"
     problems = result.all_problems()
     mark, style = ("✓", "green") if result.exit_code == 0 else ("!", "yellow")
     text = Text(f"{mark} ", style=style)
-    text.append(f"{result.file}  {kind}  {records}  {fields} fields  {share}  problems: {_counts_text(problems)}")
+    text.append(f"{result.file}  {kind}  {records}  {counted(fields, 'field')}  {share}  "
+                f"problems: {_counts_text(problems)}")
     return text
 
 
@@ -63,8 +69,8 @@ def total_line(report: RunReport, report_path: str) -> Text:
     shown = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none"
     skipped = f", {report.skipped_count} skipped (not studies)" if report.skipped_count else ""
     return Text(
-        f"Total: {report.file_count} files, {report.studies_written()} studies written, {report.unusable_count} "
-        f"unusable{skipped}; problems: {shown} -> {report_path}",
+        f"Total: {counted(report.file_count, 'file')}, {counted(report.studies_written(), 'study', 'studies')} "
+        f"written, {report.unusable_count} unusable{skipped}; problems: {shown} -> {report_path}",
         style="bold",
     )
 
@@ -72,8 +78,8 @@ def total_line(report: RunReport, report_path: str) -> Text:
 def rate_line(studies: int, records: int, seconds: float, jobs: int) -> Text:
     """How fast the run went: records read and studies written per second, and on how many processes."""
     rate = studies / seconds if seconds > 0 else 0.0
-    return Text(f"{records} records in {seconds:.1f} s ({rate:,.0f} studies/s, {jobs} "
-                f"job{'s' if jobs != 1 else ''})", style="dim")
+    return Text(f"{counted(records, 'record')} in {seconds:.1f} s ({rate:,.0f} studies/s, {counted(jobs, 'job')})",
+                style="dim")
 
 
 def _short(value: Any, width: int = 90) -> str:
@@ -98,7 +104,7 @@ def inspect_tables(study: Study) -> list[Table]:
     for pointer, loc in study.provenance.items():
         where = f"lines {_lines(loc.line, loc.end_line)}" if loc.line else (loc.pointer or "")
         fields.add_row(escape(pointer), escape(_short(resolve_pointer(document, pointer))), escape(where))
-    unmapped = Table(title=f"Not used ({len(study.unmapped)} spans)", expand=True)
+    unmapped = Table(title=f"Not used ({counted(len(study.unmapped), 'span')})", expand=True)
     unmapped.add_column("where", ratio=2)
     unmapped.add_column("reason", ratio=2)
     unmapped.add_column("text", overflow="fold", ratio=8)

@@ -57,14 +57,14 @@ def test_validate_is_the_same_for_any_job_count(tmp_path: Path) -> None:
 
 def test_validate_json_is_the_same_for_any_job_count(tmp_path: Path) -> None:
     paths = _validate_inputs(tmp_path)
-    one = _run("validate", "--json", *paths, "-j", "1")
-    two = _run("validate", "--json", *paths, "-j", "2")
-    assert one == two
-    assert [entry["path"] for entry in json.loads(one[1])] == paths
+    one = runner.invoke(app, ["validate", "--json", *paths, "-j", "1"])
+    two = runner.invoke(app, ["validate", "--json", *paths, "-j", "2"])
+    assert (one.exit_code, one.stdout, one.stderr) == (two.exit_code, two.stdout, two.stderr)
+    assert [entry["path"] for entry in json.loads(one.stdout)["results"]] == paths
 
 
 def _coverage(inputs: list[Path], out: Path, jobs: int) -> tuple[int, str, bytes]:
-    code, text = _run("coverage", *map(str, inputs), "--json", str(out), "-j", str(jobs))
+    code, text = _run("coverage", *map(str, inputs), "--json-file", str(out), "-j", str(jobs))
     return code, text, out.read_bytes()
 
 

@@ -136,7 +136,8 @@ def test_bad_writer_options_are_refused_whatever_the_targets(tmp_path: Path) -> 
     """Writer options left at their defaults are checked only by the targets written; any other value by all."""
     code, output = _run("convert", str(GOOD_PAGE), "--out", str(tmp_path / "o"), "--bundle", "batch")
     assert code == 2
-    assert "--bundle must be collection or transaction" in output
+    assert "'batch' is not one of 'collection', 'transaction'" in " ".join(output.replace("│", " ").split())
+    assert not (tmp_path / "o").exists(), "refused before anything is written"
 
 
 def test_a_run_to_study_imports_only_what_it_uses(tmp_path: Path) -> None:
@@ -202,3 +203,151 @@ def test_max_records_stops_a_multi_record_file(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["totals"]["studies_written"] == 2
     assert "ctgov-too-many-records" in out
+
+
+# --- the command line's own defects (issue 14): each test failed before the fix ---
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr apart."""
+    result = runner.invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _words(text: str) -> str:
+    """Text without the boxes and line breaks of rich's panels."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_fatal_problems_go_to_stderr_and_the_report_to_stdout(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    code, out, err = _invoke("convert", str(empty), str(GOOD_PAGE), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert err.splitlines() == [f"✗ {empty}: fatal input-empty: The file is empty (or only whitespace)."]
+    assert [line.split("  ")[0] for line in out.splitlines()] == [f"✓ {GOOD_PAGE}", out.splitlines()[1]]
+    assert out.splitlines()[1].startswith("Total: 2 files, 1 study written, 1 unusable")
+    code, out, err = _invoke("validate", str(tmp_path / "missing.json"))
+    assert code == 2 and "fatal input-not-found" in err and "input-not-found" not in out
+    code, out, err = _invoke("convert", str(GOOD_PAGE), "--out", str(tmp_path / "o"), "--to", "pdf")
+    assert code == 2 and out == "" and err.startswith("error: unknown target pdf;")
+
+
+def _api_page(path: Path, **paging: object) -> Path:
+    records = [json.loads(p.read_text(encoding="utf-8"))
+               for p in sorted((SEEDS.parent / "ctgov" / "v2").glob("NCT0*.json"))[:2]]
+    path.write_text(json.dumps({"studies": records, **paging}), encoding="utf-8")
+    return path
+
+
+def test_an_api_pages_next_page_token_is_a_note_not_a_refused_record(tmp_path: Path) -> None:
+    page = _api_page(tmp_path / "page.json", nextPageToken="NF0g5JKFlQ", totalCount=9)
+    code, out, _ = _invoke("convert", str(page), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert "  2 studies  " in out and "refused" not in out
+    entry = json.loads((tmp_path / "out" / "report.json").read_text())["files"][0]
+    assert [r["study_id"] for r in entry["records"]] == ["NCT00576225", "NCT00712335"]
+    assert [(p["code"], p["message"]) for p in entry["problems"]] == [
+        ("ctgov-page-field", "The API page has nextPageToken = NF0g5JKFlQ; only the studies of this page are in "
+                             "the file.")]
+
+
+def test_a_refused_record_is_still_counted_as_refused(tmp_path: Path) -> None:
+    page = _api_page(tmp_path / "page.json")
+    data = json.loads(page.read_text())
+    data["studies"].append({"protocolSection": "not an object"})
+    page.write_text(json.dumps(data))
+    _, out, _ = _invoke("convert", str(page), "--out", str(tmp_path / "out"))
+    assert "  2 studies, 1 refused  " in out
+
+
+def test_the_same_study_given_twice_is_a_warning_on_the_second_copy(tmp_path: Path) -> None:
+    copy = tmp_path / "again" / GOOD_PAGE.name
+    copy.parent.mkdir()
+    shutil.copy(GOOD_PAGE, copy)
+    code, _, _ = _invoke("convert", str(GOOD_PAGE), str(copy), "--out", str(tmp_path / "out"))
+    assert code == 0, "a warning"
+    files = json.loads((tmp_path / "out" / "report.json").read_text())["files"]
+    first, second = (entry["records"][0] for entry in files)
+    assert first["output_dir"] == "NCT06710717" and second["output_dir"] == "NCT06710717--2"
+    assert "study-given-twice" not in [p["code"] for p in first["problems"]]
+    twice = [p for p in second["problems"] if p["code"] == "study-given-twice"]
+    assert twice == [{
+        "severity": "warning", "code": "study-given-twice",
+        "message": f"The study NCT06710717 was already converted from {GOOD_PAGE}; this copy is written too "
+                   "(folder NCT06710717--2).",
+        "location": {"file": str(copy), "record": "NCT06710717"},
+    }]
+
+
+def test_an_earlier_runs_outputs_left_in_the_output_folder_are_a_warning(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    other = SEEDS / "001_f387f9769c9c7516.txt"
+    _invoke("convert", str(GOOD_PAGE), str(other), "--out", str(out), "--to", "fhir-r4")
+    code, stdout, _ = _invoke("convert", str(GOOD_PAGE), "--out", str(out))
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    stale = [p["message"] for p in report["problems"] if p["code"] == "output-stale"]
+    assert stale == [
+        "The output folder holds 1 entry of an earlier run that this run did not write: NCT06420154.",
+        "The output folder holds 2 files of an earlier run that this run did not write (inside study folders it "
+        "rewrote): NCT06710717/fhir-r4/bundle.json, NCT06710717/fhir-r4/bundle.trace.json.",
+    ]
+    assert "warning output-stale" in stdout
+    _invoke("convert", str(GOOD_PAGE), "--out", str(out))  # said again while they are there
+    assert [p["code"] for p in json.loads((out / "report.json").read_text())["problems"]] == ["output-stale"] * 2
+
+
+def test_a_run_into_a_fresh_or_its_own_folder_has_nothing_stale(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "notes").mkdir()
+    for _ in range(2):
+        _invoke("convert", str(GOOD_PAGE), "--out", str(out), "--to", "sdtm")
+        assert json.loads((out / "report.json").read_text())["problems"] == []
+
+
+def test_report_json_records_the_runs_inputs_and_options_the_same_for_any_jobs(tmp_path: Path) -> None:
+    other = SEEDS / "001_f387f9769c9c7516.txt"
+    for jobs in ("1", "2"):
+        _invoke("convert", str(GOOD_PAGE), str(other), "--out", str(tmp_path / jobs), "--to", "sdtm",
+                "--sdtm-formats", "csv", "-j", jobs)
+    report = (tmp_path / "1" / "report.json").read_bytes()
+    assert report == (tmp_path / "2" / "report.json").read_bytes()
+    assert json.loads(report)["run"] == {
+        "inputs": [str(GOOD_PAGE), str(other)],
+        "options": {"targets": ["sdtm"], "forced_format": None, "layout": "per-study",
+                    "writer_options": {"bundle": "collection", "sdtm_formats": "csv"},
+                    "max_bytes": 104857600, "max_records": None, "validate_outputs": True},
+    }
+
+
+@pytest.mark.parametrize("option", [
+    ("--sdtm-layout", "weird"), ("--sdtm-formats", "pdf"), ("--from", "weird"), ("--layout", "flat"),
+    ("--engine", "spark"), ("--bundle", "batch"), ("--max-records", "0"), ("--max-bytes", "-1"),
+])
+def test_bad_option_values_are_refused_before_any_file_is_read(tmp_path: Path, option: tuple[str, str]) -> None:
+    code, out, err = _invoke("convert", str(GOOD_PAGE), "--out", str(tmp_path / "out"), "--to", "sdtm", *option)
+    assert code == 2
+    assert out == "" and option[0] in _words(err) and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_option_values_show_their_choices_in_help() -> None:
+    _, out, _ = _invoke("convert", "--help")
+    text = _words(out)
+    for shown in ("--bundle <collection|transaction>", "--layout <per-study|bulk>", "--engine <local|dask>",
+                  "--sdtm-layout <per-study|concatenated>", "--to TARGETS", "--from FORMAT", "--out -o DIR"):
+        assert shown in text, shown
+    assert "<str>" not in text and "<int>" not in text
+
+
+def test_counts_are_in_the_singular_for_one(tmp_path: Path) -> None:
+    _, out, _ = _invoke("convert", str(GOOD_PAGE), "--out", str(tmp_path / "out"))
+    assert out.splitlines()[-1].startswith("Total: 1 file, 1 study written, 0 unusable;")
+    study = tmp_path / "out" / "NCT06710717" / "study.json"
+    data = json.loads(study.read_text())
+    data["status"]["overall"] = {"not": "a string"}
+    study.write_text(json.dumps(data))
+    _, out, _ = _invoke("validate", str(study))
+    assert out.splitlines()[0] == f"✗ {study} (study): 1 problem"

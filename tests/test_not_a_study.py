@@ -93,7 +93,7 @@ def test_files_that_are_not_studies_in_a_folder_are_skipped_and_listed(tmp_path:
         [line] = [line for line in out.splitlines() if str(folder / name) in line]
         assert line.startswith("- ") and "input-not-a-study-skipped" in line, line
     total = out.strip().splitlines()[-1]
-    assert "1 studies written, 0 unusable, 4 skipped (not studies)" in total, total
+    assert "1 study written, 0 unusable, 4 skipped (not studies)" in total, total
 
 
 def test_a_file_named_beside_a_folder_keeps_its_own_verdict(tmp_path: Path) -> None:
@@ -113,15 +113,15 @@ def test_a_file_named_beside_a_folder_keeps_its_own_verdict(tmp_path: Path) -> N
 
 
 def test_an_unknown_from_is_never_skipped_in_a_folder(tmp_path: Path) -> None:
-    """`--from` with a name no reader has is the user's mistake about every file: each is refused, not skipped."""
+    """`--from` with a name no reader has is the user's mistake about every file: the run is refused, nothing
+    skipped."""
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(GOOD_PAGE, folder / GOOD_PAGE.name)
     code, out = _run("convert", str(folder), "--out", str(tmp_path / "out"), "--from", "no-such-format")
-    assert code == 2, out
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    [problem] = report["files"][0]["problems"]
-    assert problem["code"] == "input-format-unknown" and "--from no-such-format" in problem["message"]
+    # refused before any file is read (a usage error), so no file of the folder is skipped or converted
+    assert code == 2 and "no-such-format" in out, out
+    assert not (tmp_path / "out" / GOOD_ID).exists()
 
 
 def test_a_plain_text_page_with_evidence_of_a_study_still_reads(tmp_path: Path) -> None:

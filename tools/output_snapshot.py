@@ -50,7 +50,7 @@ def take(out: Path) -> None:
     seeds = sorted((ROOT / "fixtures" / "seeds").glob("*.txt"))
     for page in seeds:
         _run(["inspect", str(page.relative_to(ROOT)), "--json"], out, f"inspect-{page.stem}")
-    _run(["coverage", *INPUTS[1:], "--json", str(out / "coverage.json")], out, "coverage")
+    _run(["coverage", *INPUTS[1:], "--json-file", str(out / "coverage.json")], out, "coverage")
     first = out / "collection-per-study"
     for study in sorted(p for p in first.iterdir() if p.is_dir()):
         _run(["validate", str(study / "fhir-r4" / "bundle.json"), str(study / "fhir-r5" / "bundle.json"),

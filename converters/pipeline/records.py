@@ -20,8 +20,8 @@ from converters.model import Study
 from converters.model.provenance import text_line_usage
 from converters.pipeline.results import ConvertOptions, FileResult, RecordResult
 from converters.problem_codes import core
-from converters.problems import Location, Problem
-from converters.readers import Reader, ReaderConfig, choose_reader, discover_readers, unrecognised_input
+from converters.problems import ExitCode, Location, Problem, worst_exit_code
+from converters.readers import Reader, ReaderConfig, ReadOutcome, choose_reader, discover_readers, unrecognised_input
 from converters.readers.base import archive_suffixes
 from converters.resources import Resources
 from converters.targets import CANONICAL_TARGET, Writer, WriterConfig, WriteResult, find_targets
@@ -175,6 +175,9 @@ def convert_loaded(index: int, loaded: SourceDocument, ctx: ConvertContext) -> U
                           max_records=ctx.options.max_records)
     try:
         for outcome in reader.read(loaded, config):
+            if _is_note(outcome):
+                result.problems.extend(outcome.problems)
+                continue
             record = RecordResult(record=outcome.record, problems=list(outcome.problems))
             result.records.append(record)
             if outcome.study is not None:
@@ -185,6 +188,12 @@ def convert_loaded(index: int, loaded: SourceDocument, ctx: ConvertContext) -> U
         result.problems.append(core.READER_FAILED(Location(file=loaded.name), reader=reader.name,
                                                   reason=f"{type(exc).__name__}: {exc}"))
     return unit
+
+
+def _is_note(outcome: ReadOutcome) -> bool:
+    """An outcome with no study and nothing wrong enough to refuse one (an API page's `nextPageToken`, an empty
+    page, a ZIP member skipped, a stop at --max-records) is a note about the file, not a refused record."""
+    return outcome.study is None and bool(outcome.problems) and worst_exit_code(outcome.problems) is ExitCode.OK
 
 
 def _stage_study(study: Study, record: RecordResult, index: int, unit: UnitResult, ctx: ConvertContext) -> None:

@@ -15,6 +15,7 @@ from converters.problem_codes import core
 from converters.problems import ExitCode, Problem, Severity, count_by_severity, worst_exit_code
 
 LAYOUTS = ("per-study", "bulk")
+REPORT_NAME = "report.json"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,19 @@ class ConvertOptions:
     @property
     def bulk(self) -> bool:
         return self.layout == "bulk"
+
+    def recorded(self) -> dict[str, Any]:
+        """The options that decide what a run writes, for `report.json`: not the output folder nor the number of
+        jobs or windows, which change where and how fast, never the bytes (a report is the same for any)."""
+        return {
+            "targets": list(self.targets),
+            "forced_format": self.forced_format,
+            "layout": self.layout,
+            "writer_options": dict(sorted(self.writer_options.items())),
+            "max_bytes": self.max_bytes,
+            "max_records": self.max_records,
+            "validate_outputs": self.validate_outputs,
+        }
 
 
 @dataclass
@@ -105,6 +119,7 @@ class RunReport:
     studies_count: int = 0
     file_codes: ExitCode = ExitCode.OK
     problem_counts: Counter[str] = field(default_factory=Counter)
+    run: dict[str, Any] = field(default_factory=dict)  # what the run was asked: its inputs and options
 
     def add(self, result: FileResult, keep: bool = True) -> None:
         """Count one file's result (and keep it, if asked)."""
@@ -136,7 +151,9 @@ class RunReport:
         """The run report as data (`report.json`): deterministic, no timestamps."""
         return {
             "tool": {"name": "trialbridge", "version": __version__},
+            "command": "convert",
             "exit_code": int(self.exit_code),
+            "run": self.run,
             "totals": {
                 "files": self.file_count,
                 "files_unusable": self.unusable_count,
@@ -187,7 +204,7 @@ class ReportStream:
     _FILES_KEY = '\n  "files": [],\n'
 
     def __init__(self, out_dir: Path) -> None:
-        self.path = out_dir / "report.json"
+        self.path = out_dir / REPORT_NAME
         self._part = out_dir / ".report.files.part"
         self._handle: IO[str] = self._part.open("w", encoding="utf-8")
         self._count = 0

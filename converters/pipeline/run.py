@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from converters.loading import file_windows, iter_input_files
-from converters.pipeline.commit import Committer
+from converters.pipeline.commit import Committer, earlier_outputs
 from converters.pipeline.engines import Engine, WorkUnit, local_engine
 from converters.pipeline.records import ConvertContext, UnitResult
 from converters.pipeline.results import ConvertOptions, FileResult, ReportStream, RunReport
@@ -78,7 +78,8 @@ def convert(
     progress: Progress | None = None,
     keep_files: bool = True,
 ) -> RunReport:
-    """Convert every input file; report each file through `on_file`; write `report.json`.
+    """Convert every input file; report each file through `on_file`; write `report.json` (with the inputs as
+    given and the options that decide the output, and a warning for what an earlier run left in the folder).
 
     `engine` converts the units (default: this process, or `options.jobs` worker processes); the results are
     committed here in input order, so the output does not depend on it. `keep_files=False` keeps only totals in
@@ -86,9 +87,12 @@ def convert(
     ctx = ConvertContext.build(options, resources)
     named = list(inputs)
     files = list(iter_input_files(named))
+    earlier = earlier_outputs(options.out_dir)  # before this run writes anything there
     options.out_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(ctx.staging_root, ignore_errors=True)  # left by an interrupted run
-    committer = Committer(ctx, on_file=on_file, stream=ReportStream(options.out_dir), keep_files=keep_files)
+    committer = Committer(ctx, on_file=on_file, stream=ReportStream(options.out_dir), keep_files=keep_files,
+                          earlier=earlier)
+    committer.report.run = {"inputs": [str(path) for path in named], "options": options.recorded()}
     if progress is not None:
         progress.start(len(files), sum(_size(path) for path, missing in files if missing is None))
     run_units = engine or local_engine(options, resources)

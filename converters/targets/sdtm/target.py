@@ -11,7 +11,7 @@ from converters.problems import Problem
 from converters.targets.base import PathProbe, ValidateConfig, WriterFactory
 from converters.targets.sdtm.checks import OutputValidators
 from converters.targets.sdtm.folders import is_table_set_root, table_set_paths, validate_table_set
-from converters.targets.sdtm.writer import make_writer
+from converters.targets.sdtm.writer import invalid_options, make_writer
 
 
 class SdtmTarget:
@@ -22,8 +22,9 @@ class SdtmTarget:
         self.writers: Mapping[str, WriterFactory] = {"sdtm": make_writer}
 
     def usage_errors(self, options: Mapping[str, str]) -> list[str]:
-        """None: the writer reports unusable SDTM options itself, as problems (sdtm-write-option-invalid)."""
-        return []
+        """SDTM options the writer cannot use (`--sdtm-formats pdf`): refused before any file is converted."""
+        return [f"--{option.replace('_', '-')} {value!r} is not valid: {reason}"
+                for option, value, reason in invalid_options(options)]
 
     def claims(self, probe: PathProbe) -> float:
         return 1.0 if is_table_set_root(probe.path) else 0.0

@@ -16,7 +16,7 @@ runs after writing unless validation is turned off: each Dataset-JSON file again
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -54,25 +54,35 @@ class SdtmOptions:
     creation_datetime: str | None = None
 
 
-def parse_options(options: dict[str, str]) -> tuple[SdtmOptions, list[Problem]]:
+def parse_options(options: Mapping[str, str]) -> tuple[SdtmOptions, list[Problem]]:
     """The writer's options, or the problems that make them unusable."""
-    problems: list[Problem] = []
+    problems = [codes.SDTM_OPTION_INVALID(option=option, value=value, reason=reason)
+                for option, value, reason in invalid_options(options)]
+    chosen = _formats(options)
+    ordered = tuple(f for f in FORMATS if f in chosen)
+    layout = options.get("sdtm_layout", "per-study").strip()
+    return SdtmOptions(layout, ordered, options.get("sdtm_creation_datetime")), problems
+
+
+def invalid_options(options: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Each option the writer cannot use, as (option, value, what to use instead): the command line refuses them
+    before converting (`SdtmTarget.usage_errors`), a library caller gets them as problems (`parse_options`)."""
+    invalid = []
     layout = options.get("sdtm_layout", "per-study").strip()
     if layout not in LAYOUTS:
-        problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_layout", value=layout,
-                                                  reason=f"use one of {', '.join(LAYOUTS)}"))
-    raw = options.get("sdtm_formats", ",".join(FORMATS))
-    chosen = [f.strip().lower() for f in raw.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown or not chosen:
-        problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_formats", value=raw,
-                                                  reason=f"use a comma list of {', '.join(FORMATS)}"))
+        invalid.append(("sdtm_layout", layout, f"use one of {', '.join(LAYOUTS)}"))
+    chosen = _formats(options)
+    if not chosen or any(f not in FORMATS for f in chosen):
+        invalid.append(("sdtm_formats", options.get("sdtm_formats", ""), f"use a comma list of {', '.join(FORMATS)}"))
     stamp = options.get("sdtm_creation_datetime")
     if stamp is not None and not _is_datetime(stamp):
-        problems.append(codes.SDTM_OPTION_INVALID(option="sdtm_creation_datetime", value=stamp,
-                                                  reason="use YYYY-MM-DDThh:mm:ss"))
-    ordered = tuple(f for f in FORMATS if f in chosen)
-    return SdtmOptions(layout, ordered, stamp), problems
+        invalid.append(("sdtm_creation_datetime", stamp, "use YYYY-MM-DDThh:mm:ss"))
+    return invalid
+
+
+def _formats(options: Mapping[str, str]) -> list[str]:
+    raw = options.get("sdtm_formats", ",".join(FORMATS))
+    return [f.strip().lower() for f in raw.split(",") if f.strip()]
 
 
 def _is_datetime(text: str) -> bool:
