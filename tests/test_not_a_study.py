@@ -153,6 +153,6 @@ def test_coverage_skips_what_convert_skips_and_refuses_what_it_refuses(tmp_path:
     (folder / "public.xsd").write_bytes(SCHEMA.read_bytes())
     code, out = _run("coverage", str(folder))
     assert code == 0, out
-    assert "info input-not-a-study-skipped" in out and "1 records read" in out
+    assert "info input-not-a-study-skipped" in out and "1 record read" in out
     code, out = _run("coverage", str(folder / "public.xsd"))
     assert code == 2 and "fatal input-format-unknown" in out
