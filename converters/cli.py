@@ -197,7 +197,7 @@ def inspect(
         raise _fail(loaded.one_line())
     reader = choose_reader(loaded, discover_readers(), from_)
     if reader is None:
-        raise _fail(unrecognised_input(loaded, from_).one_line())
+        raise _fail(unrecognised_input(loaded, from_, resources).one_line())
     outcomes = reader.read(loaded, ReaderConfig(resources=resources))
     chosen = None
     for index, outcome in enumerate(outcomes):

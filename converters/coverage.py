@@ -217,7 +217,7 @@ def coverage_part(resources: Resources, piece: CoverageInput) -> CoveragePart:
         return CoveragePart(report, tally.rows, piece.size)
     reader = choose_reader(doc, discover_readers())
     if reader is None:
-        report.problems.append(unrecognised_input(doc, None))
+        report.problems.append(unrecognised_input(doc, None, resources))
     elif isinstance(reader, ArchiveReader):
         _archive(doc, reader, config, tally, report)
     else:
@@ -283,7 +283,7 @@ def _archive(doc: SourceDocument, reader: ArchiveReader, config: ReaderConfig, t
             continue
         member, member_reader = item
         if member_reader is None:
-            _count(report, ARCHIVE_ROW, False, [unrecognised_input(member, None)])
+            _count(report, ARCHIVE_ROW, False, [unrecognised_input(member, None, config.resources)])
         else:
             _document(member, member_reader, config, tally, report)
 

@@ -334,13 +334,13 @@ class RegistryPageReader:
         head = data.lstrip()[:1]
         if head in (b"{", b"[", b"<"):
             return 0.05  # JSON or XML: a structured reader should take it
+        if self._default is None:
+            self._default = Resources()
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            decoded = decode_text(data, doc.name)
+            decoded = decode_text(data, doc.name, self._default)
             text = decoded.text if isinstance(decoded, DecodedText) else ""
         else:
             text = data.decode("utf-8", errors="ignore")
-        if self._default is None:
-            self._default = Resources()
         rules, _ = self.rules(self._default)
         layout, _best = detect_layout(Page.from_text(text).lines, rules)
         return 0.9 if layout is not None else 0.2
@@ -350,7 +350,7 @@ class RegistryPageReader:
             yield ReadOutcome(None, None, [core.INPUT_TOO_LARGE(Location(file=doc.name), size=len(doc.data),
                                                                 limit=config.max_bytes, what="a page")])
             return
-        decoded = decode_text(doc.data, doc.name)
+        decoded = decode_text(doc.data, doc.name, config.resources)
         if isinstance(decoded, Problem):
             yield ReadOutcome(None, None, [decoded])
             return
