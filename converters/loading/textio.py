@@ -29,6 +29,7 @@ _BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
+_MARKS = tuple(mark for mark, _ in _BYTE_ORDER_MARKS)
 
 # Every byte but the control characters text does not use (tab, line feed, form feed, carriage return, escape).
 _NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13, 27))
@@ -81,9 +82,9 @@ def decode_text(data: bytes, file: str, resources: Resources) -> DecodedText | P
     reason = binary_reason(data)
     if reason:
         return core.INPUT_BINARY(where, reason=reason)
-    for mark, encoding in _BYTE_ORDER_MARKS:
-        if data.startswith(mark):
-            return _decode_marked(data, mark, encoding, where)
+    if data.startswith(_MARKS):  # one test on the UTF-8 path; which mark only when there is one
+        mark, encoding = next((mark, encoding) for mark, encoding in _BYTE_ORDER_MARKS if data.startswith(mark))
+        return _decode_marked(data, mark, encoding, where)
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
