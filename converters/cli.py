@@ -362,7 +362,7 @@ def inspect(
         _refused(head, [loaded], as_json, json_file)
     reader = choose_reader(loaded, readers, from_)
     if reader is None:
-        _refused(head, [unrecognised_input(loaded, from_)], as_json, json_file)
+        _refused(head, [unrecognised_input(loaded, from_, resources)], as_json, json_file)
     head["format"] = reader.name
     outcomes = reader.read(loaded, ReaderConfig(resources=resources))
     chosen = next((outcome for index, outcome in enumerate(outcomes) if index == record), None)

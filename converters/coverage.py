@@ -225,7 +225,7 @@ def coverage_part(resources: Resources, piece: CoverageInput) -> CoveragePart:
         return CoveragePart(report, tally.rows, piece.size)
     reader = choose_reader(doc, discover_readers())
     if reader is None:
-        refused = unrecognised_input(doc, None)
+        refused = unrecognised_input(doc, None, resources)
         # as `convert` does: a file found in a folder walk that is not a study is skipped and listed
         skip = piece.found and refused.code == core.INPUT_FORMAT_UNKNOWN.code
         report.problems.append(core.INPUT_NOT_A_STUDY_SKIPPED(refused.location, reason=refused.message) if skip
@@ -295,7 +295,7 @@ def _archive(doc: SourceDocument, reader: ArchiveReader, config: ReaderConfig, t
             continue
         member, member_reader = item
         if member_reader is None:
-            _count(report, ARCHIVE_ROW, False, [unrecognised_input(member, None)])
+            _count(report, ARCHIVE_ROW, False, [unrecognised_input(member, None, config.resources)])
         else:
             _document(member, member_reader, config, tally, report)
 

@@ -9,10 +9,11 @@ across runs in a process is each schema compiled by jsonschema-rs (`_compiled_sc
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import jsonschema_rs
 import orjson
@@ -22,6 +23,8 @@ import yaml
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+T = TypeVar("T")
 
 
 class MappingError(Exception):
@@ -79,6 +82,14 @@ class Resources:
             self._cache[key] = data
         result: dict[str, Any] = self._cache[key]
         return result
+
+    def derived(self, name: str, build: Callable[[Resources], T]) -> T:
+        """What `build` makes from these resources (a table compiled from a mapping file), made on first use and
+        kept with them under `name`, so a run builds it once however many files need it."""
+        key = f"derived:{name}"
+        if key not in self._cache:
+            self._cache[key] = build(self)
+        return cast(T, self._cache[key])
 
     def _validate_mapping(self, path: Path, data: Any) -> None:
         header = self.schema("mapping/header.schema.json")

@@ -125,7 +125,7 @@ def validate_record(path: Path, resources: Resources, *, max_bytes: int,
         return "unknown", [loaded]
     reader = choose_reader(loaded, discover_readers())
     if reader is None:
-        return "unknown", [unrecognised_input(loaded, None)]
+        return "unknown", [unrecognised_input(loaded, None, resources)]
     problems: list[Problem] = []
     schema = validator or StudySchemaValidator(resources)
     for outcome in reader.read(loaded, ReaderConfig(resources=resources, max_bytes=max_bytes)):

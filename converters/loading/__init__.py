@@ -13,6 +13,7 @@ from converters.loading.archive import (
     iter_member_documents,
 )
 from converters.loading.document import ArchiveWindow, LineWindow, SourceDocument
+from converters.loading.encodings import EncodingTable, Ranking, encoding_table, rank_encodings
 from converters.loading.files import iter_input_files, load_document
 from converters.loading.jsonstream import (
     RECURSION_LIMIT_HINT,
@@ -25,7 +26,7 @@ from converters.loading.jsonstream import (
     iter_records,
 )
 from converters.loading.ndjson_windows import TextWindow, ndjson_windows, read_window
-from converters.loading.textio import DecodedText, binary_reason, decode_text
+from converters.loading.textio import DecodedText, binary_reason, decode_plausible, decode_text
 from converters.loading.windows import WINDOW_RECORDS, FileWindow, file_windows, window_document
 from converters.loading.xml import XmlRefusal, parse_untrusted, secure_parser, short_message
 
@@ -34,12 +35,14 @@ __all__ = [
     "WINDOW_RECORDS",
     "ArchiveWindow",
     "DecodedText",
+    "EncodingTable",
     "Envelope",
     "FileWindow",
     "JsonForm",
     "LineWindow",
     "MemberProblem",
     "PageShape",
+    "Ranking",
     "RawRecord",
     "RecordError",
     "SourceDocument",
@@ -48,8 +51,10 @@ __all__ = [
     "archive_entry_names",
     "archive_windows",
     "binary_reason",
+    "decode_plausible",
     "decode_text",
     "detect_form",
+    "encoding_table",
     "file_windows",
     "is_archive",
     "iter_input_files",
@@ -58,6 +63,7 @@ __all__ = [
     "load_document",
     "ndjson_windows",
     "parse_untrusted",
+    "rank_encodings",
     "read_window",
     "secure_parser",
     "short_message",

@@ -168,7 +168,7 @@ def convert_loaded(index: int, loaded: SourceDocument, ctx: ConvertContext) -> U
     result = unit.file
     reader = choose_reader(loaded, ctx.readers, ctx.options.forced_format)
     if reader is None:
-        result.problems.append(unrecognised_input(loaded, ctx.options.forced_format))
+        result.problems.append(unrecognised_input(loaded, ctx.options.forced_format, ctx.resources))
         return unit
     result.format = reader.name
     config = ReaderConfig(resources=ctx.resources, max_bytes=ctx.options.max_bytes,

@@ -16,15 +16,25 @@ INPUT_TOO_LARGE = ProblemKind(
     "Size limits keep memory bounded; raise them with `--max-bytes` if the file is genuine.",
 )
 INPUT_UNDECODABLE = ProblemKind(
-    "input-undecodable", Severity.FATAL, "Undecodable text",
-    "The file is not UTF-8 and no other text encoding could be detected with confidence.",
-    "The reader decodes UTF-8 first, then asks charset-normalizer; it never guesses silently.",
+    "input-undecodable", Severity.FATAL, "Undecodable text", "The file cannot be decoded as text: {reason}.",
+    "A byte order mark names an encoding the file then breaks, or none of the encodings tried decodes the file "
+    "(docs/decoding.md); nothing is guessed.",
+)
+INPUT_ENCODING_DOUBTFUL = ProblemKind(
+    "input-encoding-doubtful", Severity.FATAL, "Encoding not plausible",
+    "The file is not UTF-8, and no encoding tried reads it plausibly and unambiguously: {why}. Convert the file "
+    "to UTF-8.",
+    "After UTF-8, the encodings registries use are tried in the order of mappings/common/encodings.yaml; each that "
+    "decodes the whole file is scored by the share of its non-ASCII characters that its script writes "
+    "(docs/decoding.md). A best score under the threshold, or another reading of different text close to it, "
+    "would make the choice a guess that may garble the text, so the file is refused.",
 )
 INPUT_NOT_UTF8 = ProblemKind(
     "input-not-utf8", Severity.WARNING, "Not UTF-8",
-    "The file is not UTF-8; it was decoded as {encoding} (detected).",
+    "The file is not UTF-8; it was decoded as {encoding} ({how}).",
     "Registry exports are UTF-8. A file in another encoding was probably re-saved by a tool; the encoding "
-    "used is recorded in the study's source information so the reading can be checked.",
+    "used (named by a byte order mark, or the most plausible reading of the encodings tried, docs/decoding.md) is "
+    "recorded in the study's source information so the reading can be checked.",
 )
 INPUT_UNREADABLE = ProblemKind(
     "input-unreadable", Severity.FATAL, "Unreadable file", "The file could not be read: {reason}.",
@@ -72,7 +82,7 @@ READER_FAILED = ProblemKind(
 )
 
 KINDS = (
-    INPUT_EMPTY, INPUT_BINARY, INPUT_TOO_LARGE, INPUT_UNDECODABLE, INPUT_NOT_UTF8, INPUT_UNREADABLE,
-    INPUT_FORMAT_UNKNOWN, INPUT_NOT_A_STUDY_SKIPPED, INPUT_NOT_FOUND, STUDY_SCHEMA_INVALID, OUTPUT_WRITE_FAILED,
-    WRITER_FAILED, READER_FAILED,
+    INPUT_EMPTY, INPUT_BINARY, INPUT_TOO_LARGE, INPUT_UNDECODABLE, INPUT_ENCODING_DOUBTFUL, INPUT_NOT_UTF8,
+    INPUT_UNREADABLE, INPUT_FORMAT_UNKNOWN, INPUT_NOT_A_STUDY_SKIPPED, INPUT_NOT_FOUND, STUDY_SCHEMA_INVALID,
+    OUTPUT_WRITE_FAILED, WRITER_FAILED, READER_FAILED,
 )

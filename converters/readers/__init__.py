@@ -26,6 +26,7 @@ from converters.readers.base import (
     record_problem,
 )
 from converters.readers.content import structure_of
+from converters.resources import Resources
 
 __all__ = [
     "ArchiveReader",
@@ -79,10 +80,10 @@ def choose_reader(doc: SourceDocument, readers: dict[str, Reader], forced: str |
     return readers[best[1]] if best else None
 
 
-def unrecognised_input(doc: SourceDocument, forced: str | None) -> Problem:
+def unrecognised_input(doc: SourceDocument, forced: str | None, resources: Resources) -> Problem:
     """Why no reader took a document: its decoding problem if it has one, else an unknown format, which says
     what the content is instead of a study record (JSON or XML of another kind, text that shows no study)."""
-    decoded = decode_text(doc.data, doc.name)
+    decoded = decode_text(doc.data, doc.name, resources)
     if isinstance(decoded, Problem):
         problem = decoded
     else:
@@ -105,7 +106,7 @@ def _not_a_study(doc: SourceDocument, text: str) -> str:
 def _archive_reader(name: str, readers: dict[str, Reader]) -> ArchiveReader:
     suffixes = tuple(sorted({s for reader in readers.values() for s in archive_suffixes(reader)}))
     return ArchiveReader(name, suffixes, lambda member: choose_reader(member, readers),
-                         lambda member: unrecognised_input(member, None))
+                         lambda member, config: unrecognised_input(member, None, config.resources))
 
 
 def _archive_format(doc: SourceDocument, readers: dict[str, Reader]) -> str:

@@ -18,7 +18,7 @@ from converters.readers.base import Reader, ReaderConfig, ReadOutcome
 ARCHIVE_FORMAT = "zip"  # the format name of an archive none of whose members any reader declares
 
 Route = Callable[[SourceDocument], Reader | None]
-Unrecognised = Callable[[SourceDocument], Problem]
+Unrecognised = Callable[[SourceDocument, ReaderConfig], Problem]
 
 
 class ArchiveReader:
@@ -59,7 +59,7 @@ class ArchiveReader:
             count += 1
             member, reader = item
             if reader is None:
-                yield ReadOutcome(member.member, None, [self._unrecognised(member)])
+                yield ReadOutcome(member.member, None, [self._unrecognised(member, config)])
                 continue
             for outcome in reader.read(member, config):
                 if outcome.record is None and outcome.study is not None:

@@ -37,7 +37,7 @@ class CtgovV1Reader:
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
         member = doc.member
         where = Location(file=doc.name, record=member)
-        decoded = decode_text(doc.data, doc.name)
+        decoded = decode_text(doc.data, doc.name, config.resources)
         if isinstance(decoded, Problem):
             yield ReadOutcome(member, None, [record_problem(decoded, member)])
             return

@@ -85,7 +85,7 @@ def _rows(doc: SourceDocument, config: ReaderConfig
     """The decoded text, then each row as (column -> cell, its place), or the problem refusing it; a fatal
     problem ends the file."""
     where = Location(file=doc.name, record=doc.member)
-    decoded = decode_text(doc.data, doc.name)
+    decoded = decode_text(doc.data, doc.name, config.resources)
     if isinstance(decoded, Problem):
         yield decoded
         return

@@ -65,7 +65,7 @@ class CtgovV2Reader:
         return 0.0
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
-        decoded = decode_text(doc.data, doc.name)
+        decoded = decode_text(doc.data, doc.name, config.resources)
         if isinstance(decoded, Problem):
             member = doc.member
             yield ReadOutcome(member, None, [record_problem(decoded, member)])
@@ -75,7 +75,7 @@ class CtgovV2Reader:
     def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
         """Per study record, which values the field map uses (for coverage). A record that is not a study
         object, and a text whose form cannot be told, count as refused without a problem."""
-        decoded = decode_text(doc.data, doc.name)
+        decoded = decode_text(doc.data, doc.name, config.resources)
         if isinstance(decoded, Problem):
             yield SourceUse(None, (decoded,))
             return

@@ -339,8 +339,7 @@ class RegistryPageReader:
             self._default = Resources()
         return self.rules(self._default)[0]
 
-    @staticmethod
-    def _sniff_lines(doc: SourceDocument) -> list[Line] | None:
+    def _sniff_lines(self, doc: SourceDocument) -> list[Line] | None:
         """The lines of the document's head when it may be a page: text, not JSON or XML."""
         data = doc.data[:_SNIFF_BYTES]
         if not data.strip() or binary_reason(data):
@@ -348,7 +347,9 @@ class RegistryPageReader:
         if _STRUCTURED.match(data):
             return None  # JSON or XML: a structured reader takes it, or nobody does
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            decoded = decode_text(data, doc.name)
+            if self._default is None:
+                self._default = Resources()
+            decoded = decode_text(data, doc.name, self._default)
             text = decoded.text if isinstance(decoded, DecodedText) else ""
         else:
             text = data.decode("utf-8", errors="ignore")
@@ -359,7 +360,7 @@ class RegistryPageReader:
             yield ReadOutcome(None, None, [core.INPUT_TOO_LARGE(Location(file=doc.name), size=len(doc.data),
                                                                 limit=config.max_bytes, what="a page")])
             return
-        decoded = decode_text(doc.data, doc.name)
+        decoded = decode_text(doc.data, doc.name, config.resources)
         if isinstance(decoded, Problem):
             yield ReadOutcome(None, None, [decoded])
             return
