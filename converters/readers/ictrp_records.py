@@ -19,15 +19,15 @@ from lxml import etree
 from converters.fieldmap import ConversionContext, FieldMap, MapResult
 from converters.fieldmap.adapters import Adapter
 from converters.fieldmap.state import EngineKinds
-from converters.loading import XmlRefusal, short_message
+from converters.loading import SourceDocument, XmlRefusal, short_message
 from converters.loading.xml import has_doctype
 from converters.model import SourceInfo
 from converters.model.comparators import ComparatorRules, mark_damaged_comparators
 from converters.model.study import IdentifierKind
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ictrp
-from converters.problems import Location, Problem
-from converters.readers.base import ReadOutcome, SourceUse
+from converters.problems import Location, Problem, Severity
+from converters.readers.base import ReaderConfig, ReadOutcome, SourceUse
 from converters.readers.ctgov_v2.record import build_study, source_leaves
 from converters.resources import Resources
 
@@ -151,3 +151,59 @@ def iter_xml_trials(data: bytes, trial_tags: tuple[str, ...], allow_doctype: boo
                     del root[0]
     except etree.XMLSyntaxError as exc:
         yield XmlRefusal("malformed", line=exc.lineno or 1, reason=short_message(exc.msg or str(exc)))
+
+
+@dataclass(frozen=True)
+class XmlShape:
+    """What an ICTRP XML format looks like: its root, its trial elements, and how its trials are named."""
+
+    format: str
+    root: str  # the root element (`Trials_downloaded_from_ICTRP`, `trials`)
+    trial_tags: tuple[str, ...]  # its trial elements (`Trial`; `trial` and ChiCTR's `Triall`)
+    id_path: str  # the TrialID under a trial (`TrialID`, `main/trial_id`)
+    layout: str  # `SourceInfo.layout` of a file of them (a ZIP member's is `zip`)
+    what: str  # the kind of file, in words (`an ICTRP XML export`)
+    allow_doctype: bool = False  # a DOCTYPE that only names the DTD is accepted (never loaded)
+
+    @property
+    def generic(self) -> str:
+        """A trial's path without its index, as the map's `root` writes it (the first trial tag's)."""
+        return f"/{self.root}/{self.trial_tags[0]}"
+
+
+def xml_trials(doc: SourceDocument, config: ReaderConfig, shape: XmlShape
+               ) -> Iterator[tuple[Any, TrialPlace] | Problem]:
+    """Each trial of an ICTRP XML file with its place in the file; a problem ends the file: a foreign root, or
+    damage (fatal before the first trial; after it, the trials already read stand, as in a truncated download,
+    and the damage refuses the rest: an error)."""
+    where = Location(file=doc.name, record=doc.member)
+    encoding: str | None = None
+    count = 0
+    for item in iter_xml_trials(doc.data, shape.trial_tags, allow_doctype=shape.allow_doctype):
+        if isinstance(item, XmlRefusal):
+            problem = _xml_refusal(item, where)
+            yield problem.model_copy(update={"severity": Severity.ERROR}) if count else problem
+            return
+        if isinstance(item, XmlStart):
+            if item.root != shape.root:
+                yield ictrp.NOT_EXPORT(where, root=item.root, expected=shape.root, what=shape.what)
+                return
+            encoding = item.encoding
+            continue
+        count += 1
+        if config.max_records is not None and count > config.max_records:
+            return
+        pointer = f"/{shape.root}/{item.tag}[{count}]"
+        yield item, TrialPlace(file=doc.name, sha256=doc.sha256, format=shape.format,
+                               layout="zip" if doc.member else shape.layout, encoding=encoding,
+                               label=f"{doc.member}#{count}" if doc.member else f"#{count}", pointer=pointer,
+                               id_pointer=f"{pointer}/{shape.id_path}", generic=shape.generic)
+    if count == 0:
+        yield ictrp.NO_TRIALS(where, what=shape.what.removeprefix("an ").removeprefix("a "))
+
+
+def _xml_refusal(refusal: XmlRefusal, where: Location) -> Problem:
+    if refusal.kind == "dtd":
+        return ictrp.XML_DTD(where, what="ENTITY declarations" if refusal.entities else "a DOCTYPE or internal subset")
+    line = refusal.line or 1
+    return ictrp.XML_MALFORMED(where.model_copy(update={"line": line}), line=line, reason=refusal.reason)

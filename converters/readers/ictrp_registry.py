@@ -17,11 +17,11 @@ from typing import Any
 from lxml import etree
 
 from converters.fieldmap import XmlAdapter
-from converters.loading import SourceDocument, XmlRefusal, short_message
+from converters.loading import SourceDocument, short_message
 from converters.problem_codes import ictrp
-from converters.problems import Location, Problem, Severity
+from converters.problems import Location, Problem
 from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
-from converters.readers.ictrp_records import TrialConverter, TrialPlace, XmlStart, iter_xml_trials
+from converters.readers.ictrp_records import TrialConverter, XmlShape, xml_trials
 from converters.resources import Resources
 
 FORMAT = "ictrp-registry-xml"
@@ -32,6 +32,9 @@ TRIAL = "trial"
 TRIAL_TAGS = (TRIAL, "Triall")  # ChiCTR's own XML spells its trial element "Triall"
 _SNIFF_WINDOW = 8192
 _MAX_DTD_PROBLEMS = 20
+
+SHAPE = XmlShape(FORMAT, ROOT, TRIAL_TAGS, "main/trial_id", "exchange", "a registry exchange file",
+                 allow_doctype=True)
 
 
 class RegistryTrialConverter:
@@ -72,7 +75,7 @@ class IctrpRegistryReader:
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
         converter = self.converter(config.resources)
-        for item in _trials(doc, config):
+        for item in xml_trials(doc, config, SHAPE):
             if isinstance(item, Problem):
                 yield ReadOutcome(doc.member, None, [record_problem(item, doc.member)])
                 return
@@ -84,47 +87,13 @@ class IctrpRegistryReader:
     def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
         """Which values of each trial the field map uses (for coverage); parse and map only."""
         converter = self.converter(config.resources)
-        for item in _trials(doc, config):
+        for item in xml_trials(doc, config, SHAPE):
             if isinstance(item, Problem):
                 yield SourceUse(None, (item,))
                 return
             element, place = item
             yield converter.trials.source_use(element, place)
 
-
-def _trials(doc: SourceDocument, config: ReaderConfig) -> Iterator[tuple[Any, TrialPlace] | Problem]:
-    """Each trial with its place in the file; a problem ends the file (a damaged or foreign document)."""
-    where = Location(file=doc.name, record=doc.member)
-    encoding: str | None = None
-    count = 0
-    for item in iter_xml_trials(doc.data, TRIAL_TAGS, allow_doctype=True):
-        if isinstance(item, XmlRefusal):
-            problem = _refusal(item, where)
-            # trials already read stand; the damage refuses the rest of the file, not the whole of it
-            yield problem.model_copy(update={"severity": Severity.ERROR}) if count else problem
-            return
-        if isinstance(item, XmlStart):
-            if item.root != ROOT:
-                yield ictrp.NOT_EXPORT(where, root=item.root, expected=ROOT, what="a registry exchange file")
-                return
-            encoding = item.encoding
-            continue
-        count += 1
-        if config.max_records is not None and count > config.max_records:
-            return
-        label = f"{doc.member}#{count}" if doc.member else f"#{count}"
-        yield item, TrialPlace(file=doc.name, sha256=doc.sha256, format=FORMAT, layout="zip" if doc.member else
-                               "exchange", encoding=encoding, label=label, pointer=f"/{ROOT}/{item.tag}[{count}]",
-                               id_pointer=f"/{ROOT}/{item.tag}[{count}]/main/trial_id", generic=f"/{ROOT}/{TRIAL}")
-    if count == 0:
-        yield ictrp.NO_TRIALS(where, what="registry exchange file")
-
-
-def _refusal(refusal: XmlRefusal, where: Location) -> Problem:
-    if refusal.kind == "dtd":
-        return ictrp.XML_DTD(where, what="ENTITY declarations" if refusal.entities else "an internal subset")
-    line = refusal.line or 1
-    return ictrp.XML_MALFORMED(where.model_copy(update={"line": line}), line=line, reason=refusal.reason)
 
 
 READER = IctrpRegistryReader()

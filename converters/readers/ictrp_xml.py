@@ -12,14 +12,12 @@ one tree. Safety: no entity is resolved, no DTD loaded, nothing fetched; a docum
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from converters.fieldmap import XmlAdapter
-from converters.loading import SourceDocument, XmlRefusal
-from converters.problem_codes import ictrp
-from converters.problems import Location, Problem, Severity
+from converters.loading import SourceDocument
+from converters.problems import Problem
 from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
-from converters.readers.ictrp_records import TrialConverter, TrialPlace, XmlStart, iter_xml_trials
+from converters.readers.ictrp_records import TrialConverter, XmlShape, xml_trials
 from converters.resources import Resources
 
 FORMAT = "ictrp-xml"
@@ -27,6 +25,8 @@ MAPPING = "ictrp_xml/study.yaml"
 ROOT = "Trials_downloaded_from_ICTRP"
 TRIAL = "Trial"
 _SNIFF_WINDOW = 4096
+
+SHAPE = XmlShape(FORMAT, ROOT, (TRIAL,), "TrialID", "export", "an ICTRP XML export")
 
 
 def _converter(resources: Resources) -> TrialConverter:
@@ -50,7 +50,7 @@ class IctrpXmlReader:
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
         converter = self.converter(config.resources)
-        for item in _trials(doc, config):
+        for item in xml_trials(doc, config, SHAPE):
             if isinstance(item, Problem):
                 yield ReadOutcome(doc.member, None, [record_problem(item, doc.member)])
                 return
@@ -60,47 +60,13 @@ class IctrpXmlReader:
     def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
         """Which values of each trial the field map uses (for coverage); parse and map only."""
         converter = self.converter(config.resources)
-        for item in _trials(doc, config):
+        for item in xml_trials(doc, config, SHAPE):
             if isinstance(item, Problem):
                 yield SourceUse(None, (item,))
                 return
             element, place = item
             yield converter.source_use(element, place)
 
-
-def _trials(doc: SourceDocument, config: ReaderConfig) -> Iterator[tuple[Any, TrialPlace] | Problem]:
-    """Each trial with its place in the file; a problem ends the file (a damaged or foreign document)."""
-    where = Location(file=doc.name, record=doc.member)
-    encoding: str | None = None
-    count = 0
-    for item in iter_xml_trials(doc.data, (TRIAL,)):
-        if isinstance(item, XmlRefusal):
-            problem = _refusal(item, where)
-            # trials already read stand (a truncated download); the damage refuses the rest of the file
-            yield problem.model_copy(update={"severity": Severity.ERROR}) if count else problem
-            return
-        if isinstance(item, XmlStart):
-            if item.root != ROOT:
-                yield ictrp.NOT_EXPORT(where, root=item.root, expected=ROOT, what="an ICTRP XML export")
-                return
-            encoding = item.encoding
-            continue
-        count += 1
-        if config.max_records is not None and count > config.max_records:
-            return
-        label = f"{doc.member}#{count}" if doc.member else f"#{count}"
-        yield item, TrialPlace(file=doc.name, sha256=doc.sha256, format=FORMAT, layout="zip" if doc.member else
-                               "export", encoding=encoding, label=label, pointer=f"/{ROOT}/{TRIAL}[{count}]",
-                               id_pointer=f"/{ROOT}/{TRIAL}[{count}]/TrialID", generic=f"/{ROOT}/{TRIAL}")
-    if count == 0:
-        yield ictrp.NO_TRIALS(where, what="XML export")
-
-
-def _refusal(refusal: XmlRefusal, where: Location) -> Problem:
-    if refusal.kind == "dtd":
-        return ictrp.XML_DTD(where, what="ENTITY declarations" if refusal.entities else "a DOCTYPE")
-    line = refusal.line or 1
-    return ictrp.XML_MALFORMED(where.model_copy(update={"line": line}), line=line, reason=refusal.reason)
 
 
 READER = IctrpXmlReader()

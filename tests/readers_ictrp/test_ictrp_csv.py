@@ -22,6 +22,8 @@ from converters.readers import ReaderConfig
 from converters.readers.ictrp_csv import READER
 from converters.resources import Resources
 from tests.conftest import FIXTURES
+from tests.readers_ictrp.expected import cleaned as _clean
+from tests.readers_ictrp.expected import items as _items
 
 CSV = FIXTURES / "ictrp" / "ictrp-covid19-2020-04-07-cut.csv"
 runner = CliRunner()
@@ -41,20 +43,6 @@ def _rows() -> list[dict[str, str]]:
     with CSV.open(newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
-
-def _clean(text: str | None) -> str:
-    text = re.sub(r"\r?<br\s*/?>\r?|\r\n|\r|</p>", "\n", text or "", flags=re.IGNORECASE).replace("<p>", "")
-    lines = [line.rstrip() for line in text.split("\n")]
-    indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
-    return "\n".join(x[indent:] for x in lines).strip()
-
-
-def _items(text: str | None) -> list[str]:
-    out: list[str] = []
-    for piece in _clean(text).split(";"):
-        if piece.strip() and piece.strip().casefold() not in {o.casefold() for o in out}:
-            out.append(piece.strip())
-    return out
 
 
 @pytest.fixture(scope="module")

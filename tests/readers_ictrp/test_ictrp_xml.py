@@ -23,6 +23,8 @@ from converters.readers import ReaderConfig
 from converters.readers.ictrp_xml import READER
 from converters.resources import Resources
 from tests.conftest import FIXTURES
+from tests.readers_ictrp.expected import cleaned as _clean
+from tests.readers_ictrp.expected import items as _items
 
 ICTRP = FIXTURES / "ictrp"
 EXPORTS = [ICTRP / "ictrp-export-2024-09-06-cut.xml", ICTRP / "ictrp-export-2020-03-18-cut.xml"]
@@ -58,20 +60,6 @@ def _read(path: Path, resources: Resources) -> list[tuple[Any, Study]]:
 def trials(resources: Resources) -> list[tuple[Any, Study]]:
     return [pair for path in EXPORTS for pair in _read(path, resources)]
 
-
-def _clean(text: str | None) -> str:
-    text = re.sub(r"\r?<br\s*/?>\r?|\r\n|\r|</p>", "\n", text or "", flags=re.IGNORECASE).replace("<p>", "")
-    lines = [line.rstrip() for line in text.split("\n")]
-    indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
-    return "\n".join(x[indent:] for x in lines).strip()
-
-
-def _items(text: str | None) -> list[str]:
-    out: list[str] = []
-    for piece in _clean(text).split(";"):
-        if piece.strip() and piece.strip().casefold() not in {o.casefold() for o in out}:
-            out.append(piece.strip())
-    return out
 
 
 def test_every_trial_converts_with_its_trial_id_under_its_own_registry(trials: list[tuple[Any, Study]]) -> None:
