@@ -72,8 +72,8 @@ def test_evidence_counts_each_field_once_and_finds_ids_as_words(resources: Resou
     assert _evidence("PRENCT01234567X 2024-01-01 1234-5678\n", resources) == PageEvidence((), None, None)
 
 
-def test_a_refused_text_is_told_what_it_lacks() -> None:
-    problem = unrecognised_input(_doc("Status: draft\nNotes: none\n", "NOTES.md"), None)
+def test_a_refused_text_is_told_what_it_lacks(resources: Resources) -> None:
+    problem = unrecognised_input(_doc("Status: draft\nNotes: none\n", "NOTES.md"), None, resources)
     assert problem.code == "input-format-unknown" and problem.severity.value == "fatal"
     assert problem.message == (
         "No reader recognises this file (text that is not a study page: no known page layout, 1 labelled registry "
@@ -93,10 +93,11 @@ def test_a_refused_text_is_told_what_it_lacks() -> None:
     (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- <not_this> -->\n<!DOCTYPE x [<!ENTITY e "v">]>\n<odm:ODM a="1"/>',
      "an XML document with root element <odm:ODM>"),
 ])
-def test_json_and_xml_that_are_not_studies_say_what_they_are(content: bytes, what: str) -> None:
+def test_json_and_xml_that_are_not_studies_say_what_they_are(resources: Resources, content: bytes,
+                                                             what: str) -> None:
     doc = _doc(content, "f")
     assert choose_reader(doc, discover_readers()) is None
-    assert unrecognised_input(doc, None).message == f"No reader recognises this file ({what}, not a study record)."
+    assert unrecognised_input(doc, None, resources).message == f"No reader recognises this file ({what}, not a study record)."
 
 
 def test_the_evidence_thresholds_are_mapping_data(tmp_path: Path, resources: Resources) -> None:
