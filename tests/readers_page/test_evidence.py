@@ -97,7 +97,8 @@ def test_json_and_xml_that_are_not_studies_say_what_they_are(resources: Resource
                                                              what: str) -> None:
     doc = _doc(content, "f")
     assert choose_reader(doc, discover_readers()) is None
-    assert unrecognised_input(doc, None, resources).message == f"No reader recognises this file ({what}, not a study record)."
+    expected = f"No reader recognises this file ({what}, not a study record)."
+    assert unrecognised_input(doc, None, resources).message == expected
 
 
 def test_the_evidence_thresholds_are_mapping_data(tmp_path: Path, resources: Resources) -> None:
