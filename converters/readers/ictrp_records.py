@@ -27,7 +27,7 @@ from converters.model.study import IdentifierKind
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.problem_codes import ictrp
 from converters.problems import Location, Problem, Severity
-from converters.readers.base import ReaderConfig, ReadOutcome, SourceUse
+from converters.readers.base import ReaderConfig, ReadOutcome, SourceUse, record_problem
 from converters.readers.ctgov_v2.record import build_study, source_leaves
 from converters.resources import Resources
 
@@ -207,3 +207,24 @@ def _xml_refusal(refusal: XmlRefusal, where: Location) -> Problem:
         return ictrp.XML_DTD(where, what="ENTITY declarations" if refusal.entities else "a DOCTYPE or internal subset")
     line = refusal.line or 1
     return ictrp.XML_MALFORMED(where.model_copy(update={"line": line}), line=line, reason=refusal.reason)
+
+
+def read_xml_trials(doc: SourceDocument, config: ReaderConfig, shape: XmlShape,
+                    convert: Callable[[Any, TrialPlace], ReadOutcome]) -> Iterator[ReadOutcome]:
+    """A reader's `read` over an ICTRP XML file: each trial converted by `convert`; a problem ending the file is
+    its last outcome."""
+    for item in xml_trials(doc, config, shape):
+        if isinstance(item, Problem):
+            yield ReadOutcome(doc.member, None, [record_problem(item, doc.member)])
+            return
+        yield convert(*item)
+
+
+def xml_source_use(doc: SourceDocument, config: ReaderConfig, shape: XmlShape,
+                   trials: TrialConverter) -> Iterator[SourceUse]:
+    """A reader's `source_use` over an ICTRP XML file: which values of each trial its field map uses."""
+    for item in xml_trials(doc, config, shape):
+        if isinstance(item, Problem):
+            yield SourceUse(None, (item,))
+            return
+        yield trials.source_use(*item)

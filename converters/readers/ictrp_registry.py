@@ -20,8 +20,14 @@ from converters.fieldmap import XmlAdapter
 from converters.loading import SourceDocument, short_message
 from converters.problem_codes import ictrp
 from converters.problems import Location, Problem
-from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
-from converters.readers.ictrp_records import TrialConverter, XmlShape, xml_trials
+from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse
+from converters.readers.ictrp_records import (
+    TrialConverter,
+    TrialPlace,
+    XmlShape,
+    read_xml_trials,
+    xml_source_use,
+)
 from converters.resources import Resources
 
 FORMAT = "ictrp-registry-xml"
@@ -75,25 +81,17 @@ class IctrpRegistryReader:
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
         converter = self.converter(config.resources)
-        for item in xml_trials(doc, config, SHAPE):
-            if isinstance(item, Problem):
-                yield ReadOutcome(doc.member, None, [record_problem(item, doc.member)])
-                return
-            element, place = item
+
+        def convert(element: Any, place: TrialPlace) -> ReadOutcome:
             trial_id = element.findtext("main/trial_id")
             where = Location(file=doc.name, record=(trial_id or "").strip() or place.label, path=place.pointer)
-            yield converter.trials.convert(element, place, trial_id, converter.dtd_problems(element, where))
+            return converter.trials.convert(element, place, trial_id, converter.dtd_problems(element, where))
+
+        return read_xml_trials(doc, config, SHAPE, convert)
 
     def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
         """Which values of each trial the field map uses (for coverage); parse and map only."""
-        converter = self.converter(config.resources)
-        for item in xml_trials(doc, config, SHAPE):
-            if isinstance(item, Problem):
-                yield SourceUse(None, (item,))
-                return
-            element, place = item
-            yield converter.trials.source_use(element, place)
-
+        return xml_source_use(doc, config, SHAPE, self.converter(config.resources).trials)
 
 
 READER = IctrpRegistryReader()

@@ -12,12 +12,12 @@ one tree. Safety: no entity is resolved, no DTD loaded, nothing fetched; a docum
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from converters.fieldmap import XmlAdapter
 from converters.loading import SourceDocument
-from converters.problems import Problem
-from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse, record_problem
-from converters.readers.ictrp_records import TrialConverter, XmlShape, xml_trials
+from converters.readers.base import ConverterCache, ReaderConfig, ReadOutcome, SourceUse
+from converters.readers.ictrp_records import TrialConverter, TrialPlace, XmlShape, read_xml_trials, xml_source_use
 from converters.resources import Resources
 
 FORMAT = "ictrp-xml"
@@ -50,23 +50,15 @@ class IctrpXmlReader:
 
     def read(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[ReadOutcome]:
         converter = self.converter(config.resources)
-        for item in xml_trials(doc, config, SHAPE):
-            if isinstance(item, Problem):
-                yield ReadOutcome(doc.member, None, [record_problem(item, doc.member)])
-                return
-            element, place = item
-            yield converter.convert(element, place, element.findtext("TrialID"), [])
+
+        def convert(element: Any, place: TrialPlace) -> ReadOutcome:
+            return converter.convert(element, place, element.findtext("TrialID"), [])
+
+        return read_xml_trials(doc, config, SHAPE, convert)
 
     def source_use(self, doc: SourceDocument, config: ReaderConfig) -> Iterator[SourceUse]:
         """Which values of each trial the field map uses (for coverage); parse and map only."""
-        converter = self.converter(config.resources)
-        for item in xml_trials(doc, config, SHAPE):
-            if isinstance(item, Problem):
-                yield SourceUse(None, (item,))
-                return
-            element, place = item
-            yield converter.source_use(element, place)
-
+        return xml_source_use(doc, config, SHAPE, self.converter(config.resources))
 
 
 READER = IctrpXmlReader()
