@@ -32,6 +32,7 @@ from converters.readers.ctgov_v2.record import build_study, source_leaves
 from converters.resources import Resources
 
 _PROLOG_WINDOW = 64 * 1024
+_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 ENGINE_KINDS = EngineKinds(unknown_value=ictrp.UNKNOWN_VALUE, bad_value=ictrp.BAD_VALUE,
                            dropped_object=ictrp.DROPPED_OBJECT)
@@ -141,7 +142,7 @@ def iter_xml_trials(data: bytes, trial_tags: tuple[str, ...], allow_doctype: boo
                 depth += 1
                 if depth == 1:
                     root = element
-                    yield XmlStart(str(element.tag), element.getroottree().docinfo.encoding)
+                    yield XmlStart(str(element.tag), element.getroottree().docinfo.encoding or _declared_encoding(data))
                 continue
             depth -= 1
             if depth == 1 and element.tag in trial_tags:
@@ -228,3 +229,10 @@ def xml_source_use(doc: SourceDocument, config: ReaderConfig, shape: XmlShape,
             yield SourceUse(None, (item,))
             return
         yield trials.source_use(*item)
+
+
+def _declared_encoding(data: bytes) -> str:
+    """The encoding the XML declaration names (lxml reports none while parsing incrementally); UTF-8, XML's
+    default, when it names none (a byte order mark aside: a UTF-16 file declares itself or fails to parse)."""
+    found = _DECLARATION.match(data[:200])
+    return found.group(1).decode("ascii").lower() if found else "utf-8"

@@ -145,6 +145,7 @@ def test_ages_as_the_registries_write_them(trials: list[tuple[Any, Study]], tria
 
 def test_values_read_per_registry(trials: list[tuple[Any, Study]]) -> None:
     by_id = {_clean(t.findtext("TrialID")): s for t, s in trials}
+    assert {s.source.encoding for s in by_id.values()} == {"utf-8"}  # as the declaration names it
     assert by_id["EUCTR2021-000037-14-ES"].design.phases == ["PHASE3"]  # EU CTR's phase flags
     assert by_id["EUCTR2021-000037-14-ES"].eligibility.sex == "ALL"  # "<br>Female: yes<br>Male: yes<br>"
     assert by_id["KCT0000379"].design.phases == ["PHASE1", "PHASE2"]
