@@ -1,4 +1,4 @@
-"""Find the shipped data folders (`mappings/`, `schemas/`) and load mapping files as validated data.
+"""Find the shipped data folders (`mappings/`, `schemas/`, `fhir-package/`) and load mapping files as validated data.
 
 In a wheel the folders are packaged as `converters/_data/{mappings,schemas}`; in a source checkout
 (editable install, tests) they sit at the repository root. Nothing here is global: a `Resources` object is
@@ -53,6 +53,12 @@ class Resources:
     @property
     def schemas_dir(self) -> Path:
         return self.root / "schemas"
+
+    @property
+    def fhir_packages_dir(self) -> Path:
+        """The project's own FHIR packages, one folder per FHIR version (`fhir-package/`, built by
+        tools/build_fhir_package.py), for validators that load definitions from NPM-style packages."""
+        return self.root / "fhir-package"
 
     def schema(self, name: str) -> dict[str, Any]:
         """A JSON schema from `schemas/` by file name (cached)."""

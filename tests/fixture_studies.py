@@ -15,7 +15,7 @@ from converters.resources import Resources
 ROOT = Path(__file__).resolve().parents[1]
 SEED_GOLDENS = ROOT / "tests" / "golden" / "seeds"
 CTGOV_FIXTURES = ROOT / "fixtures" / "ctgov"
-STRUCTURED_SUFFIXES = {".json", ".xml"}
+STRUCTURED_SUFFIXES = frozenset({".json", ".xml"})
 
 
 def seed_studies() -> list[tuple[str, Study]]:
@@ -23,15 +23,17 @@ def seed_studies() -> list[tuple[str, Study]]:
             for p in sorted(SEED_GOLDENS.glob("*.study.json"))]
 
 
-def structured_studies(resources: Resources) -> list[tuple[str, Study]]:
-    """Studies from the ct.gov fixture files, for each file some reader recognises."""
-    if not CTGOV_FIXTURES.is_dir():
+def structured_studies(resources: Resources, folder: Path = CTGOV_FIXTURES,
+                       suffixes: frozenset[str] = STRUCTURED_SUFFIXES) -> list[tuple[str, Study]]:
+    """Studies from the structured fixture files under `folder` (the ct.gov ones unless told), for each file some
+    reader recognises."""
+    if not folder.is_dir():
         return []
     readers = discover_readers()
     config = ReaderConfig(resources=resources)
     out: list[tuple[str, Study]] = []
-    for path in sorted(CTGOV_FIXTURES.rglob("*")):
-        if path.suffix not in STRUCTURED_SUFFIXES or "openapi" in path.parts or not path.is_file():
+    for path in sorted(folder.rglob("*")):
+        if path.suffix not in suffixes or "openapi" in path.parts or not path.is_file():
             continue
         data = path.read_bytes()
         doc = SourceDocument(name=str(path.relative_to(ROOT)), data=data, sha256=hashlib.sha256(data).hexdigest())
@@ -40,6 +42,6 @@ def structured_studies(resources: Resources) -> list[tuple[str, Study]]:
             continue
         for outcome in reader.read(doc, config):
             if outcome.study is not None:
-                label = f"{path.relative_to(CTGOV_FIXTURES)}" + (f"#{outcome.record}" if outcome.record else "")
-                out.append((f"ctgov/{label}", outcome.study))
+                label = f"{path.relative_to(folder)}" + (f"#{outcome.record}" if outcome.record else "")
+                out.append((f"{folder.name}/{label}", outcome.study))
     return out

@@ -1,4 +1,4 @@
-"""The wheel carries mappings/ and schemas/ and finds them without the source tree."""
+"""The wheel carries mappings/, schemas/ and fhir-package/ and finds them without the source tree."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def test_wheel_contains_data(wheel: Path) -> None:
     assert "converters/_data/schemas/study.schema.json" in names
     assert "converters/_data/mappings/common/vocabulary.yaml" in names
     assert any(n.startswith("converters/_data/mappings/registry_page/") for n in names)
+    for version in ("r4", "r5"):  # the project's own FHIR packages (fhir-package/), index included
+        package = f"converters/_data/fhir-package/dev.trialbridge.fhir.{version}/package/"
+        assert {package + "package.json", package + ".index.json"} <= set(names)
 
 
 def test_installed_wheel_converts_without_the_source_tree(wheel: Path, tmp_path: Path) -> None:
