@@ -111,3 +111,26 @@ def test_an_issue_becomes_a_problem_of_its_severity() -> None:
                              "line": 3, "col": 4}, "f.json")
     assert (problem.code, problem.severity, problem.message, problem.location.line) == (
         "fhir-official-warning", Severity.WARNING, "m [X_Y]", 3)
+
+
+def test_validate_engine_official_reports_the_engine_problems(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from converters.cli import app
+
+    path = _study(tmp_path, {"resourceType": "ResearchStudy", "id": "x"})
+    result = CliRunner().invoke(app, ["validate", "--engine", "official", "--fhir-version", "R4", "--json", str(path)])
+    document = json.loads(result.stdout)
+    codes = [p["code"] for p in document["results"][0]["problems"] if p["severity"] == "error"]
+    assert (result.exit_code, codes) == (document["exit_code"], ["fhir-official-error"])
+    assert result.exit_code != 0
+
+
+def test_validate_refuses_an_unknown_engine(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from converters.cli import app
+
+    result = CliRunner().invoke(app, ["validate", "--engine", "hapi", str(_study(tmp_path, {}))])
+    assert result.exit_code != 0
+    assert "--engine 'hapi' is not a validator" in result.output
