@@ -134,3 +134,44 @@ def test_validate_refuses_an_unknown_engine(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "--engine", "hapi", str(_study(tmp_path, {}))])
     assert result.exit_code != 0
     assert "--engine 'hapi' is not a validator" in result.output
+
+
+def _package(folder: Path) -> Path:
+    """A one-extension FHIR package (differential only, as the project's own package is written)."""
+    folder.mkdir()
+    (folder / "package.json").write_text(json.dumps({"name": "test", "version": "0.1.0"}), encoding="utf-8")
+    extension = {
+        "resourceType": "StructureDefinition", "id": "test-note", "url": NOTE, "name": "TestNote",
+        "status": "draft", "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
+        "context": [{"type": "element", "expression": "ResearchStudy"}], "type": "Extension",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Extension", "path": "Extension", "max": "1"},
+            {"id": "Extension.url", "path": "Extension.url", "fixedUri": NOTE},
+            {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": [{"code": "string"}]},
+        ]},
+    }
+    (folder / "StructureDefinition-test-note.json").write_text(json.dumps(extension), encoding="utf-8")
+    return folder
+
+
+NOTE = "https://trialbridge.dev/fhir/StructureDefinition/test-note"
+
+
+def test_the_project_package_defines_extensions_for_the_engine(engine: OfficialEngine, tmp_path: Path) -> None:
+    def study(value: dict[str, object]) -> Path:
+        resource = {"resourceType": "ResearchStudy", "id": "x", "status": "active",
+                    "extension": [{"url": NOTE, **value}]}
+        path = tmp_path / f"study-{len(list(tmp_path.glob('study-*')))}.json"
+        path.write_text(json.dumps(resource), encoding="utf-8")
+        return path
+
+    good, bad = study({"valueString": "a"}), study({"valueInteger": 3})
+    unknown = [p.message for p in engine.validate(good, "R4") if "Extension_EXT_Unknown" in p.message]
+    assert len(unknown) == 1  # the module's engine has no package: the extension is unknown, an information
+    with OfficialEngine(EngineSetup(package_dir=_package(tmp_path / "package"))) as packaged:
+        found = packaged.validate(good, "R4")
+        on_extension = [p.message for p in found if "extension" in (p.location.path or "")]
+        assert (on_extension, [p for p in found if p.severity is Severity.ERROR]) == ([], [])
+        errors = [p for p in packaged.validate(bad, "R4") if p.severity is Severity.ERROR]
+    assert [(p.location.path, "integer" in p.message) for p in errors] == [("ResearchStudy.extension[0]", True)]

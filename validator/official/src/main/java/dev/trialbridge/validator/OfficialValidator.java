@@ -27,6 +27,7 @@ import java.util.stream.Stream;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.UnknownCodeSystemWarningValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
 import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
@@ -166,6 +167,7 @@ public final class OfficialValidator {
         projectPackage(context, version),
         new InMemoryTerminologyServerValidationSupport(context),
         new CommonCodeSystemsTerminologyService(context),
+        new SnapshotGeneratingValidationSupport(context),  // the package's profiles carry differentials only
         unknownCodeSystems);
     FhirValidator validator = context.newValidator();
     validator.registerValidatorModule(new FhirInstanceValidator(chain));
