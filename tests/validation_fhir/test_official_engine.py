@@ -175,3 +175,8 @@ def test_the_project_package_defines_extensions_for_the_engine(engine: OfficialE
         assert (on_extension, [p for p in found if p.severity is Severity.ERROR]) == ([], [])
         errors = [p for p in packaged.validate(bad, "R4") if p.severity is Severity.ERROR]
     assert [(p.location.path, "integer" in p.message) for p in errors] == [("ResearchStudy.extension[0]", True)]
+
+
+def test_no_maven_project_means_unavailable_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(EngineUnavailable, match="no Maven project in"):
+        OfficialEngine(EngineSetup(project_dir=tmp_path))

@@ -64,6 +64,9 @@ class EngineSetup:
 def build_engine(setup: EngineSetup, *, m2_repository: Path | None = None) -> str:
     """The engine's classpath, building the jar with Maven when it is missing (offline when ~/.m2 has HAPI)."""
     jar, classpath = setup.project_dir / JAR, setup.project_dir / CLASSPATH_FILE
+    if not (setup.project_dir / "pom.xml").is_file():
+        raise EngineUnavailable(f"no Maven project in {setup.project_dir} (the engine runs from a checkout of "
+                                "trialbridge, not from an installed wheel)")
     if not (jar.is_file() and classpath.is_file()):
         repository = m2_repository or Path.home() / ".m2" / "repository"
         offline = ["-o"] if (repository / HAPI_MARKER).is_dir() else []
