@@ -180,3 +180,12 @@ def test_the_project_package_defines_extensions_for_the_engine(engine: OfficialE
 def test_no_maven_project_means_unavailable_with_the_reason(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match="no Maven project in"):
         OfficialEngine(EngineSetup(project_dir=tmp_path))
+
+
+def test_ndjson_is_validated_line_by_line(engine: OfficialEngine, tmp_path: Path) -> None:
+    path = tmp_path / "ResearchStudy.ndjson"
+    lines = [{"resourceType": "ResearchStudy", "id": "a", "status": "active"},
+             {"resourceType": "ResearchStudy", "id": "b"}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    errors = [p for p in engine.validate(path, "R4") if p.severity is Severity.ERROR]
+    assert [(p.location.line, "ResearchStudy.status" in p.message) for p in errors] == [(2, True)]

@@ -100,9 +100,13 @@ def issue_problem(issue: Mapping[str, Any], file: str) -> Problem:
 
 
 def detected_version(path: Path) -> str | None:
-    """R4 or R5 from what only one version has (`detect.detect_version`); None when unreadable or unclear."""
+    """R4 or R5 from what only one version has (`detect.detect_version`; an NDJSON file by its first resource);
+    None when unreadable or unclear."""
     try:
-        return detect_version(json.loads(path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ndjson":
+            text = next((line for line in text.splitlines() if line.strip()), "null")
+        return detect_version(json.loads(text))
     except (OSError, ValueError):
         return None
 

@@ -100,13 +100,14 @@ public final class OfficialValidator {
       result.put("error", "cannot read the file: " + e);
       return JSON.writeValueAsString(result);
     }
+    boolean ndjson = path.endsWith(".ndjson");
     try {
       if (version != null) {
         result.put("version", version);
-        result.set("issues", issues(validator(version).validateWithResult(text)));
+        result.set("issues", issuesOf(version, text, ndjson));
       } else {
-        ArrayNode r4 = issues(validator("R4").validateWithResult(text));
-        ArrayNode r5 = issues(validator("R5").validateWithResult(text));
+        ArrayNode r4 = issuesOf("R4", text, ndjson);
+        ArrayNode r5 = issuesOf("R5", text, ndjson);
         boolean r5Better = errorCount(r5) < errorCount(r4);
         result.put("version", r5Better ? "R5" : "R4");
         result.put("version_guessed", true);
@@ -116,6 +117,28 @@ public final class OfficialValidator {
       result.put("error", "the engine failed: " + e);
     }
     return JSON.writeValueAsString(result);
+  }
+
+  /**
+   * The issues of one document, or of each line of an NDJSON file, where an issue's line is the NDJSON line (the
+   * resource) and its column the engine's column within it.
+   */
+  private ArrayNode issuesOf(String version, String text, boolean ndjson) {
+    if (!ndjson) {
+      return issues(validator(version).validateWithResult(text));
+    }
+    ArrayNode all = JSON.createArrayNode();
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      if (lines[i].isBlank()) {
+        continue;
+      }
+      for (JsonNode issue : issues(validator(version).validateWithResult(lines[i]))) {
+        ((ObjectNode) issue).put("line", i + 1);
+        all.add(issue);
+      }
+    }
+    return all;
   }
 
   private static long errorCount(ArrayNode issues) {
