@@ -417,6 +417,8 @@ def validate(
     as_json: JsonFlag = False,
     json_file: JsonFile = None,
     jobs: Jobs = None,
+    engine: Annotated[str, typer.Option(metavar="own|official", help="FHIR validator: the project's own, or the "
+                                        "official HL7 engine (HAPI FHIR, Java 17; one JVM per run).")] = "own",
 ) -> None:
     """Validate files and report every problem with its location."""
     from converters.pipeline import available_cores, ordered_map
@@ -436,8 +438,12 @@ def validate(
     workers = max(1, min(jobs or available_cores(), len(units)))  # no idle workers for a few files
     if (log := _log(ctx)) is not None:
         log.info("validating (units: %d; jobs: %d)", len(units), workers)
+    if engine not in ("own", "official"):
+        raise _fail(f"--engine {engine!r} is not a validator; use own or official")
     checked = ordered_map(validate_unit, units, workers,
                           partial(validation_config, _resources().root, target_options))
+    if engine == "official":
+        checked = iter(_officially_checked(list(checked), [unit.path for unit in units], fhir_version))
     with progress_bar(text or err, label="validating", unit="files") as progress:
         if progress is not None:
             progress.start(len(units), sum(_size(unit.path) for unit in units))
@@ -456,6 +462,24 @@ def validate(
         _emit_json(jsonio.dumps_text(_json_document("validate", int(code), {"results": results})), as_json,
                    json_file)
     raise typer.Exit(int(code))
+
+
+def _officially_checked(checked: list[tuple[str, list[Problem]]], paths: list[Path],
+                        fhir_version: str | None) -> list[tuple[str, list[Problem]]]:
+    """Each FHIR file's problems found again by the official engine, in one JVM; other files as they were."""
+    from converters.problem_codes import fhir_validation
+    from converters.problems import Location
+    from converters.targets.fhir.official import EngineUnavailable, OfficialEngine
+    from converters.targets.fhir.validator.definitions import normalise_version
+
+    version = normalise_version(fhir_version) if fhir_version is not None else None
+    try:
+        with OfficialEngine() as official:
+            return [(kind, official.validate(path, version)) if kind == "fhir" else (kind, problems)
+                    for (kind, problems), path in zip(checked, paths, strict=True)]
+    except EngineUnavailable as exc:
+        return [(kind, [fhir_validation.FHIR_OFFICIAL_UNAVAILABLE(Location(file=str(path)), reason=str(exc))])
+                if kind == "fhir" else (kind, problems) for (kind, problems), path in zip(checked, paths, strict=True)]
 
 
 def _size(path: Path) -> int:

@@ -120,9 +120,33 @@ FHIR_REFERENCE_TARGET = ProblemKind(
     f"{_SPEC}references.html",
 )
 
+_OFFICIAL = ("Reported by the official HL7 validator engine (org.hl7.fhir.validation through HAPI FHIR's "
+             "FhirInstanceValidator, validator/official/), run offline with the core definitions, in-memory "
+             "terminology and the project's own package; a code system it cannot look up offline (LOINC, SNOMED) "
+             "is a warning. `trialbridge validate --engine official`. The engine's own message id is in brackets.")
+FHIR_OFFICIAL_ERROR = ProblemKind(
+    "fhir-official-error", Severity.ERROR, "Official engine: error",
+    "{message} [{message_id}]", _OFFICIAL, "https://confluence.hl7.org/display/FHIR/Using+the+FHIR+Validator",
+)
+FHIR_OFFICIAL_WARNING = ProblemKind(
+    "fhir-official-warning", Severity.WARNING, "Official engine: warning",
+    "{message} [{message_id}]", _OFFICIAL, "https://confluence.hl7.org/display/FHIR/Using+the+FHIR+Validator",
+)
+FHIR_OFFICIAL_INFO = ProblemKind(
+    "fhir-official-info", Severity.INFO, "Official engine: information",
+    "{message} [{message_id}]", _OFFICIAL, "https://confluence.hl7.org/display/FHIR/Using+the+FHIR+Validator",
+)
+FHIR_OFFICIAL_UNAVAILABLE = ProblemKind(
+    "fhir-official-unavailable", Severity.FATAL, "Official engine not run",
+    "The official validator engine could not check this file: {reason}.",
+    "The engine needs Java 17 and the jar built by Maven from validator/official/pom.xml (built on first use; "
+    "online the first time, from ~/.m2 after). The file was not checked, which is never reported as passed.",
+)
+
 KINDS = (
     FHIR_JSON_INVALID, FHIR_NOT_A_RESOURCE, FHIR_VERSION_UNKNOWN, FHIR_VERSION_GUESSED,
     FHIR_RESOURCE_TYPE_UNKNOWN, FHIR_UNKNOWN_ELEMENT, FHIR_CARDINALITY, FHIR_JSON_SHAPE, FHIR_FORMAT,
     FHIR_BINDING, FHIR_BINDING_SKIPPED, FHIR_INVARIANT, FHIR_INVARIANT_SKIPPED, FHIR_REFERENCE_UNRESOLVED,
-    FHIR_REFERENCE_TARGET,
+    FHIR_REFERENCE_TARGET, FHIR_OFFICIAL_ERROR, FHIR_OFFICIAL_WARNING, FHIR_OFFICIAL_INFO,
+    FHIR_OFFICIAL_UNAVAILABLE,
 )
