@@ -24,7 +24,7 @@ from converters.fieldmap.conversion_types import Absent, ConversionContext, Part
 from converters.model import Age, CriteriaSection, Enrollment, TextFormat
 from converters.model.criteria_markdown import CriteriaHeadings, parse_criteria
 from converters.model.study import Identifier, IdentifierKind
-from converters.model.values import parse_export_date, parse_int
+from converters.model.values import AGE_UNITS, parse_export_date, parse_int
 from converters.model.vocabulary import normalise_wording
 
 _ONE_GROUP = re.compile(r"^[^:;]+:\s*(?P<size>\d[\d,]*)\s*;?$")
@@ -35,12 +35,6 @@ _AGE = re.compile(
     r"^(?P<op>>=|<=|≥|≤|>|<)?\s*(?P<value>\d{1,3}(?:\.\d+)?)\s*\(?\s*(?P<unit>[A-Za-z]+)?\s*\)?\s*(?:-?\s*old)?$"
 )
 _FLAG = re.compile(r"\s*(.+?):\s*(yes|no)\b", re.IGNORECASE)
-_AGE_UNITS = {
-    "year": "YEARS", "years": "YEARS", "y": "YEARS", "age": "YEARS", "yrs": "YEARS",
-    "month": "MONTHS", "months": "MONTHS", "week": "WEEKS", "weeks": "WEEKS",
-    "day": "DAYS", "days": "DAYS", "hour": "HOURS", "hours": "HOURS",
-    "m": "MONTHS", "w": "WEEKS", "d": "DAYS", "h": "HOURS",  # the exchange XML's unit codes (18Y, 3M)
-}
 
 
 def clean_text(value: str) -> str:
@@ -126,7 +120,9 @@ def convert_ictrp_date(parts: Parts, options: dict[str, Any], ctx: ConversionCon
 
 
 def convert_ictrp_age(parts: Parts, options: dict[str, Any], ctx: ConversionContext) -> Any:
-    """An age limit: `18 Years`, `60(Year)`, `>= 20age old`, `16years-old`; a bare number is in
+    """An age limit: `18 Years`, `60(Year)`, `>= 20age old`, `16years-old`: the model's unit words
+    (`values.AGE_UNITS`) and the format's own in `options.units` (jRCT's `age`, the exchange XML's `Y`, `M`); a
+    bare number is in
     `options.bare_unit` (ICTRP's age fields are in years unless a unit is given), or, with
     `options.bare_means: no_limit` (ReBEC's exchange XML leaves the unit out exactly when "no limit" was chosen),
     no limit when it is 0 and refused otherwise (a value beside "no limit" contradicts it); the wordings in
@@ -149,7 +145,8 @@ def convert_ictrp_age(parts: Parts, options: dict[str, Any], ctx: ConversionCont
                         "the two disagree")
     if m["op"] in (">", "<"):
         return Rejected(f"{text!r} is a strict limit; the model's age limits are inclusive")
-    unit = _AGE_UNITS.get(m["unit"].casefold()) if m["unit"] else options.get("bare_unit")
+    units = {**AGE_UNITS, **{str(k).casefold(): str(v) for k, v in options.get("units", {}).items()}}
+    unit = units.get(m["unit"].casefold()) if m["unit"] else options.get("bare_unit")
     if unit is None:
         return Rejected(f"{text!r}: {m['unit']!r} is not a unit of age")
     return Age(value=float(m["value"]), unit=unit, text=text)

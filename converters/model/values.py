@@ -33,7 +33,7 @@ _AGE = re.compile(
     r"^(\d+(?:\.\d+)?)\s*(years?|yrs?|months?|weeks?|days?|hours?|minutes?)$", re.IGNORECASE | re.ASCII
 )
 _DIGITS = re.compile(r"^\d{1,18}$", re.ASCII)
-_AGE_UNITS = {
+AGE_UNITS = {  # the unit words of ages, for every reader (a format adds its own codes as data)
     "year": "YEARS", "years": "YEARS", "yr": "YEARS", "yrs": "YEARS",
     "month": "MONTHS", "months": "MONTHS", "week": "WEEKS", "weeks": "WEEKS",
     "day": "DAYS", "days": "DAYS", "hour": "HOURS", "hours": "HOURS",
@@ -90,7 +90,7 @@ def parse_age(text: str) -> Age | None:
     m = _AGE.match(raw)
     if not m:
         return None
-    unit = _AGE_UNITS.get(m[2].casefold())
+    unit = AGE_UNITS.get(m[2].casefold())
     if unit is None:
         return None
     value = float(m[1])

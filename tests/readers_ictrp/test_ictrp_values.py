@@ -23,7 +23,8 @@ from converters.fieldmap.ictrp import (
 from converters.model.vocabulary import IdentifierSystems, Vocabulary
 from converters.resources import Resources
 
-AGE_OPTIONS = {"bare_unit": "YEARS", "no_limit": ["N/A", "None", "No limit"]}
+AGE_OPTIONS = {"bare_unit": "YEARS", "no_limit": ["N/A", "None", "No limit"],
+               "units": {"age": "YEARS", "Y": "YEARS", "M": "MONTHS"}}
 PHASE_OPTIONS = {"not_stated": ["Not selected"], "flags": {
     "Human pharmacology (Phase I)": "PHASE1", "Therapeutic exploratory (Phase II)": "PHASE2",
     "Therapeutic confirmatory - (Phase III)": "PHASE3", "Therapeutic use (Phase IV)": "PHASE4"}}
