@@ -62,7 +62,15 @@ def test_shorten_distinct_keeps_long_values_that_share_their_start_apart() -> No
 
     common = "Refer to the national treatment plan (trial version 5) general treatment plan " * 3
     first, second = common + "plus capsule A", common + "plus mixture B"
-    got = shorten_distinct([first, second, first, "short"], " [...]")
+    got = shorten_distinct([("a", first), ("b", second), ("a", first), ("c", "short")], " [...]")
     assert got[0] != got[1] and got[0] == got[2] and got[3] == "short"
     assert got[0].endswith(" [...]") and got[1].endswith(" [...] (2)")
     assert all(fits(value) for value in got)
+
+
+def test_shorten_distinct_keeps_two_keys_apart_when_cleaning_makes_their_texts_one() -> None:
+    from converters.targets.sdtm.text import clean, shorten_distinct
+
+    titles = [("TRT2", "Novaferon  injection"), ("TRT5", "Novaferon injection")]
+    assert shorten_distinct([(key, clean(text)) for key, text in titles], " [...]") == [
+        "Novaferon injection", "Novaferon injection (2)"]

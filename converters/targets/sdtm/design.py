@@ -89,10 +89,11 @@ def build_design(study: Study, schedule: Schedule, study_id: str, spec: SdtmSpec
     etcd = _element_codes(schedule.steps, spec.max_length("TE", "ETCD"), file, problems)
     labels = [arm.label for arm in study.arms]
     armcds = arm_codes(labels, spec.max_length("TA", "ARMCD"))
-    arm_names = dict(zip(labels, sdtm_text.shorten_distinct([sdtm_text.clean(x) for x in labels], marker),
+    arm_names = dict(zip(labels, sdtm_text.shorten_distinct([(x, sdtm_text.clean(x)) for x in labels], marker),
                          strict=True))
     elements = dict(zip([s.key for s in schedule.steps],
-                        sdtm_text.shorten_distinct([sdtm_text.clean(s.title) for s in schedule.steps], marker),
+                        sdtm_text.shorten_distinct([(s.key, sdtm_text.clean(s.title)) for s in schedule.steps],
+                                                   marker),
                         strict=True))
 
     ta: list[Row] = []

@@ -65,18 +65,20 @@ def shorten(text: str, marker: str, limit: int = LIMIT) -> str:
     return text[:cut].rstrip() + marker
 
 
-def shorten_distinct(texts: list[str], marker: str, limit: int = LIMIT) -> list[str]:
-    """Each text `shorten`ed, with different texts kept different: two long values that share their first 200
-    characters would otherwise become one (ETCD and ELEMENT must correspond one to one), so the second and later
-    of them end with a number after the marker (`... [...] (2)`). Equal texts stay equal."""
+def shorten_distinct(entries: list[tuple[str, str]], marker: str, limit: int = LIMIT) -> list[str]:
+    """Each (key, text) `shorten`ed, with the values of different keys kept different: ETCD and ELEMENT (and
+    ARMCD and ARM) must correspond one to one, yet two long texts can share their first 200 characters, and two
+    texts can become one once white space is cleaned. The second and later of such values end with a number
+    (`... (2)`, after the marker when cut); entries of one key share one value."""
     out: list[str] = []
-    seen: dict[str, str] = {}  # shortened -> the text it stands for
-    for text in texts:
+    seen: dict[str, str] = {}  # value -> the key it stands for
+    for key, text in entries:
         short = shorten(text, marker, limit)
         number = 1
-        while seen.get(short, text) != text:
+        while seen.get(short, key) != key:
             number += 1
-            short = shorten(text, f"{marker} ({number})", limit)
-        seen[short] = text
+            suffix = f" ({number})"
+            short = text + suffix if fits(text + suffix, limit) else shorten(text, marker + suffix, limit)
+        seen[short] = key
         out.append(short)
     return out
