@@ -307,7 +307,9 @@ def _document(doc: SourceDocument, reader: Reader, config: ReaderConfig, tally: 
         _by_record(reader.name, reader.read(doc, config), report)
         return
     for use in reader.source_use(doc, config):
-        if use.leaves is None:
+        if use.leaves is None and not any(p.severity in (Severity.ERROR, Severity.FATAL) for p in use.problems):
+            report.problems.extend(use.problems)  # a note about the file, not a refused record (as `_by_record`)
+        elif use.leaves is None:
             _count(report, reader.name, False, use.problems)
         else:
             tally.record(reader.name, use.leaves)

@@ -32,6 +32,12 @@ NOT_EXPORT = ProblemKind(
     "The reader was chosen (by --from, or because the content looked like ICTRP), but the document's root is "
     "another element.",
 )
+NOT_A_TRIAL = ProblemKind(
+    "ictrp-not-a-trial", Severity.WARNING, "Element that is not a trial",
+    "<{tag}> at line {line} under <{root}> is not a trial; it was not read.",
+    "An ICTRP file holds trials under its root. Anything else there is not read, and this says so, so that no "
+    "source content is dropped without a word.",
+)
 NO_TRIALS = ProblemKind(
     "ictrp-no-trials", Severity.WARNING, "No trials",
     "The {what} holds no trials.",
@@ -99,6 +105,6 @@ CSV_ROW_WIDTH = ProblemKind(
 )
 
 KINDS = (
-    XML_MALFORMED, XML_DTD, NOT_EXPORT, NO_TRIALS, NO_TRIAL_ID, TRIAL_ID_UNKNOWN_REGISTRY, UNKNOWN_VALUE,
+    XML_MALFORMED, XML_DTD, NOT_EXPORT, NOT_A_TRIAL, NO_TRIALS, NO_TRIAL_ID, TRIAL_ID_UNKNOWN_REGISTRY, UNKNOWN_VALUE,
     BAD_VALUE, DROPPED_OBJECT, RECORD_INVALID, DTD_INVALID, CSV_MALFORMED, CSV_NO_TRIAL_ID_COLUMN, CSV_ROW_WIDTH,
 )

@@ -119,8 +119,16 @@ class XmlStart:
     encoding: str | None
 
 
+@dataclass(frozen=True)
+class XmlOther:
+    """An element under the root that is not a trial: not read, and said so."""
+
+    tag: str
+    line: int | None
+
+
 def iter_xml_trials(data: bytes, trial_tags: tuple[str, ...], allow_doctype: bool = False
-                    ) -> Iterator[XmlStart | Any | XmlRefusal]:
+                    ) -> Iterator[XmlStart | XmlOther | Any | XmlRefusal]:
     """The root (`XmlStart`), then each child of the root named in `trial_tags` as a parsed element, which is cleared
     once the caller moves on, so a large export never sits in memory as one tree; an `XmlRefusal` ends it.
 
@@ -145,11 +153,12 @@ def iter_xml_trials(data: bytes, trial_tags: tuple[str, ...], allow_doctype: boo
                     yield XmlStart(str(element.tag), element.getroottree().docinfo.encoding or _declared_encoding(data))
                 continue
             depth -= 1
-            if depth == 1 and element.tag in trial_tags:
-                yield element
-                element.clear(keep_tail=True)
-                while element.getprevious() is not None:
-                    del root[0]
+            if depth != 1 or not isinstance(element.tag, str):
+                continue  # inside a trial, or a comment or processing instruction beside the trials
+            yield element if element.tag in trial_tags else XmlOther(str(element.tag), element.sourceline)
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del root[0]
     except etree.XMLSyntaxError as exc:
         yield XmlRefusal("malformed", line=exc.lineno or 1, reason=short_message(exc.msg or str(exc)))
 
@@ -191,6 +200,10 @@ def xml_trials(doc: SourceDocument, config: ReaderConfig, shape: XmlShape
                 return
             encoding = item.encoding
             continue
+        if isinstance(item, XmlOther):
+            yield ictrp.NOT_A_TRIAL(where.model_copy(update={"line": item.line}), tag=item.tag, root=shape.root,
+                                    line=item.line)
+            continue
         count += 1
         if config.max_records is not None and count > config.max_records:
             return
@@ -212,12 +225,12 @@ def _xml_refusal(refusal: XmlRefusal, where: Location) -> Problem:
 
 def read_xml_trials(doc: SourceDocument, config: ReaderConfig, shape: XmlShape,
                     convert: Callable[[Any, TrialPlace], ReadOutcome]) -> Iterator[ReadOutcome]:
-    """A reader's `read` over an ICTRP XML file: each trial converted by `convert`; a problem ending the file is
-    its last outcome."""
+    """A reader's `read` over an ICTRP XML file: each trial converted by `convert`, and each problem about the
+    file as an outcome of its own (`xml_trials` ends the file after one that refuses the rest)."""
     for item in xml_trials(doc, config, shape):
         if isinstance(item, Problem):
             yield ReadOutcome(doc.member, None, [record_problem(item, doc.member)])
-            return
+            continue
         yield convert(*item)
 
 
@@ -227,7 +240,7 @@ def xml_source_use(doc: SourceDocument, config: ReaderConfig, shape: XmlShape,
     for item in xml_trials(doc, config, shape):
         if isinstance(item, Problem):
             yield SourceUse(None, (item,))
-            return
+            continue
         yield trials.source_use(*item)
 
 

@@ -247,3 +247,18 @@ def test_a_truncated_export_keeps_the_trials_before_the_damage(resources: Resour
     outcomes = list(READER.read(SourceDocument("x.xml", content, "0" * 64), ReaderConfig(resources=resources)))
     assert [o.study.registry_id() for o in outcomes if o.study] == ["NCT06360289"]
     assert [(p.code, p.severity.value) for o in outcomes for p in o.problems] == [("ictrp-xml-malformed", "error")]
+
+
+def test_an_element_beside_the_trials_is_said_not_read(resources: Resources, tmp_path: Path) -> None:
+    content = (b"<Trials_downloaded_from_ICTRP>\n<Trial><TrialID>NCT06360289</TrialID></Trial>\n"
+               b"<Disclaimer>Export terms</Disclaimer>\n</Trials_downloaded_from_ICTRP>")
+    outcomes = list(READER.read(SourceDocument("x.xml", content, "0" * 64), ReaderConfig(resources=resources)))
+    assert [o.study.registry_id() for o in outcomes if o.study] == ["NCT06360289"]
+    [problem] = [p for o in outcomes for p in o.problems]
+    assert (problem.code, problem.severity.value, problem.location.line) == ("ictrp-not-a-trial", "warning", 3)
+    assert "<Disclaimer>" in problem.message
+    (tmp_path / "export.xml").write_bytes(content)
+    report = coverage([tmp_path / "export.xml"], resources)
+    assert (report.records["ictrp-xml"].converted, report.records["ictrp-xml"].refused) == (1, 0)
+    assert [p.code for p in report.problems] == ["ictrp-not-a-trial"]
+
